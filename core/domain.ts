@@ -1,0 +1,94 @@
+/** Domain types shared by every part of kugetsu. Row shapes live in the store, not here. */
+
+export const TASK_STATES = ['pending', 'running', 'completed', 'error', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const TASK_MODES = ['start', 'continue', 'resume'] as const;
+export type TaskMode = (typeof TASK_MODES)[number];
+
+/** `dev` tasks work on an issue and count against MAX_CONCURRENT_AGENTS; `pm` tasks do not. */
+export type TaskKind = 'dev' | 'pm';
+
+export const SESSION_STATES = ['idle', 'used', 'left'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+export const AGENT_NAMES = ['opencode', 'claude', 'codex', 'command'] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+export const SERVER_KINDS = ['gitea', 'github', 'gitlab', 'git'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+export const EVENT_TYPES = [
+  'task_queued',
+  'task_dequeued',
+  'task_started',
+  'task_completed',
+  'task_error',
+  'task_retrying',
+  'task_cancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface Task {
+  id: number;
+  kind: TaskKind;
+  mode: TaskMode;
+  /** Normalised `host/owner/repo#N`; null for PM tasks. */
+  issueRef: string | null;
+  message: string;
+  agent: AgentName;
+  state: TaskState;
+  /** Attempts started so far (1-based once running). */
+  attempts: number;
+  maxAttempts: number;
+  /** Epoch ms before which a pending task must not start (retry backoff). */
+  notBefore: number | null;
+  /** Why a pending task is not running yet, as last seen by the scheduler. */
+  waitReason: string | null;
+  lastError: string | null;
+  /** One-line outcome of a finished task (diffstat, branch, the PM agent's answer). */
+  result: string | null;
+  cancelRequested: boolean;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface Session {
+  issueRef: string;
+  workspaceKey: string;
+  serverName: string;
+  /** `owner/repo` on the server. */
+  repoPath: string;
+  worktreePath: string;
+  branch: string;
+  state: SessionState;
+  agent: AgentName;
+  agentSessionId: string | null;
+  lastMessage: string | null;
+  lastTaskId: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface KugetsuEvent {
+  id: number;
+  type: EventType;
+  taskId: number;
+  issueRef: string | null;
+  message: string;
+  createdAt: number;
+  readAt: number | null;
+}
+
+export interface Server {
+  name: string;
+  kind: ServerKind;
+  /** Web/clone base URL, e.g. `https://git.example.com` or `file:///srv/git`. */
+  url: string;
+  /** Host part of `url`, or null for servers without one (`file://`); refs then use the name. */
+  host: string | null;
+  apiUrl: string | null;
+  tokenEnv: string | null;
+  isDefault: boolean;
+}

@@ -1,0 +1,26 @@
+/**
+ * kugetsu's error taxonomy. Entry points map these to exit codes:
+ * UsageError → 2 (the input was wrong), OperationError → 1 (the input was fine, the work failed),
+ * anything else → an internal error (a bug) that prints enough to report it.
+ * Messages are one line, say what was wrong, and where possible what to do next.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+export class OperationError extends Error {
+  override readonly name = 'OperationError';
+  readonly exitCode = 1;
+}
+
+/** Quotes user input inside an error message, truncated so a 1 MB string cannot flood a terminal. */
+export function quote(input: string, max = 80): string {
+  const oneLine = input.replace(/[\r\n\t]+/g, ' ');
+  const cut = oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
+  return JSON.stringify(cut);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
