@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * A process named by pid *and* start time, so a pid the kernel has reused for another
+ * program is never mistaken for the process that claimed a slot.
+ */
+export interface ProcessIdentity {
+  pid: number;
+  /** Kernel start time (clock ticks since boot) from /proc; '' where /proc is unavailable. */
+  start: string;
+}
+
+interface ProcStat {
+  state: string;
+  start: string;
+}
+
+function readProcStat(pid: number): ProcStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0];
+    const start = fields[19];
+    if (state === undefined || start === undefined) return null;
+    return { state, start };
+  } catch {
+    return null;
+  }
+}
+
+const hasProc = readProcStat(process.pid) !== null;
+
+export function processStartTime(pid: number): string {
+  return readProcStat(pid)?.start ?? '';
+}
+
+export function currentProcess(): ProcessIdentity {
+  return { pid: process.pid, start: processStartTime(process.pid) };
+}
+
+export function identify(pid: number): ProcessIdentity {
+  return { pid, start: processStartTime(pid) };
+}
+
+/** True while the very process identified (not merely its pid) is alive and not a zombie. */
+export function isAlive(id: ProcessIdentity): boolean {
+  if (!Number.isInteger(id.pid) || id.pid <= 0) return false;
+  if (hasProc) {
+    const stat = readProcStat(id.pid);
+    if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
+    return id.start === '' || stat.start === id.start;
+  }
+  try {
+    process.kill(id.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True while any process of the group led by `pgid` is alive. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Sends a signal to a whole process group; a group that is already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Numbered schema migrations, applied in order inside one transaction each and recorded
+ * in `PRAGMA user_version`. Never edit a shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the initial schema.
+  `
+  CREATE TABLE servers (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    host TEXT,
+    api_url TEXT,
+    token_env TEXT,
+    is_default INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('dev', 'pm')),
+    mode TEXT NOT NULL CHECK (mode IN ('start', 'continue', 'resume')),
+    issue_ref TEXT,
+    message TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'error', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    not_before INTEGER,
+    wait_reason TEXT,
+    last_error TEXT,
+    result TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX tasks_by_state ON tasks (state, id);
+  CREATE INDEX tasks_by_ref ON tasks (issue_ref, id);
+
+  CREATE TABLE sessions (
+    issue_ref TEXT PRIMARY KEY,
+    workspace_key TEXT NOT NULL UNIQUE,
+    server_name TEXT NOT NULL,
+    repo_path TEXT NOT NULL,
+    worktree_path TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('idle', 'used', 'left')),
+    agent TEXT NOT NULL,
+    agent_session_id TEXT,
+    last_message TEXT,
+    last_task_id INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_state ON sessions (state);
+
+  -- One row per running task: who owns it and which agent process it runs. Rows with
+  -- counts = 1 are dev-agent slots; their number is how many agent processes may be alive, and
+  -- it is only ever raised inside a BEGIN IMMEDIATE transaction that counts first.
+  -- PM-agent claims (counts = 0) are outside the cap but recovered the same way.
+  CREATE TABLE slots (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks (id),
+    counts INTEGER NOT NULL CHECK (counts IN (0, 1)),
+    owner_pid INTEGER NOT NULL,
+    owner_start TEXT NOT NULL,
+    agent_pid INTEGER,
+    agent_start TEXT,
+    claimed_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    transcript TEXT NOT NULL,
+    pid INTEGER,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    exit_code INTEGER,
+    outcome TEXT
+  );
+  CREATE INDEX runs_by_task ON runs (task_id, id);
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    issue_ref TEXT,
+    message TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER
+  );
+  CREATE INDEX events_unread ON events (read_at, id);
+
+  -- How far each notification sink has delivered, so a restart neither loses nor repeats.
+  CREATE TABLE sink_cursors (
+    sink TEXT PRIMARY KEY,
+    last_event_id INTEGER NOT NULL
+  );
+
+  -- Singleton facts: the daemon lock, the base and PM agent sessions.
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,157 @@
+/** Row shapes as SQLite returns them, and their mapping to domain types. */
+import type {
+  AgentName,
+  EventType,
+  KugetsuEvent,
+  Server,
+  ServerKind,
+  Session,
+  SessionState,
+  Task,
+  TaskKind,
+  TaskMode,
+  TaskState,
+} from '../domain.js';
+
+export interface TaskRow {
+  id: number;
+  kind: string;
+  mode: string;
+  issue_ref: string | null;
+  message: string;
+  agent: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  not_before: number | null;
+  wait_reason: string | null;
+  last_error: string | null;
+  result: string | null;
+  cancel_requested: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface SessionRow {
+  issue_ref: string;
+  workspace_key: string;
+  server_name: string;
+  repo_path: string;
+  worktree_path: string;
+  branch: string;
+  state: string;
+  agent: string;
+  agent_session_id: string | null;
+  last_message: string | null;
+  last_task_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventRow {
+  id: number;
+  type: string;
+  task_id: number;
+  issue_ref: string | null;
+  message: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface ServerRow {
+  name: string;
+  kind: string;
+  url: string;
+  host: string | null;
+  api_url: string | null;
+  token_env: string | null;
+  is_default: number;
+}
+
+export interface SlotRow {
+  task_id: number;
+  counts: number;
+  owner_pid: number;
+  owner_start: string;
+  agent_pid: number | null;
+  agent_start: string | null;
+  claimed_at: number;
+}
+
+export interface RunRow {
+  id: number;
+  task_id: number;
+  attempt: number;
+  mode: string;
+  transcript: string;
+  pid: number | null;
+  started_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  outcome: string | null;
+}
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    kind: row.kind as TaskKind,
+    mode: row.mode as TaskMode,
+    issueRef: row.issue_ref,
+    message: row.message,
+    agent: row.agent as AgentName,
+    state: row.state as TaskState,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    notBefore: row.not_before,
+    waitReason: row.wait_reason,
+    lastError: row.last_error,
+    result: row.result,
+    cancelRequested: row.cancel_requested !== 0,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function toSession(row: SessionRow): Session {
+  return {
+    issueRef: row.issue_ref,
+    workspaceKey: row.workspace_key,
+    serverName: row.server_name,
+    repoPath: row.repo_path,
+    worktreePath: row.worktree_path,
+    branch: row.branch,
+    state: row.state as SessionState,
+    agent: row.agent as AgentName,
+    agentSessionId: row.agent_session_id,
+    lastMessage: row.last_message,
+    lastTaskId: row.last_task_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toEvent(row: EventRow): KugetsuEvent {
+  return {
+    id: row.id,
+    type: row.type as EventType,
+    taskId: row.task_id,
+    issueRef: row.issue_ref,
+    message: row.message,
+    createdAt: row.created_at,
+    readAt: row.read_at,
+  };
+}
+
+export function toServer(row: ServerRow): Server {
+  return {
+    name: row.name,
+    kind: row.kind as ServerKind,
+    url: row.url,
+    host: row.host,
+    apiUrl: row.api_url,
+    tokenEnv: row.token_env,
+    isDefault: row.is_default !== 0,
+  };
+}
