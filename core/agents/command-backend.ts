@@ -1,0 +1,32 @@
+import { OperationError } from '../errors.js';
+import {
+  sessionIdFromMarker,
+  type AgentBackend,
+  type AgentInvocation,
+  type AgentRunRequest,
+} from './agent-backend.js';
+
+/**
+ * Runs the user's KUGETSU_AGENT_COMMAND with `sh -c` in the worktree. The command string is
+ * the user's own configuration; the prompt never enters it — it arrives on stdin and in
+ * KUGETSU_MESSAGE, so a hostile message cannot become shell syntax.
+ */
+export function commandBackend(command: string | undefined): AgentBackend {
+  return {
+    name: 'command',
+    prepare(request: AgentRunRequest): AgentInvocation {
+      if (command === undefined || command.trim() === '') {
+        throw new OperationError(
+          'agent command is not set: set KUGETSU_AGENT_COMMAND in config.env or the environment',
+        );
+      }
+      return {
+        file: 'sh',
+        args: ['-c', command],
+        stdin: request.prompt,
+        env: { ...request.env, KUGETSU_MESSAGE: request.prompt },
+      };
+    },
+    sessionIdFrom: sessionIdFromMarker,
+  };
+}
