@@ -1,0 +1,215 @@
+/**
+ * The queue daemon: one per home. It claims tasks in the store (the concurrency invariant
+ * lives there), runs them through the TaskRunner, and pushes events to sinks. Dispatch is
+ * event-driven: a wake-up on the socket, an attempt ending, or a backoff timer expiring;
+ * the interval sweep is only a fallback.
+ */
+import type { Server as NetServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { rmSync, writeFileSync } from 'node:fs';
+import PQueue from 'p-queue';
+import { OperationError, errorMessage } from '../errors.js';
+import type { HomeContext } from '../home-context.js';
+import { availableMemoryMb } from '../memory.js';
+import { logSink } from '../notifications/log-sink.js';
+import type { NotificationSink } from '../notifications/notification-sink.js';
+import { Notifier } from '../notifications/notifier.js';
+import {
+  currentProcess,
+  groupAlive,
+  isAlive,
+  signalGroup,
+  type ProcessIdentity,
+} from '../process-info.js';
+import { TaskRunner } from '../runner/task-runner.js';
+import { listenForWakeups } from './wake.js';
+
+export interface DaemonOptions {
+  log: (line: string) => void;
+  extraSinks?: NotificationSink[];
+}
+
+const ORPHAN_POLL_MS = 50;
+
+export class Daemon {
+  private readonly me: ProcessIdentity = currentProcess();
+  private readonly runner: TaskRunner;
+  private readonly notifier: Notifier;
+  // In-process limiter, sized to the cap: a second line of defence behind the durable claim.
+  private readonly devQueue: PQueue;
+  private readonly pmQueue = new PQueue({ concurrency: 1 });
+  private socket: NetServer | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private dispatching = false;
+  private dispatchAgain = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: HomeContext,
+    private readonly options: DaemonOptions,
+  ) {
+    this.runner = new TaskRunner(ctx, options.log);
+    this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
+    this.notifier = new Notifier(
+      ctx.store,
+      [logSink(options.log), ...(options.extraSinks ?? [])],
+      (sink, err) => options.log(`sink ${sink} failed: ${ctx.scrubber().scrub(errorMessage(err))}`),
+    );
+  }
+
+  /** Takes the lock, recovers what a previous daemon left, and starts dispatching. */
+  async start(): Promise<void> {
+    const { store, paths } = this.ctx;
+    const lock = store.acquireDaemonLock(this.me);
+    if (!lock.ok)
+      throw new OperationError(`a daemon already runs for ${paths.root} (pid ${lock.holder.pid})`);
+    writeFileSync(paths.daemonPid, `${this.me.pid}\n`);
+    this.log(
+      `daemon ${this.me.pid} started (MAX_CONCURRENT_AGENTS=${this.ctx.config.maxConcurrentAgents})`,
+    );
+    await this.recover();
+    this.socket = await listenForWakeups(paths.daemonSocket, () => this.kick());
+    this.sweepTimer = setInterval(() => this.sweep(), this.ctx.config.sweepIntervalMs);
+    this.sweep();
+  }
+
+  private log(line: string): void {
+    this.options.log(line);
+  }
+
+  /**
+   * Restart recovery: a running task whose owner is gone had its agent orphaned. Never start a
+   * second copy while the first is alive: end the old process group, wait until it is gone,
+   * then mark the session `left` and the task pending again (it resumes).
+   */
+  private async recover(): Promise<void> {
+    const { store, config } = this.ctx;
+    for (const { task, slot } of store.orphanedRunningTasks()) {
+      const agent = slot?.agent ?? null;
+      if (agent !== null && this.orphanGroupAlive(agent)) {
+        this.log(`task #${task.id}: ending orphaned agent process group ${agent.pid}`);
+        signalGroup(agent.pid, 'SIGTERM');
+        const deadline = Date.now() + config.killGraceMs;
+        while (groupAlive(agent.pid)) {
+          if (Date.now() > deadline) signalGroup(agent.pid, 'SIGKILL');
+          await delay(ORPHAN_POLL_MS);
+        }
+      }
+      const run = store.listRuns(task.id).at(-1) ?? null;
+      store.finishAttempt(task.id, run?.finishedAt === null ? run.id : null, null, {
+        kind: 'interrupted',
+        agentSessionId: null,
+      });
+      this.log(`task #${task.id}: interrupted by a previous daemon's exit; queued to resume`);
+    }
+  }
+
+  /**
+   * The group is ours only if its leader is the very process we recorded, or if the leader is
+   * gone while the group lives on (a pid cannot be reused while it still names a group).
+   */
+  private orphanGroupAlive(agent: ProcessIdentity): boolean {
+    if (isAlive(agent)) return true;
+    if (!groupAlive(agent.pid)) return false;
+    return !isAlive({ pid: agent.pid, start: '' });
+  }
+
+  /** Something may have changed: dispatch soon, coalescing bursts of wake-ups. */
+  kick(): void {
+    if (this.stopping !== null) return;
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    setImmediate(() => this.dispatchLoop());
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.ctx.config.cleanupAgeMs;
+    const removed = this.ctx.store.deleteFinishedTasks(cutoff);
+    if (removed > 0)
+      this.log(`cleanup: removed ${removed} finished task(s) older than QUEUE_CLEANUP_AGE_DAYS`);
+    this.kick();
+  }
+
+  private dispatchLoop(): void {
+    try {
+      do {
+        this.dispatchAgain = false;
+        this.handleCancellations();
+        this.dispatchOnce();
+      } while (this.dispatchAgain && this.stopping === null);
+    } catch (err) {
+      this.log(`dispatch failed: ${errorMessage(err)}`);
+    } finally {
+      this.dispatching = false;
+    }
+    void this.notifier.flush();
+  }
+
+  private handleCancellations(): void {
+    for (const task of this.ctx.store.listTasks({ states: ['running'] })) {
+      if (task.cancelRequested && this.runner.isRunning(task.id))
+        this.runner.stop(task.id, 'stopped');
+    }
+  }
+
+  private dispatchOnce(): void {
+    const { store, config } = this.ctx;
+    const { claimed, nextWakeAt } = store.claimTasks({
+      owner: this.me,
+      maxAgents: config.maxConcurrentAgents,
+      availableMemoryMb: availableMemoryMb(),
+      minFreeMemoryMb: config.minFreeMemoryMb,
+    });
+    for (const task of claimed) {
+      const queue = task.kind === 'pm' ? this.pmQueue : this.devQueue;
+      void queue.add(async () => {
+        await this.runner.run(task);
+        this.kick();
+      });
+    }
+    this.scheduleBackoffWake(nextWakeAt);
+    // Low memory is re-measured soon; nothing else would wake us when memory frees up.
+    const waitingOnMemory = store
+      .listTasks({ states: ['pending'] })
+      .some((t) => t.waitReason?.startsWith('low memory') === true);
+    if (waitingOnMemory) this.scheduleBackoffWake(Date.now() + 2_000);
+  }
+
+  private scheduleBackoffWake(at: number | null): void {
+    if (at === null) return;
+    if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
+    this.backoffTimer = setTimeout(
+      () => {
+        this.backoffTimer = null;
+        this.kick();
+      },
+      Math.max(0, at - Date.now()) + 5,
+    );
+  }
+
+  /**
+   * Graceful shutdown, idempotent: stop taking work, stop every agent (their sessions become
+   * `left` and their tasks resume on the next start), then release the lock.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log('daemon stopping: interrupting running agents');
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
+      await new Promise<void>((resolve) =>
+        this.socket === null ? resolve() : this.socket.close(() => resolve()),
+      );
+      this.runner.stopAll('shutdown');
+      await Promise.all([this.devQueue.onIdle(), this.pmQueue.onIdle()]);
+      await this.notifier.flush();
+      this.ctx.store.releaseDaemonLock(this.me);
+      rmSync(this.ctx.paths.daemonPid, { force: true });
+      this.log('daemon stopped');
+    })();
+    return this.stopping;
+  }
+}

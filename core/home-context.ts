@@ -1,0 +1,72 @@
+/** Opens one KUGETSU_HOME: paths, validated config, store, env files, workspaces, secrets. */
+import { existsSync } from 'node:fs';
+import { loadConfig, type Config } from './config.js';
+import { EnvFiles } from './env-files.js';
+import { OperationError } from './errors.js';
+import { homePaths, resolveHome, type HomePaths } from './home.js';
+import { Scrubber, isSecretKey } from './secrets.js';
+import { Store } from './store/store.js';
+import { Workspaces } from './workspaces/workspaces.js';
+
+export interface HomeContext {
+  paths: HomePaths;
+  config: Config;
+  store: Store;
+  envFiles: EnvFiles;
+  workspaces: Workspaces;
+  env: NodeJS.ProcessEnv;
+  /** A scrubber for every secret known right now (env files change while a daemon runs). */
+  scrubber(): Scrubber;
+  /** kugetsu's own secrets' keys, withheld from agents unless an env file hands them over. */
+  withheldKeys(): string[];
+  close(): void;
+}
+
+export function isInitialized(paths: HomePaths): boolean {
+  return existsSync(paths.db);
+}
+
+// Secret-named variables of the process environment are scrubbed too, but short values such
+// as `true` would mangle every transcript, so those need some length to count.
+const MIN_ENV_SECRET_LENGTH = 8;
+
+export function openHome(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { create?: boolean } = {},
+): HomeContext {
+  const paths = homePaths(resolveHome(env));
+  const config = loadConfig(paths.root, env);
+  if (options.create !== true && !isInitialized(paths)) {
+    throw new OperationError(`kugetsu is not initialized in ${paths.root}: run \`kugetsu init\``);
+  }
+  const store = Store.open(paths.db);
+  const envFiles = new EnvFiles(paths.envDir);
+  const tokenKeys = (): string[] =>
+    store
+      .listServers()
+      .map((s) => s.tokenEnv)
+      .filter((k): k is string => k !== null);
+  return {
+    paths,
+    config,
+    store,
+    envFiles,
+    workspaces: new Workspaces(paths.reposDir),
+    env,
+    scrubber() {
+      const values = envFiles.secretValues();
+      if (config.telegramBotToken !== undefined) values.push(config.telegramBotToken);
+      for (const key of tokenKeys()) {
+        const value = env[key];
+        if (value !== undefined) values.push(value);
+      }
+      for (const [key, value] of Object.entries(env)) {
+        if (value !== undefined && value.length >= MIN_ENV_SECRET_LENGTH && isSecretKey(key))
+          values.push(value);
+      }
+      return new Scrubber(values);
+    },
+    withheldKeys: () => ['TELEGRAM_BOT_TOKEN', ...tokenKeys()],
+    close: () => store.close(),
+  };
+}

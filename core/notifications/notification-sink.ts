@@ -1,0 +1,8 @@
+import type { KugetsuEvent } from '../domain.js';
+
+/** Where events go (the daemon log now, Telegram later). One method: deliver or throw. */
+export interface NotificationSink {
+  /** Stable name: the store keeps each sink's delivery cursor under it. */
+  readonly name: string;
+  deliver(event: KugetsuEvent): Promise<void>;
+}

@@ -1,0 +1,130 @@
+/** Sessions: listing, destroying and pruning worktrees. */
+import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { wakeDaemon } from '../daemon/wake.js';
+import type { Session, Task } from '../domain.js';
+import { OperationError, errorMessage } from '../errors.js';
+import type { HomeContext } from '../home-context.js';
+import { resolveTarget, targetOfSession } from '../targets.js';
+
+export interface SessionView extends Session {
+  /** The running or newest task of the session. */
+  task: Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'> | null;
+  worktreeExists: boolean;
+}
+
+export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
+  return ctx.store.listSessions({ all }).map((session) => {
+    const task = ctx.store.latestTaskFor(session.issueRef);
+    return {
+      ...session,
+      task:
+        task === null
+          ? null
+          : {
+              id: task.id,
+              state: task.state,
+              attempts: task.attempts,
+              maxAttempts: task.maxAttempts,
+            },
+      worktreeExists: existsSync(session.worktreePath),
+    };
+  });
+}
+
+export function getSession(ctx: HomeContext, refInput: string): Session {
+  const target = resolveTarget(ctx, refInput);
+  const session = ctx.store.getSession(target.issueRef);
+  if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
+  return session;
+}
+
+const STOP_WAIT_MS = 60_000;
+
+/**
+ * Removes a session's worktree, branch and record. Refuses uncommitted work and a running
+ * agent unless forced; forced, a running agent is stopped first and waited for.
+ */
+export async function destroySession(
+  ctx: HomeContext,
+  refInput: string,
+  force: boolean,
+): Promise<Session> {
+  const session = getSession(ctx, refInput);
+  const target = targetOfSession(ctx, session);
+  if (session.state === 'used') {
+    if (!force)
+      throw new OperationError(
+        `session ${session.issueRef} is in use: stop it first, or pass --force`,
+      );
+    for (const task of ctx.store.listTasks({ states: ['running'], issueRef: session.issueRef }))
+      ctx.store.cancelTask(task.id);
+    await wakeDaemon(ctx.paths.daemonSocket);
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (ctx.store.getSession(session.issueRef)?.state === 'used') {
+      if (Date.now() > deadline)
+        throw new OperationError(
+          `session ${session.issueRef} did not stop within ${STOP_WAIT_MS / 1000}s`,
+        );
+      await delay(100);
+    }
+  }
+  const status = await ctx.workspaces.status(target);
+  if (status.dirty && !force) {
+    throw new OperationError(
+      `session ${session.issueRef} has uncommitted work in ${session.worktreePath}: commit it, or pass --force`,
+    );
+  }
+  ctx.store.deleteSession(session.issueRef);
+  await ctx.workspaces.remove(target);
+  return session;
+}
+
+export interface PruneReport {
+  pruned: string[];
+  kept: { issueRef: string; reason: string }[];
+}
+
+/**
+ * Removes idle sessions whose work is safe elsewhere: a clean worktree whose branch the
+ * remote has (or no new commits at all). `force` removes every idle or left session.
+ */
+export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<PruneReport> {
+  const report: PruneReport = { pruned: [], kept: [] };
+  for (const session of ctx.store.listSessions({ all: true })) {
+    const keep = (reason: string): void =>
+      void report.kept.push({ issueRef: session.issueRef, reason });
+    if (session.state === 'used') {
+      keep('in use');
+      continue;
+    }
+    if (ctx.store.listTasks({ states: ['pending'], issueRef: session.issueRef }).length > 0) {
+      keep('has queued work');
+      continue;
+    }
+    try {
+      const target = targetOfSession(ctx, session);
+      if (!force) {
+        if (session.state === 'left') {
+          keep('interrupted: resume or destroy it');
+          continue;
+        }
+        const status = await ctx.workspaces.status(target);
+        if (status.dirty) {
+          keep('uncommitted work');
+          continue;
+        }
+        if (status.aheadOfBase > 0 && !(await ctx.workspaces.isPushed(target))) {
+          keep('unpushed commits');
+          continue;
+        }
+      }
+      ctx.store.deleteSession(session.issueRef);
+      await ctx.workspaces.remove(target);
+      report.pruned.push(session.issueRef);
+    } catch (err) {
+      keep(errorMessage(err));
+    }
+  }
+  return report;
+}

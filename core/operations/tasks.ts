@@ -1,0 +1,190 @@
+/** Queueing work: what `start`, `continue`, `resume`, `stop`, `delegate` and `queue` do. */
+import { assertAgentAvailable } from '../agents/availability.js';
+import { wakeDaemon } from '../daemon/wake.js';
+import type { AgentName, Task, TaskMode } from '../domain.js';
+import { OperationError, UsageError } from '../errors.js';
+import type { HomeContext } from '../home-context.js';
+import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
+import { newSessionFor, resolveTarget, targetInText, type SessionTarget } from '../targets.js';
+
+/** Messages travel in an environment variable too; keep them well inside its limits. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export interface TaskOptions {
+  agent?: AgentName | undefined;
+}
+
+export interface QueuedTask {
+  task: Task;
+  /** A line worth telling the user ("Resuming instead"). */
+  note: string | null;
+}
+
+export function validateMessage(message: string): string {
+  const text = message.trim();
+  if (text === '') throw new UsageError('message is empty: say what the agent should do');
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new UsageError(
+      `message is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit: shorten it`,
+    );
+  }
+  if (text.includes('\0')) throw new UsageError('message contains a NUL byte');
+  return text;
+}
+
+async function queue(
+  ctx: HomeContext,
+  target: SessionTarget,
+  mode: TaskMode,
+  message: string,
+  options: TaskOptions,
+): Promise<Task> {
+  const agent = options.agent ?? ctx.config.agent;
+  assertAgentAvailable(agent, ctx.config.agentCommand);
+  const task = ctx.store.enqueueTask(
+    {
+      kind: 'dev',
+      mode,
+      issueRef: target.issueRef,
+      message,
+      agent,
+      maxAttempts: ctx.config.maxAttempts,
+    },
+    newSessionFor(target, agent),
+  );
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return task;
+}
+
+function assertNothingQueued(ctx: HomeContext, issueRef: string): void {
+  const open = ctx.store.listTasks({ states: ['pending', 'running'], issueRef });
+  if (open[0] !== undefined) {
+    throw new OperationError(
+      `session ${issueRef} already has task #${open[0].id} ${open[0].state}`,
+    );
+  }
+}
+
+export async function startTask(
+  ctx: HomeContext,
+  refInput: string,
+  message: string,
+  options: TaskOptions = {},
+): Promise<QueuedTask> {
+  const text = validateMessage(message);
+  const target = resolveTarget(ctx, refInput);
+  const session = ctx.store.getSession(target.issueRef);
+  if (session?.state === 'left') {
+    assertNothingQueued(ctx, target.issueRef);
+    return {
+      task: await queue(ctx, target, 'resume', text, options),
+      note: `session ${target.issueRef} was interrupted: resuming instead`,
+    };
+  }
+  if (session !== null) {
+    return {
+      task: await queue(ctx, target, 'continue', text, options),
+      note: `session ${target.issueRef} exists: continuing it`,
+    };
+  }
+  return { task: await queue(ctx, target, 'start', text, options), note: null };
+}
+
+export async function continueTask(
+  ctx: HomeContext,
+  refInput: string,
+  message: string,
+  options: TaskOptions = {},
+): Promise<QueuedTask> {
+  const text = validateMessage(message);
+  const target = resolveTarget(ctx, refInput);
+  assertCanContinue(target.issueRef, ctx.store.getSession(target.issueRef));
+  return { task: await queue(ctx, target, 'continue', text, options), note: null };
+}
+
+export async function resumeTask(
+  ctx: HomeContext,
+  refInput: string,
+  message: string | undefined,
+  options: TaskOptions = {},
+): Promise<QueuedTask> {
+  const target = resolveTarget(ctx, refInput);
+  const session = ctx.store.getSession(target.issueRef);
+  const text = validateMessage(resumeMessage(target.issueRef, session, message));
+  assertNothingQueued(ctx, target.issueRef);
+  return {
+    task: await queue(ctx, target, 'resume', text, options),
+    note: message === undefined ? 'resuming with the stored message' : null,
+  };
+}
+
+/** Asks the daemon to stop the session's running task; it ends `cancelled`, the session `left`. */
+export async function stopSession(ctx: HomeContext, refInput: string): Promise<Task> {
+  const target = resolveTarget(ctx, refInput);
+  assertCanStop(target.issueRef, ctx.store.getSession(target.issueRef));
+  const running = ctx.store.listTasks({ states: ['running'], issueRef: target.issueRef })[0];
+  if (running === undefined)
+    throw new OperationError(`session ${target.issueRef} has no running task`);
+  const task = ctx.store.cancelTask(running.id);
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return task;
+}
+
+export interface Delegated extends QueuedTask {
+  /** `issue` when the message named one, `pm` when it went to the PM agent. */
+  route: 'issue' | 'pm';
+}
+
+/** A message naming an issue becomes that issue's task; any other goes to the PM agent. */
+export async function delegate(
+  ctx: HomeContext,
+  message: string,
+  options: TaskOptions = {},
+): Promise<Delegated> {
+  const text = validateMessage(message);
+  const target = targetInText(ctx, text);
+  if (target !== null) {
+    const queued = await startTask(ctx, target.issueRef, text, options);
+    return { ...queued, route: 'issue' };
+  }
+  const agent = options.agent ?? ctx.config.pmAgent;
+  assertAgentAvailable(agent, ctx.config.agentCommand);
+  const task = ctx.store.enqueueTask(
+    { kind: 'pm', mode: 'start', issueRef: null, message: text, agent, maxAttempts: 1 },
+    null,
+  );
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return { task, note: 'no issue named: the PM agent takes it', route: 'pm' };
+}
+
+export async function cancelTask(ctx: HomeContext, id: number): Promise<Task> {
+  const task = ctx.store.cancelTask(id);
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return task;
+}
+
+export async function retryTask(ctx: HomeContext, id: number): Promise<Task> {
+  const task = ctx.store.retryTask(id);
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return task;
+}
+
+export function parseTaskId(input: string | undefined): number {
+  if (input === undefined || !/^[1-9][0-9]{0,9}$/.test(input)) {
+    throw new UsageError(
+      `invalid task id ${JSON.stringify(input ?? '')}: expected a positive number`,
+    );
+  }
+  return Number(input);
+}
+
+export function getTask(ctx: HomeContext, id: number): Task {
+  const task = ctx.store.getTask(id);
+  if (task === null) throw new OperationError(`task ${id} not found`);
+  return task;
+}
+
+export function isFinished(task: Task): boolean {
+  return task.state === 'completed' || task.state === 'error' || task.state === 'cancelled';
+}

@@ -1,0 +1,124 @@
+/** From what a user typed to the session it names: issue ref → server, workspace, branch. */
+import { join } from 'node:path';
+import type { Server } from './domain.js';
+import { OperationError, UsageError, quote } from './errors.js';
+import type { HomeContext } from './home-context.js';
+import {
+  findIssueRefInText,
+  formatIssueRef,
+  parseIssueRef,
+  parseRepoSpec,
+  workspaceKey,
+  type IssueRef,
+  type RefDefaults,
+} from './issue-ref.js';
+import type { NewSession } from './store/store.js';
+import type { WorkspaceTarget } from './workspaces/workspaces.js';
+
+export interface SessionTarget extends WorkspaceTarget {
+  ref: IssueRef;
+  /** Normalised `host/owner/repo#N`. */
+  issueRef: string;
+}
+
+export function serverRefHost(server: Server): string {
+  return server.host ?? server.name;
+}
+
+export function defaultServer(ctx: HomeContext): Server | null {
+  const servers = ctx.store.listServers();
+  const name = ctx.config.defaultServer;
+  if (name !== undefined) {
+    const named = servers.find((s) => s.name === name);
+    if (named === undefined) {
+      throw new UsageError(
+        `KUGETSU_DEFAULT_SERVER=${quote(name)} names no configured server: see \`kugetsu server list\``,
+      );
+    }
+    return named;
+  }
+  return servers.find((s) => s.isDefault) ?? null;
+}
+
+export function refDefaults(ctx: HomeContext): RefDefaults {
+  const server = defaultServer(ctx);
+  const defaultHost = server === null ? undefined : serverRefHost(server);
+  const spec = ctx.config.defaultRepo;
+  return {
+    defaultHost,
+    defaultRepo: spec === undefined ? undefined : parseRepoSpec(spec, defaultHost),
+  };
+}
+
+export function serverForRef(ctx: HomeContext, ref: IssueRef): Server {
+  const server = ctx.store.listServers().find((s) => serverRefHost(s) === ref.host);
+  if (server === undefined) {
+    throw new UsageError(
+      `no server for host ${quote(ref.host)}: add one with \`kugetsu server add NAME URL\``,
+    );
+  }
+  return server;
+}
+
+export function targetFor(ctx: HomeContext, ref: IssueRef): SessionTarget {
+  const server = serverForRef(ctx, ref);
+  const key = workspaceKey(ref);
+  return {
+    ref,
+    issueRef: formatIssueRef(ref),
+    server,
+    repoPath: `${ref.owner}/${ref.repo}`,
+    workspaceKey: key,
+    worktreePath: join(ctx.paths.worktreesDir, key),
+    branch: `kugetsu/${key}`,
+  };
+}
+
+export function resolveTarget(ctx: HomeContext, input: string): SessionTarget {
+  return targetFor(ctx, parseIssueRef(input, refDefaults(ctx)));
+}
+
+/** The issue a free-form message names, if any (for `delegate`). */
+export function targetInText(ctx: HomeContext, text: string): SessionTarget | null {
+  const found = findIssueRefInText(text, refDefaults(ctx));
+  return found === null ? null : targetFor(ctx, found.ref);
+}
+
+/** The stored session's target; its server must still exist. */
+export function targetOfSession(
+  ctx: HomeContext,
+  session: {
+    issueRef: string;
+    serverName: string;
+    repoPath: string;
+    workspaceKey: string;
+    worktreePath: string;
+    branch: string;
+  },
+): WorkspaceTarget {
+  const server = ctx.store.getServer(session.serverName);
+  if (server === null) {
+    throw new OperationError(
+      `server ${session.serverName} of session ${session.issueRef} no longer exists: add it again`,
+    );
+  }
+  return {
+    server,
+    repoPath: session.repoPath,
+    workspaceKey: session.workspaceKey,
+    worktreePath: session.worktreePath,
+    branch: session.branch,
+  };
+}
+
+export function newSessionFor(target: SessionTarget, agent: NewSession['agent']): NewSession {
+  return {
+    issueRef: target.issueRef,
+    workspaceKey: target.workspaceKey,
+    serverName: target.server.name,
+    repoPath: target.repoPath,
+    worktreePath: target.worktreePath,
+    branch: target.branch,
+    agent,
+  };
+}
