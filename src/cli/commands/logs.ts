@@ -1,0 +1,85 @@
+import { OperationError } from '../../../core/errors.js';
+import { followTask } from '../../../core/follow-task.js';
+import type { HomeContext } from '../../../core/home-context.js';
+import { getTask, parseTaskId } from '../../../core/operations/tasks.js';
+import { resolveTarget } from '../../../core/targets.js';
+import { tailLines } from '../../../core/transcripts.js';
+import { JSON_FLAG, expectPositionals, parse } from '../args.js';
+import { withHome } from '../home.js';
+import { ago, table, type Io } from '../io.js';
+import { USAGE } from '../usage.js';
+
+const ALL_LINES = 1_000_000;
+
+/** A bare number is a task id; anything else is an issue ref (its newest task). */
+function taskFor(ctx: HomeContext, input: string): number {
+  if (/^[0-9]+$/.test(input)) return getTask(ctx, parseTaskId(input)).id;
+  const target = resolveTarget(ctx, input);
+  const task = ctx.store.latestTaskFor(target.issueRef);
+  if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
+  return task.id;
+}
+
+export function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('logs', argv, {
+    ...JSON_FLAG,
+    follow: { type: 'boolean', short: 'f' },
+    lines: { type: 'string', short: 'n' },
+  });
+  expectPositionals('logs', positionals, 0, 1, USAGE['logs'] ?? '');
+  const count = values.lines === undefined ? undefined : parseTaskId(values.lines);
+  const json = values.json === true;
+  return withHome(io, async (ctx, io) => {
+    const scrubber = ctx.scrubber();
+    if (positionals[0] === undefined) {
+      const runs = ctx.store.latestRuns(count ?? 20);
+      if (json) io.json({ runs });
+      else
+        io.out(
+          runs.length === 0
+            ? 'no runs yet'
+            : table([
+                ['TASK', 'TRY', 'REF', 'OUTCOME', 'STARTED', 'TRANSCRIPT'],
+                ...runs.map((r) => [
+                  `#${r.taskId}`,
+                  String(r.attempt),
+                  r.issueRef ?? '(PM agent)',
+                  r.outcome ?? 'running',
+                  ago(r.startedAt),
+                  r.transcript,
+                ]),
+              ]),
+        );
+      return 0;
+    }
+    const taskId = taskFor(ctx, positionals[0]);
+    if (values.follow === true && !json) {
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      const final = await followTask(
+        ctx,
+        taskId,
+        { text: (t) => io.write(t), waiting: (r) => io.err(`… ${r}`) },
+        abort.signal,
+      );
+      if (final !== null && !abort.signal.aborted)
+        io.out(`[kugetsu] task #${final.id} ${final.state}`);
+      return 0;
+    }
+    const runs = ctx.store
+      .listRuns(taskId)
+      .map((r) => ({ ...r, lines: tailLines(r.transcript, ALL_LINES, scrubber) }));
+    const task = getTask(ctx, taskId);
+    if (json) {
+      io.json({ task, runs });
+      return 0;
+    }
+    const all = runs.flatMap((r) => r.lines);
+    if (all.length === 0)
+      io.out(
+        `task #${taskId} has no transcript yet (${task.state}${task.waitReason === null ? '' : `: ${task.waitReason}`})`,
+      );
+    for (const line of count === undefined ? all : all.slice(-count)) io.out(line);
+    return 0;
+  });
+}

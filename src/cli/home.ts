@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import type { DaemonLauncher } from '../../core/daemon/daemon-control.js';
+import { openHome, type HomeContext } from '../../core/home-context.js';
+import { scrubbingIo, type Io } from './io.js';
+
+/**
+ * Opens the home for one command and always closes it. The command writes through an Io that
+ * scrubs every known secret, so no output path can leak one.
+ */
+export async function withHome<T>(
+  io: Io,
+  fn: (ctx: HomeContext, io: Io) => Promise<T> | T,
+): Promise<T> {
+  const ctx = openHome(process.env);
+  try {
+    return await fn(ctx, scrubbingIo(io, ctx.scrubber()));
+  } finally {
+    ctx.close();
+  }
+}
+
+/** How to start this very CLI as `kugetsu daemon run`. */
+export function daemonLauncher(): DaemonLauncher {
+  return {
+    command: process.execPath,
+    args: [fileURLToPath(new URL('./main.js', import.meta.url)), 'daemon', 'run'],
+  };
+}

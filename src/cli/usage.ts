@@ -1,0 +1,36 @@
+/** One usage line per command: shown by `kugetsu help` and in usage errors. */
+export const USAGE: Record<string, string> = {
+  init: 'init',
+  status: 'status [--json]',
+  doctor: 'doctor [--fix] [--json]',
+  start: 'start REF MESSAGE [--agent NAME] [--detach] [--json]',
+  continue: 'continue REF MESSAGE [--agent NAME] [--detach] [--json]',
+  resume: 'resume REF [MESSAGE] [--detach] [--json]',
+  stop: 'stop REF [--detach] [--json]',
+  list: 'list [--all] [--json]',
+  prune: 'prune [--force] [--json]',
+  destroy: 'destroy REF [-y] [--force] | destroy --base -y | destroy --pm-agent -y',
+  delegate: 'delegate MESSAGE [--agent NAME] [--json]',
+  queue: 'queue list [--all]|stats|clear [--all]|enqueue REF MESSAGE|cancel ID|retry ID [--json]',
+  daemon: 'daemon start|stop|restart|status|logs [-f] [-n LINES]|run [--json]',
+  notify: 'notify [list [--all]|clear] [--json]',
+  env: 'env list|show [AGENT]|set KEY VALUE|- [AGENT]|get KEY [AGENT]|rm KEY [AGENT] [--json]',
+  server:
+    'server list|add NAME URL [--kind K] [--token-env VAR] [--api-url URL]|remove NAME|default NAME|get NAME [--json]',
+  logs: 'logs [-n RUNS] | logs TASK_ID|REF [-f] [-n LINES] [--json]',
+  bot: 'bot',
+  demo: 'demo [--tasks N] [--keep]',
+  help: 'help [COMMAND]',
+};
+
+export const SUMMARY = `kugetsu — run AI coding agents on your issues, one git worktree each, never more than MAX_CONCURRENT_AGENTS at once.
+
+Usage: kugetsu <command> [options]   (every command that prints data takes --json)
+
+Set-up      init · status · doctor · server · env
+Work        start · continue · resume · stop · delegate
+Look        list · queue · logs · notify
+Clean up    prune · destroy
+Run         daemon · bot · demo
+
+Exit codes: 0 done, 1 the operation failed, 2 usage error. \`kugetsu help COMMAND\` for one command.`;
