@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * A process named by pid *and* start time, so a pid the kernel has reused for another
@@ -12,6 +12,7 @@ export interface ProcessIdentity {
 
 interface ProcStat {
   state: string;
+  pgrp: number;
   start: string;
 }
 
@@ -23,7 +24,7 @@ function readProcStat(pid: number): ProcStat | null {
     const state = fields[0];
     const start = fields[19];
     if (state === undefined || start === undefined) return null;
-    return { state, start };
+    return { state, pgrp: Number(fields[2]), start };
   } catch {
     return null;
   }
@@ -48,7 +49,7 @@ export function isAlive(id: ProcessIdentity): boolean {
   if (!Number.isInteger(id.pid) || id.pid <= 0) return false;
   if (hasProc) {
     const stat = readProcStat(id.pid);
-    if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
+    if (stat === null || isZombie(stat)) return false;
     return id.start === '' || stat.start === id.start;
   }
   try {
@@ -59,8 +60,22 @@ export function isAlive(id: ProcessIdentity): boolean {
   }
 }
 
-/** True while any process of the group led by `pgid` is alive. */
+const isZombie = (stat: ProcStat): boolean => stat.state === 'Z' || stat.state === 'X';
+
+/**
+ * True while any process of the group led by `pgid` is alive. Zombies do not count: a
+ * grandchild orphaned into PID 1 may stay a zombie for a while where PID 1 reaps lazily
+ * (containers, microVMs), and `kill(-pgid, 0)` would call that group alive.
+ */
 export function groupAlive(pgid: number): boolean {
+  if (hasProc) {
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+      const stat = readProcStat(Number(entry));
+      if (stat !== null && stat.pgrp === pgid && !isZombie(stat)) return true;
+    }
+    return false;
+  }
   try {
     process.kill(-pgid, 0);
     return true;
