@@ -37,6 +37,9 @@ export class Workspaces {
   // One repository's bare clone is fetched and branched by one operation at a time;
   // concurrent `git fetch` into the same repo fails on ref locks.
   private readonly repoLocks = new KeyedMutex();
+  // When each repository's last successful fetch started: a caller that asked for a worktree
+  // before then can use that fetch instead of running its own.
+  private readonly fetchedAt = new Map<string, number>();
 
   constructor(private readonly reposDir: string) {
     // A git that prompts for credentials would hang a headless daemon. Set on the process
@@ -57,8 +60,11 @@ export class Workspaces {
   ): Promise<'created' | 'reused'> {
     if (await this.isWorktree(target.worktreePath)) return 'reused';
     const mirror = this.mirrorPath(target.server, target.repoPath);
+    const askedAt = performance.now();
     return this.repoLocks.run(mirror, async () => {
-      await this.ensureMirror(target, mirror, progress);
+      if ((this.fetchedAt.get(mirror) ?? -1) < askedAt)
+        await this.ensureMirror(target, mirror, progress);
+      else progress(`using the fetch of ${target.repoPath} that just finished`);
       const base = await this.defaultBranch(mirror);
       const repo = git(mirror);
       await mkdir(join(target.worktreePath, '..'), { recursive: true });
@@ -107,7 +113,9 @@ export class Workspaces {
         await repo.raw(['config', 'gc.auto', '0']);
       }
       progress(`fetching ${target.repoPath}`);
+      const startedAt = performance.now();
       await git(mirror).raw(['fetch', '--prune', '--quiet', 'origin']);
+      this.fetchedAt.set(mirror, startedAt);
     } catch (err) {
       throw new OperationError(
         `cannot fetch ${target.repoPath} from server ${target.server.name}: ${firstLine(err)}`,
