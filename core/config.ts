@@ -1,14 +1,19 @@
 /**
- * Settings (DESIGN.md §1): process environment over `config.env` over defaults, validated
- * with zod at start. A bad value is a one-line UsageError naming the key and the value.
+ * Settings (DESIGN.md §1): process environment over `config.env` over defaults, validated with
+ * zod at start. A bad value is a one-line UsageError naming the key and the value (never the
+ * value of a secret-named key). Everything but `loadConfig` is pure.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { AGENT_NAMES, type AgentName } from './domain.js';
 import { parseDotenv } from './dotenv.js';
-import { UsageError, quote } from './errors.js';
+import { OperationError, UsageError, errorMessage, quote } from './errors.js';
+import { parseRepoSpec } from './issue-ref.js';
 import { isSecretKey } from './secrets.js';
+
+export const VERBOSITY_LEVELS = ['verbose', 'default', 'quiet'] as const;
+export type Verbosity = (typeof VERBOSITY_LEVELS)[number];
 
 export interface Config {
   maxConcurrentAgents: number;
@@ -21,263 +26,349 @@ export interface Config {
   maxAttempts: number;
   minFreeMemoryMb: number;
   tempDir: string | undefined;
-  verbosity: 'verbose' | 'default' | 'quiet';
+  verbosity: Verbosity;
   sweepIntervalMs: number;
   cleanupAgeMs: number;
   defaultServer: string | undefined;
+  /** Raw `host/owner/repo` or `owner/repo`; the host of the latter depends on the servers. */
   defaultRepo: string | undefined;
   telegramBotToken: string | undefined;
   telegramAllowedUsers: number[];
   telegramNotifyChats: number[];
+  /** Without a trailing slash. */
   telegramApiRoot: string;
   retryBaseMs: number;
   killGraceMs: number;
 }
 
-interface KeySpec {
-  key: string;
-  /** Shown in config.env and .env.example; '' for keys without a default. */
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+// Node fires a setTimeout/setInterval longer than this after 1 ms instead, so a huge timeout
+// would kill every task at once: durations that become timers are capped here.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MINUTES = Math.floor(MAX_TIMER_MS / MINUTE_MS);
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+const agents = AGENT_NAMES.join(', ');
+
+interface KeyMeta {
   default: string;
   help: string;
-  schema: z.ZodType;
+  /** Completes "invalid KEY=value: expected …". */
   expected: string;
 }
 
-const positiveNumber = z.coerce.number().finite().positive();
-const idList = (signed: boolean) =>
-  z
-    .string()
-    .regex(signed ? /^\s*-?[0-9]+(\s*,\s*-?[0-9]+)*\s*$/ : /^\s*[0-9]+(\s*,\s*[0-9]+)*\s*$/)
-    .transform((s) => s.split(',').map((part) => Number(part.trim())));
-
-const KEYS: readonly KeySpec[] = [
-  {
-    key: 'MAX_CONCURRENT_AGENTS',
+// The order here is the order of config.env and of validation (the first bad key is reported).
+const META = {
+  MAX_CONCURRENT_AGENTS: {
     default: '3',
-    help: 'Most dev agents alive at once for this home, across every process.',
-    schema: z.coerce.number().int().min(1).max(64),
+    help: 'Most dev agents alive at once for this home, across every kugetsu process.',
     expected: 'a whole number from 1 to 64',
   },
-  {
-    key: 'KUGETSU_AGENT',
+  KUGETSU_AGENT: {
     default: 'opencode',
-    help: `Agent backend: ${AGENT_NAMES.join(', ')}.`,
-    schema: z.enum(AGENT_NAMES),
-    expected: `one of ${AGENT_NAMES.join(', ')}`,
+    help: `Agent backend for issue work: ${agents}.`,
+    expected: `one of ${agents}`,
   },
-  {
-    key: 'KUGETSU_AGENT_COMMAND',
+  KUGETSU_AGENT_COMMAND: {
     default: '',
     help: 'For KUGETSU_AGENT=command: run by `sh -c` in the worktree; the prompt arrives on stdin and in KUGETSU_MESSAGE.',
-    schema: z.string(),
-    expected: 'a command',
+    expected: 'a shell command',
   },
-  {
-    key: 'KUGETSU_PM_AGENT',
+  KUGETSU_PM_AGENT: {
     default: '',
-    help: 'Agent backend of the PM agent (default: KUGETSU_AGENT).',
-    schema: z.enum(AGENT_NAMES),
-    expected: `one of ${AGENT_NAMES.join(', ')}`,
+    help: `Agent backend of the PM agent: ${agents} (default: KUGETSU_AGENT).`,
+    expected: `one of ${agents}`,
   },
-  {
-    key: 'KUGETSU_MODEL',
+  KUGETSU_MODEL: {
     default: '',
-    help: 'Model for every backend (default: the agent’s own choice).',
-    schema: z.string(),
-    expected: 'a model name',
+    help: "Model for every backend (default: each agent's own choice).",
+    expected: 'a model name without spaces',
   },
-  {
-    key: 'KUGETSU_TASK_TIMEOUT_MINUTES',
+  KUGETSU_TASK_TIMEOUT_MINUTES: {
     default: '60',
-    help: 'A run longer than this is killed and counts as a failed attempt.',
-    schema: positiveNumber,
-    expected: 'a positive number of minutes',
+    help: 'A run longer than this is killed and counts as a failed attempt. Fractions allowed.',
+    expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
   },
-  {
-    key: 'KUGETSU_STALL_TIMEOUT_MINUTES',
+  KUGETSU_STALL_TIMEOUT_MINUTES: {
     default: '10',
     help: 'A run with no output for this long is stalled: killed, a failed attempt.',
-    schema: positiveNumber,
-    expected: 'a positive number of minutes',
+    expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
   },
-  {
-    key: 'KUGETSU_MAX_ATTEMPTS',
+  KUGETSU_MAX_ATTEMPTS: {
     default: '3',
-    help: 'Attempts per task before it ends in error (retries back off 10 s, doubling, up to 5 min).',
-    schema: z.coerce.number().int().min(1).max(100),
-    expected: 'a whole number from 1 to 100',
+    help: 'Attempts per task before it ends in error.',
+    expected: 'a whole number from 1 to 1000',
   },
-  {
-    key: 'KUGETSU_MIN_FREE_MEMORY_MB',
+  KUGETSU_MIN_FREE_MEMORY_MB: {
     default: '512',
-    help: 'No agent starts while less memory than this is available; its task waits.',
-    schema: z.coerce.number().int().min(0),
+    help: 'No agent starts while less memory than this is available; its task waits. 0 turns the check off.',
     expected: 'a whole number of MB, 0 or more',
   },
-  {
-    key: 'KUGETSU_TEMP_DIR',
+  KUGETSU_TEMP_DIR: {
     default: '',
     help: 'Directory for temporary files (default: the system temp dir).',
-    schema: z.string(),
-    expected: 'a directory path',
+    expected: 'an absolute path',
   },
-  {
-    key: 'KUGETSU_VERBOSITY',
+  KUGETSU_VERBOSITY: {
     default: 'default',
-    help: 'verbose, default or quiet.',
-    schema: z.enum(['verbose', 'default', 'quiet']),
-    expected: 'verbose, default or quiet',
+    help: `How much kugetsu prints: ${VERBOSITY_LEVELS.join(', ')}.`,
+    expected: `one of ${VERBOSITY_LEVELS.join(', ')}`,
   },
-  {
-    key: 'QUEUE_DAEMON_INTERVAL_MINUTES',
+  QUEUE_DAEMON_INTERVAL_MINUTES: {
     default: '5',
-    help: 'Fallback sweep interval; dispatch itself is event-driven (milliseconds).',
-    schema: positiveNumber,
-    expected: 'a positive number of minutes',
+    help: 'Interval of the fallback sweep of the daemon; dispatch itself is event-driven.',
+    expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
   },
-  {
-    key: 'QUEUE_CLEANUP_AGE_DAYS',
+  QUEUE_CLEANUP_AGE_DAYS: {
     default: '7',
     help: 'Finished tasks older than this are deleted by the sweep.',
-    schema: positiveNumber,
-    expected: 'a positive number of days',
+    expected: 'a positive number of days, at most 36500',
   },
-  {
-    key: 'KUGETSU_DEFAULT_SERVER',
+  KUGETSU_DEFAULT_SERVER: {
     default: '',
-    help: 'Server name used for owner/repo#N refs (default: the one marked by `server default`).',
-    schema: z.string(),
+    help: 'Server (by name) whose host owner/repo#N refs use (default: the one set by `kugetsu server default`).',
     expected: 'a server name',
   },
-  {
-    key: 'KUGETSU_DEFAULT_REPO',
+  KUGETSU_DEFAULT_REPO: {
     default: '',
-    help: 'Repository used for #N refs: host/owner/repo or owner/repo.',
-    schema: z.string(),
+    help: 'Repository that #N refs use: host/owner/repo, or owner/repo on the default server.',
     expected: 'host/owner/repo or owner/repo',
   },
-  {
-    key: 'TELEGRAM_BOT_TOKEN',
+  TELEGRAM_BOT_TOKEN: {
     default: '',
-    help: 'Token from @BotFather; the daemon runs the bot when it is set. Never passed to agents.',
-    schema: z.string().regex(/^[0-9]+:[A-Za-z0-9_-]+$/),
-    expected: 'a token of the form 123456:ABC-def',
+    help: 'Token from @BotFather; when set, the daemon runs the Telegram bot. Never passed to agents.',
+    expected: 'a bot token of the form 123456:ABC-def',
   },
-  {
-    key: 'TELEGRAM_ALLOWED_USERS',
+  TELEGRAM_ALLOWED_USERS: {
     default: '',
     help: 'Comma-separated Telegram user ids allowed to use the bot (empty: nobody).',
-    schema: idList(false),
-    expected: 'comma-separated user ids',
+    expected: 'comma-separated positive user ids',
   },
-  {
-    key: 'TELEGRAM_NOTIFY_CHATS',
+  TELEGRAM_NOTIFY_CHATS: {
     default: '',
-    help: 'Comma-separated chat ids that receive notifications.',
-    schema: idList(true),
+    help: 'Comma-separated Telegram chat ids that receive every event (group ids are negative).',
     expected: 'comma-separated chat ids',
   },
-  {
-    key: 'TELEGRAM_API_ROOT',
+  TELEGRAM_API_ROOT: {
     default: 'https://api.telegram.org',
-    help: 'Bot API root (a local Bot API server, or a test server).',
-    schema: z.url({ protocol: /^https?$/ }),
+    help: 'Root of the Telegram Bot API (a self-hosted Bot API server, or a test double).',
     expected: 'an http(s) URL',
   },
-  {
-    key: 'KUGETSU_RETRY_BASE_SECONDS',
+  KUGETSU_RETRY_BASE_SECONDS: {
     default: '10',
-    help: 'First retry delay; it doubles per attempt up to 5 minutes.',
-    schema: positiveNumber,
-    expected: 'a positive number of seconds',
+    help: 'Delay before the first retry of a failed run; it doubles per attempt, capped at 5 minutes.',
+    expected: `a positive number of seconds, at most ${MAX_TIMER_SECONDS}`,
   },
-  {
-    key: 'KUGETSU_KILL_GRACE_SECONDS',
+  KUGETSU_KILL_GRACE_SECONDS: {
     default: '10',
-    help: 'Stop, timeout and shutdown send SIGTERM, then SIGKILL after this long.',
-    schema: positiveNumber,
-    expected: 'a positive number of seconds',
+    help: 'Stop, timeout and shutdown send SIGTERM to the agent, then SIGKILL after this long.',
+    expected: `a positive number of seconds, at most ${MAX_TIMER_SECONDS}`,
   },
-];
+} as const satisfies Record<string, KeyMeta>;
 
-/** Every setting, for config.env, .env.example and the docs. */
-export const CONFIG_KEYS: ReadonlyArray<{ key: string; default: string; help: string }> = KEYS.map(
-  ({ key, default: def, help }) => ({ key, default: def, help }),
-);
+type Key = keyof typeof META;
 
-/** Parses raw settings (already merged by precedence). Pure. */
-export function parseConfig(raw: Record<string, string | undefined>): Config {
-  const values = new Map<string, unknown>();
-  for (const spec of KEYS) {
-    const given = raw[spec.key];
-    const text = given === undefined || given.trim() === '' ? undefined : given.trim();
-    const input = text ?? (spec.default === '' ? undefined : spec.default);
-    if (input === undefined) continue;
-    const parsed = spec.schema.safeParse(input);
-    if (!parsed.success) {
-      const shown = isSecretKey(spec.key) ? '' : `=${quote(input)}`;
-      throw new UsageError(`invalid ${spec.key}${shown}: expected ${spec.expected}`);
-    }
-    values.set(spec.key, parsed.data);
+/** Every setting, in config.env order: for config.env, .env.example and the docs. */
+export const CONFIG_KEYS: ReadonlyArray<{ key: string; default: string; help: string }> = (
+  Object.keys(META) as Key[]
+).map((key) => ({ key, default: META[key].default, help: META[key].help }));
+
+const CONFIG_KEY_SET: ReadonlySet<string> = new Set(Object.keys(META));
+
+// Empty (or blank) counts as unset, so `KEY=` in config.env or an exported empty variable
+// falls back to the default instead of failing.
+function blankToUndefined(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function withDefault<T extends z.ZodType>(key: Key, schema: T) {
+  const fallback = META[key].default;
+  return z.preprocess((v) => blankToUndefined(v) ?? fallback, schema);
+}
+
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess(blankToUndefined, schema.optional());
+}
+
+// Explicit digit patterns rather than z.coerce.number(), which would accept "0x10", "1e3",
+// "Infinity" and, worse, turn " " into 0.
+function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,15}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+function positiveNumber(max: number) {
+  return z
+    .string()
+    .regex(/^(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})$/)
+    .transform(Number)
+    .pipe(z.number().positive().max(max));
+}
+
+function idList(signed: boolean) {
+  const id = signed ? /^-?[1-9][0-9]{0,15}$/ : /^[1-9][0-9]{0,15}$/;
+  return z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(z.array(z.string().regex(id).transform(Number).pipe(z.number().int().safe())));
+}
+
+function isRepoSpec(value: string): boolean {
+  try {
+    // The real default host is only known once servers are read; any host checks the shape.
+    parseRepoSpec(value, 'default-server');
+    return true;
+  } catch {
+    return false;
   }
-  const get = <T>(key: string): T => values.get(key) as T;
-  const agent = get<AgentName>('KUGETSU_AGENT');
+}
+
+const ConfigSchema = z.object({
+  MAX_CONCURRENT_AGENTS: withDefault('MAX_CONCURRENT_AGENTS', wholeNumber(1, 64)),
+  KUGETSU_AGENT: withDefault('KUGETSU_AGENT', z.enum(AGENT_NAMES)),
+  KUGETSU_AGENT_COMMAND: optional(z.string()),
+  KUGETSU_PM_AGENT: optional(z.enum(AGENT_NAMES)),
+  KUGETSU_MODEL: optional(z.string().regex(/^\S+$/)),
+  KUGETSU_TASK_TIMEOUT_MINUTES: withDefault(
+    'KUGETSU_TASK_TIMEOUT_MINUTES',
+    positiveNumber(MAX_TIMER_MINUTES),
+  ),
+  KUGETSU_STALL_TIMEOUT_MINUTES: withDefault(
+    'KUGETSU_STALL_TIMEOUT_MINUTES',
+    positiveNumber(MAX_TIMER_MINUTES),
+  ),
+  KUGETSU_MAX_ATTEMPTS: withDefault('KUGETSU_MAX_ATTEMPTS', wholeNumber(1, 1000)),
+  KUGETSU_MIN_FREE_MEMORY_MB: withDefault(
+    'KUGETSU_MIN_FREE_MEMORY_MB',
+    wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  ),
+  KUGETSU_TEMP_DIR: optional(
+    z.string().refine((p) => isAbsolute(p) && !p.includes('\0') && !/[\r\n]/.test(p)),
+  ),
+  KUGETSU_VERBOSITY: withDefault('KUGETSU_VERBOSITY', z.enum(VERBOSITY_LEVELS)),
+  QUEUE_DAEMON_INTERVAL_MINUTES: withDefault(
+    'QUEUE_DAEMON_INTERVAL_MINUTES',
+    positiveNumber(MAX_TIMER_MINUTES),
+  ),
+  QUEUE_CLEANUP_AGE_DAYS: withDefault('QUEUE_CLEANUP_AGE_DAYS', positiveNumber(36_500)),
+  KUGETSU_DEFAULT_SERVER: optional(z.string()),
+  KUGETSU_DEFAULT_REPO: optional(z.string().refine(isRepoSpec)),
+  TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^[0-9]{1,20}:[A-Za-z0-9_-]{1,200}$/)),
+  TELEGRAM_ALLOWED_USERS: withDefault('TELEGRAM_ALLOWED_USERS', idList(false)),
+  TELEGRAM_NOTIFY_CHATS: withDefault('TELEGRAM_NOTIFY_CHATS', idList(true)),
+  TELEGRAM_API_ROOT: withDefault(
+    'TELEGRAM_API_ROOT',
+    z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  ),
+  KUGETSU_RETRY_BASE_SECONDS: withDefault(
+    'KUGETSU_RETRY_BASE_SECONDS',
+    positiveNumber(MAX_TIMER_SECONDS),
+  ),
+  KUGETSU_KILL_GRACE_SECONDS: withDefault(
+    'KUGETSU_KILL_GRACE_SECONDS',
+    positiveNumber(MAX_TIMER_SECONDS),
+  ),
+} satisfies Record<Key, z.ZodType>);
+
+/** At least 1 ms: a fraction too small to register must not become "no timeout at all". */
+function toMs(amount: number, unitMs: number): number {
+  return Math.max(1, Math.round(amount * unitMs));
+}
+
+/** Validates raw settings (already merged by precedence); unknown keys are ignored. Pure. */
+export function parseConfig(raw: Record<string, string | undefined>): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of CONFIG_KEY_SET) input[key] = raw[key];
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const key = String(result.error.issues[0]?.path[0] ?? '') as Key;
+    const expected = key in META ? META[key].expected : 'a valid value';
+    const shown = isSecretKey(key) ? ' (value not shown)' : `=${quote(raw[key] ?? '')}`;
+    throw new UsageError(`invalid ${key}${shown}: expected ${expected}`);
+  }
+  const v = result.data;
   return {
-    maxConcurrentAgents: get('MAX_CONCURRENT_AGENTS'),
-    agent,
-    agentCommand: get('KUGETSU_AGENT_COMMAND'),
-    pmAgent: get<AgentName | undefined>('KUGETSU_PM_AGENT') ?? agent,
-    model: get('KUGETSU_MODEL'),
-    taskTimeoutMs: get<number>('KUGETSU_TASK_TIMEOUT_MINUTES') * 60_000,
-    stallTimeoutMs: get<number>('KUGETSU_STALL_TIMEOUT_MINUTES') * 60_000,
-    maxAttempts: get('KUGETSU_MAX_ATTEMPTS'),
-    minFreeMemoryMb: get('KUGETSU_MIN_FREE_MEMORY_MB'),
-    tempDir: get('KUGETSU_TEMP_DIR'),
-    verbosity: get('KUGETSU_VERBOSITY'),
-    sweepIntervalMs: get<number>('QUEUE_DAEMON_INTERVAL_MINUTES') * 60_000,
-    cleanupAgeMs: get<number>('QUEUE_CLEANUP_AGE_DAYS') * 86_400_000,
-    defaultServer: get('KUGETSU_DEFAULT_SERVER'),
-    defaultRepo: get('KUGETSU_DEFAULT_REPO'),
-    telegramBotToken: get('TELEGRAM_BOT_TOKEN'),
-    telegramAllowedUsers: get<number[] | undefined>('TELEGRAM_ALLOWED_USERS') ?? [],
-    telegramNotifyChats: get<number[] | undefined>('TELEGRAM_NOTIFY_CHATS') ?? [],
-    telegramApiRoot: get<string>('TELEGRAM_API_ROOT').replace(/\/+$/, ''),
-    retryBaseMs: get<number>('KUGETSU_RETRY_BASE_SECONDS') * 1000,
-    killGraceMs: get<number>('KUGETSU_KILL_GRACE_SECONDS') * 1000,
+    maxConcurrentAgents: v.MAX_CONCURRENT_AGENTS,
+    agent: v.KUGETSU_AGENT,
+    agentCommand: v.KUGETSU_AGENT_COMMAND,
+    pmAgent: v.KUGETSU_PM_AGENT ?? v.KUGETSU_AGENT,
+    model: v.KUGETSU_MODEL,
+    taskTimeoutMs: toMs(v.KUGETSU_TASK_TIMEOUT_MINUTES, MINUTE_MS),
+    stallTimeoutMs: toMs(v.KUGETSU_STALL_TIMEOUT_MINUTES, MINUTE_MS),
+    maxAttempts: v.KUGETSU_MAX_ATTEMPTS,
+    minFreeMemoryMb: v.KUGETSU_MIN_FREE_MEMORY_MB,
+    tempDir: v.KUGETSU_TEMP_DIR,
+    verbosity: v.KUGETSU_VERBOSITY,
+    sweepIntervalMs: toMs(v.QUEUE_DAEMON_INTERVAL_MINUTES, MINUTE_MS),
+    cleanupAgeMs: toMs(v.QUEUE_CLEANUP_AGE_DAYS, DAY_MS),
+    defaultServer: v.KUGETSU_DEFAULT_SERVER,
+    defaultRepo: v.KUGETSU_DEFAULT_REPO,
+    telegramBotToken: v.TELEGRAM_BOT_TOKEN,
+    telegramAllowedUsers: v.TELEGRAM_ALLOWED_USERS,
+    telegramNotifyChats: v.TELEGRAM_NOTIFY_CHATS,
+    telegramApiRoot: v.TELEGRAM_API_ROOT,
+    retryBaseMs: toMs(v.KUGETSU_RETRY_BASE_SECONDS, 1000),
+    killGraceMs: toMs(v.KUGETSU_KILL_GRACE_SECONDS, 1000),
   };
 }
 
-/** Precedence: the process environment wins over config.env; empty values count as unset. */
+/**
+ * Precedence for every known key: the process environment, then config.env. An empty value
+ * counts as unset at each level, so an exported `KEY=` does not hide the file's value. Pure.
+ */
 export function mergeConfigSources(
   processEnv: Record<string, string | undefined>,
-  fileValues: Record<string, string>,
+  fileValues: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
   const merged: Record<string, string | undefined> = {};
-  for (const { key } of KEYS) {
+  for (const key of CONFIG_KEY_SET) {
     const fromEnv = processEnv[key];
     const fromFile = fileValues[key];
-    merged[key] =
-      fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile !== '' ? fromFile : undefined;
+    if (fromEnv !== undefined && fromEnv.trim() !== '') merged[key] = fromEnv;
+    else if (fromFile !== undefined && fromFile.trim() !== '') merged[key] = fromFile;
   }
   return merged;
 }
 
+/** Reads `<home>/config.env` (if any), applies precedence and validates. */
 export function loadConfig(
   home: string,
   processEnv: Record<string, string | undefined> = process.env,
 ): Config {
   const file = join(home, 'config.env');
-  const fileValues = existsSync(file) ? parseDotenv(readFileSync(file, 'utf8')) : {};
-  return parseConfig(mergeConfigSources(processEnv, fileValues));
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new OperationError(`cannot read ${file}: ${errorMessage(err)}`);
+    }
+  }
+  return parseConfig(mergeConfigSources(processEnv, parseDotenv(text)));
 }
 
-/** The text of a fresh config.env (and .env.example): every key, commented out, with help. */
+/** The text of a fresh config.env (and .env.example): every key commented out, with its help. */
 export function renderConfigEnv(): string {
-  const header = [
-    '# kugetsu settings. Precedence: process environment > this file > built-in defaults.',
-    '# Uncomment a line to change it. Agent secrets belong in env/*.env (`kugetsu env set`).',
+  const lines = [
+    '# kugetsu settings.',
+    '# Precedence, highest first: the process environment, this file, the built-in defaults.',
+    '# Every key below shows its default; uncomment a line to change it. An empty value means unset.',
+    '# Secrets for agents (API keys, forge tokens) belong in env/*.env: see `kugetsu env set`.',
     '',
   ];
-  const body = KEYS.flatMap(({ key, default: def, help }) => [`# ${help}`, `# ${key}=${def}`, '']);
-  return [...header, ...body].join('\n');
+  for (const { key, default: fallback, help } of CONFIG_KEYS) {
+    lines.push(`# ${help}`, `# ${key}=${fallback}`, '');
+  }
+  return lines.join('\n');
 }
