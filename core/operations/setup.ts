@@ -91,7 +91,8 @@ export function homeStatus(env: NodeJS.ProcessEnv = process.env): StatusCode {
 
 export interface DoctorCheck {
   name: string;
-  ok: boolean;
+  /** `warn` is worth knowing but does not fail the doctor. */
+  status: 'ok' | 'warn' | 'fail';
   detail: string;
   fixed?: boolean;
 }
@@ -99,8 +100,10 @@ export interface DoctorCheck {
 /** Checks a home; with `fix`, repairs what can be repaired safely. */
 export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
-  const add = (name: string, ok: boolean, detail: string, fixed?: boolean): void =>
-    void checks.push(fixed === undefined ? { name, ok, detail } : { name, ok, detail, fixed });
+  const add = (name: string, ok: boolean | 'warn', detail: string, fixed?: boolean): void => {
+    const status = ok === 'warn' ? 'warn' : ok ? 'ok' : 'fail';
+    checks.push(fixed === true ? { name, status, detail, fixed } : { name, status, detail });
+  };
 
   try {
     execFileSync('git', ['--version'], { stdio: 'ignore' });
@@ -185,7 +188,7 @@ export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
     const servers = ctx.store.listServers();
     add(
       'servers',
-      servers.length > 0,
+      servers.length > 0 || 'warn',
       servers.length > 0
         ? servers.map((s) => `${s.name} (${s.kind})`).join(', ')
         : 'none: add one with `kugetsu server add NAME URL`',

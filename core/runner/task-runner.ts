@@ -65,7 +65,7 @@ export class TaskRunner {
   async run(task: Task): Promise<Task> {
     const run: ActiveRun = { process: null, stopRequested: null };
     this.active.set(task.id, run);
-    const { store, config } = this.ctx;
+    const { store } = this.ctx;
     const transcript = new TranscriptWriter(
       transcriptPath(this.ctx.paths.transcriptsDir, task.id, task.attempts),
       this.ctx.scrubber(),

@@ -19,7 +19,7 @@ export function parse<O extends Options>(command: string, argv: string[], option
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Parsed<O>['values'], positionals };
+    return { values: values, positionals };
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
     const option = /'([^']+)'/.exec(message)?.[1];

@@ -4,6 +4,7 @@ import { delegate } from '../../../core/operations/tasks.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
+import { messageArg } from '../message.js';
 import { USAGE } from '../usage.js';
 
 export function run(argv: string[], io: Io): Promise<number> {
@@ -13,9 +14,13 @@ export function run(argv: string[], io: Io): Promise<number> {
   });
   expectPositionals('delegate', positionals, 1, Number.MAX_SAFE_INTEGER, USAGE['delegate'] ?? '');
   return withHome(io, async (ctx, io) => {
-    const result = await delegate(ctx, positionals.join(' '), {
-      agent: parseAgentName(values.agent),
-    });
+    const result = await delegate(
+      ctx,
+      positionals.length === 1 ? (messageArg(positionals[0]) ?? '') : positionals.join(' '),
+      {
+        agent: parseAgentName(values.agent),
+      },
+    );
     await ensureDaemon(ctx, daemonLauncher());
     if (values.json === true)
       io.json({

@@ -6,13 +6,13 @@ export function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('doctor', argv, { ...JSON_FLAG, fix: { type: 'boolean' } });
   expectPositionals('doctor', positionals, 0, 0, 'doctor [--fix] [--json]');
   const checks = doctor(process.env, values.fix === true);
-  const ok = checks.every((c) => c.ok);
+  const ok = checks.every((c) => c.status !== 'fail');
   if (values.json === true) io.json({ ok, checks });
   else
     io.out(
       table(
         checks.map((c) => [
-          c.ok ? 'ok' : 'FAIL',
+          c.status === 'fail' ? 'FAIL' : c.status,
           c.name,
           `${c.detail}${c.fixed === true ? ' (fixed)' : ''}`,
         ]),

@@ -20,13 +20,11 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('env list', args, 0, 0, usage);
-        const scopes = files
-          .scopes()
-          .map((scope) => ({
-            agent: scope,
-            file: files.path(scope),
-            keys: Object.keys(files.read(scope)).length,
-          }));
+        const scopes = files.scopes().map((scope) => ({
+          agent: scope,
+          file: files.path(scope),
+          keys: Object.keys(files.read(scope)).length,
+        }));
         if (json) io.json({ files: scopes });
         else
           io.out(

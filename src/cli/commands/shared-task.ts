@@ -7,6 +7,7 @@ import type { AgentName, Task } from '../../../core/domain.js';
 import { expectPositionals, parse } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
+import { messageArg } from '../message.js';
 import { USAGE } from '../usage.js';
 
 export const TASK_FLAGS = {
@@ -98,7 +99,9 @@ export function taskCommand(
     expectPositionals(name, positionals, messageRequired ? 2 : 1, 2, USAGE[name] ?? '');
     const [ref = '', message] = positionals;
     return withHome(io, async (ctx, io) => {
-      const queued = await queue(ctx, ref, message, { agent: parseAgentName(values.agent) });
+      const queued = await queue(ctx, ref, messageArg(message), {
+        agent: parseAgentName(values.agent),
+      });
       return reportAndFollow(ctx, io, queued, {
         json: values.json === true,
         detach: values.detach === true,
