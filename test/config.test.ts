@@ -1,0 +1,339 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CONFIG_KEYS,
+  loadConfig,
+  mergeConfigSources,
+  parseConfig,
+  renderConfigEnv,
+} from '../core/config.js';
+import { parseDotenv } from '../core/dotenv.js';
+import { UsageError } from '../core/errors.js';
+
+const DESIGN_KEYS = [
+  'MAX_CONCURRENT_AGENTS',
+  'KUGETSU_AGENT',
+  'KUGETSU_AGENT_COMMAND',
+  'KUGETSU_PM_AGENT',
+  'KUGETSU_MODEL',
+  'KUGETSU_TASK_TIMEOUT_MINUTES',
+  'KUGETSU_STALL_TIMEOUT_MINUTES',
+  'KUGETSU_MAX_ATTEMPTS',
+  'KUGETSU_MIN_FREE_MEMORY_MB',
+  'KUGETSU_TEMP_DIR',
+  'KUGETSU_VERBOSITY',
+  'QUEUE_DAEMON_INTERVAL_MINUTES',
+  'QUEUE_CLEANUP_AGE_DAYS',
+  'KUGETSU_DEFAULT_SERVER',
+  'KUGETSU_DEFAULT_REPO',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_ALLOWED_USERS',
+  'TELEGRAM_NOTIFY_CHATS',
+  'TELEGRAM_API_ROOT',
+  'KUGETSU_RETRY_BASE_SECONDS',
+  'KUGETSU_KILL_GRACE_SECONDS',
+];
+
+function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseConfig', () => {
+  it('applies every default', () => {
+    expect(parseConfig({})).toEqual({
+      maxConcurrentAgents: 3,
+      agent: 'opencode',
+      agentCommand: undefined,
+      pmAgent: 'opencode',
+      model: undefined,
+      taskTimeoutMs: 60 * 60_000,
+      stallTimeoutMs: 10 * 60_000,
+      maxAttempts: 3,
+      minFreeMemoryMb: 512,
+      tempDir: undefined,
+      verbosity: 'default',
+      sweepIntervalMs: 5 * 60_000,
+      cleanupAgeMs: 7 * 86_400_000,
+      defaultServer: undefined,
+      defaultRepo: undefined,
+      telegramBotToken: undefined,
+      telegramAllowedUsers: [],
+      telegramNotifyChats: [],
+      telegramApiRoot: 'https://api.telegram.org',
+      retryBaseMs: 10_000,
+      killGraceMs: 10_000,
+    });
+  });
+
+  it('parses every key', () => {
+    const config = parseConfig({
+      MAX_CONCURRENT_AGENTS: '8',
+      KUGETSU_AGENT: 'claude',
+      KUGETSU_AGENT_COMMAND: 'my-agent --flag "$KUGETSU_MESSAGE"',
+      KUGETSU_PM_AGENT: 'codex',
+      KUGETSU_MODEL: 'anthropic/claude-sonnet-4',
+      KUGETSU_TASK_TIMEOUT_MINUTES: '0.5',
+      KUGETSU_STALL_TIMEOUT_MINUTES: '.25',
+      KUGETSU_MAX_ATTEMPTS: '1',
+      KUGETSU_MIN_FREE_MEMORY_MB: '0',
+      KUGETSU_TEMP_DIR: '/var/tmp/kugetsu',
+      KUGETSU_VERBOSITY: 'quiet',
+      QUEUE_DAEMON_INTERVAL_MINUTES: '1',
+      QUEUE_CLEANUP_AGE_DAYS: '0.5',
+      KUGETSU_DEFAULT_SERVER: 'local',
+      KUGETSU_DEFAULT_REPO: 'me/app',
+      TELEGRAM_BOT_TOKEN: '123456:AAE-bot_token',
+      TELEGRAM_ALLOWED_USERS: '12, 34,56,',
+      TELEGRAM_NOTIFY_CHATS: '-1001234567890,42',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+      KUGETSU_RETRY_BASE_SECONDS: '0.2',
+      KUGETSU_KILL_GRACE_SECONDS: '1',
+    });
+    expect(config).toEqual({
+      maxConcurrentAgents: 8,
+      agent: 'claude',
+      agentCommand: 'my-agent --flag "$KUGETSU_MESSAGE"',
+      pmAgent: 'codex',
+      model: 'anthropic/claude-sonnet-4',
+      taskTimeoutMs: 30_000,
+      stallTimeoutMs: 15_000,
+      maxAttempts: 1,
+      minFreeMemoryMb: 0,
+      tempDir: '/var/tmp/kugetsu',
+      verbosity: 'quiet',
+      sweepIntervalMs: 60_000,
+      cleanupAgeMs: 43_200_000,
+      defaultServer: 'local',
+      defaultRepo: 'me/app',
+      telegramBotToken: '123456:AAE-bot_token',
+      telegramAllowedUsers: [12, 34, 56],
+      telegramNotifyChats: [-1001234567890, 42],
+      telegramApiRoot: 'http://127.0.0.1:8081',
+      retryBaseMs: 200,
+      killGraceMs: 1000,
+    });
+  });
+
+  it('defaults KUGETSU_PM_AGENT to the resolved KUGETSU_AGENT', () => {
+    expect(parseConfig({ KUGETSU_AGENT: 'command' }).pmAgent).toBe('command');
+    expect(parseConfig({ KUGETSU_AGENT: 'command', KUGETSU_PM_AGENT: '' }).pmAgent).toBe('command');
+    expect(parseConfig({ KUGETSU_AGENT: 'command', KUGETSU_PM_AGENT: 'claude' }).pmAgent).toBe(
+      'claude',
+    );
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const config = parseConfig({
+      MAX_CONCURRENT_AGENTS: '',
+      KUGETSU_AGENT: '  ',
+      KUGETSU_AGENT_COMMAND: '',
+      TELEGRAM_BOT_TOKEN: '',
+      TELEGRAM_ALLOWED_USERS: '',
+      TELEGRAM_API_ROOT: '',
+    });
+    expect(config.maxConcurrentAgents).toBe(3);
+    expect(config.agent).toBe('opencode');
+    expect(config.agentCommand).toBeUndefined();
+    expect(config.telegramBotToken).toBeUndefined();
+    expect(config.telegramAllowedUsers).toEqual([]);
+    expect(config.telegramApiRoot).toBe('https://api.telegram.org');
+  });
+
+  it('trims surrounding whitespace', () => {
+    expect(parseConfig({ MAX_CONCURRENT_AGENTS: ' 5 ' }).maxConcurrentAgents).toBe(5);
+  });
+
+  it('ignores unknown keys', () => {
+    expect(parseConfig({ PATH: '/bin', SOMETHING_ELSE: 'x', KUGETSU_NOPE: '!' })).toEqual(
+      parseConfig({}),
+    );
+  });
+
+  it('never turns a tiny timeout into zero', () => {
+    expect(parseConfig({ KUGETSU_TASK_TIMEOUT_MINUTES: '0.000000001' }).taskTimeoutMs).toBe(1);
+  });
+
+  it('accepts the largest timeout that still fits a Node timer', () => {
+    expect(parseConfig({ KUGETSU_TASK_TIMEOUT_MINUTES: '35791' }).taskTimeoutMs).toBeLessThan(
+      2 ** 31,
+    );
+  });
+
+  it.each([
+    ['MAX_CONCURRENT_AGENTS', 'lots'],
+    ['MAX_CONCURRENT_AGENTS', '0'],
+    ['MAX_CONCURRENT_AGENTS', '65'],
+    ['MAX_CONCURRENT_AGENTS', '2.5'],
+    ['MAX_CONCURRENT_AGENTS', '-1'],
+    ['MAX_CONCURRENT_AGENTS', '0x10'],
+    ['MAX_CONCURRENT_AGENTS', '1e1'],
+    ['KUGETSU_AGENT', 'skynet'],
+    ['KUGETSU_AGENT', 'Claude'],
+    ['KUGETSU_PM_AGENT', 'gpt'],
+    ['KUGETSU_MODEL', 'two words'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', '-5'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', '0'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', 'Infinity'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', 'NaN'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', '100000'],
+    ['KUGETSU_TASK_TIMEOUT_MINUTES', '1h'],
+    ['KUGETSU_STALL_TIMEOUT_MINUTES', '0.0'],
+    ['KUGETSU_MAX_ATTEMPTS', '0'],
+    ['KUGETSU_MAX_ATTEMPTS', '1.5'],
+    ['KUGETSU_MIN_FREE_MEMORY_MB', '-1'],
+    ['KUGETSU_MIN_FREE_MEMORY_MB', '512MB'],
+    ['KUGETSU_TEMP_DIR', 'relative/tmp'],
+    ['KUGETSU_VERBOSITY', 'loud'],
+    ['QUEUE_DAEMON_INTERVAL_MINUTES', '0'],
+    ['QUEUE_CLEANUP_AGE_DAYS', 'forever'],
+    ['KUGETSU_DEFAULT_REPO', 'host/../etc'],
+    ['KUGETSU_DEFAULT_REPO', 'app'],
+    ['TELEGRAM_ALLOWED_USERS', '12,abc'],
+    ['TELEGRAM_ALLOWED_USERS', '-5'],
+    ['TELEGRAM_ALLOWED_USERS', '1.5'],
+    ['TELEGRAM_NOTIFY_CHATS', '12;34'],
+    ['TELEGRAM_API_ROOT', 'ftp://api.telegram.org'],
+    ['TELEGRAM_API_ROOT', 'not a url'],
+    ['KUGETSU_RETRY_BASE_SECONDS', '0'],
+    ['KUGETSU_KILL_GRACE_SECONDS', 'soon'],
+  ])('rejects %s=%j in one line naming key and value', (key, value) => {
+    const err = usageError(() => parseConfig({ [key]: value }));
+    expect(err.message).toContain(`invalid ${key}=${JSON.stringify(value)}: expected `);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('reports the first bad key in config order', () => {
+    const err = usageError(() =>
+      parseConfig({ KUGETSU_VERBOSITY: 'loud', MAX_CONCURRENT_AGENTS: 'lots' }),
+    );
+    expect(err.message).toMatch(/^invalid MAX_CONCURRENT_AGENTS=/);
+  });
+
+  it('says what is expected', () => {
+    expect(usageError(() => parseConfig({ KUGETSU_AGENT: 'skynet' })).message).toBe(
+      'invalid KUGETSU_AGENT="skynet": expected one of opencode, claude, codex, command',
+    );
+  });
+
+  it('truncates a huge value in the message', () => {
+    const err = usageError(() => parseConfig({ KUGETSU_VERBOSITY: 'x'.repeat(1024 * 1024) }));
+    expect(err.message.length).toBeLessThan(300);
+  });
+
+  it('never echoes the bot token', () => {
+    const token = 'not-a-valid-token-s3cr3t value';
+    const err = usageError(() => parseConfig({ TELEGRAM_BOT_TOKEN: token }));
+    expect(err.message).toContain('TELEGRAM_BOT_TOKEN');
+    expect(err.message).not.toContain('s3cr3t');
+    expect(err.message).not.toContain(token);
+  });
+});
+
+describe('mergeConfigSources', () => {
+  it('prefers the process environment over the file', () => {
+    const merged = mergeConfigSources(
+      { MAX_CONCURRENT_AGENTS: '7' },
+      { MAX_CONCURRENT_AGENTS: '2', KUGETSU_AGENT: 'codex' },
+    );
+    expect(merged['MAX_CONCURRENT_AGENTS']).toBe('7');
+    expect(merged['KUGETSU_AGENT']).toBe('codex');
+  });
+
+  it('ignores empty values at either level', () => {
+    const merged = mergeConfigSources(
+      { MAX_CONCURRENT_AGENTS: '', KUGETSU_AGENT: 'claude' },
+      { MAX_CONCURRENT_AGENTS: '2', KUGETSU_AGENT: '' },
+    );
+    expect(merged['MAX_CONCURRENT_AGENTS']).toBe('2');
+    expect(merged['KUGETSU_AGENT']).toBe('claude');
+    expect(mergeConfigSources({ KUGETSU_MODEL: '' }, { KUGETSU_MODEL: '' })['KUGETSU_MODEL']).toBe(
+      undefined,
+    );
+  });
+
+  it('does not touch its inputs', () => {
+    const env = { KUGETSU_AGENT: 'claude' };
+    const file = { KUGETSU_AGENT: 'codex' };
+    mergeConfigSources(env, file);
+    expect(env).toEqual({ KUGETSU_AGENT: 'claude' });
+    expect(file).toEqual({ KUGETSU_AGENT: 'codex' });
+  });
+});
+
+describe('CONFIG_KEYS and renderConfigEnv', () => {
+  it('describes every key of the design, each with help', () => {
+    expect(CONFIG_KEYS.map((k) => k.key).sort()).toEqual([...DESIGN_KEYS].sort());
+    for (const { help } of CONFIG_KEYS) expect(help.length).toBeGreaterThan(10);
+  });
+
+  it('lists defaults that parse to the built-in defaults', () => {
+    const fromDefaults = Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, k.default]));
+    expect(parseConfig(fromDefaults)).toEqual(parseConfig({}));
+  });
+
+  it('comments out every key, preceded by its help', () => {
+    const text = renderConfigEnv();
+    const lines = text.split('\n');
+    for (const { key, default: fallback, help } of CONFIG_KEYS) {
+      const at = lines.indexOf(`# ${key}=${fallback}`);
+      expect(at).toBeGreaterThan(0);
+      expect(lines[at - 1]).toBe(`# ${help}`);
+    }
+    expect(text).toMatch(/environment.*this file.*defaults/);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('sets nothing as written', () => {
+    expect(parseDotenv(renderConfigEnv())).toEqual({});
+  });
+
+  it('parses to the defaults once every line is uncommented', () => {
+    const uncommented = renderConfigEnv().replace(/^# ([A-Z_]+=)/gm, '$1');
+    const values = parseDotenv(uncommented);
+    expect(Object.keys(values).sort()).toEqual([...DESIGN_KEYS].sort());
+    expect(parseConfig(values)).toEqual(parseConfig({}));
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  function home(configEnv?: string): string {
+    dir = mkdtempSync(join(tmpdir(), 'kgt-config-'));
+    if (configEnv !== undefined) writeFileSync(join(dir, 'config.env'), configEnv);
+    return dir;
+  }
+
+  it('uses defaults without a config.env', () => {
+    expect(loadConfig(home(), {})).toEqual(parseConfig({}));
+  });
+
+  it('reads config.env, below the process environment', () => {
+    const root = home('MAX_CONCURRENT_AGENTS=5\nKUGETSU_AGENT=claude\n# KUGETSU_MAX_ATTEMPTS=9');
+    const config = loadConfig(root, { MAX_CONCURRENT_AGENTS: '2', KUGETSU_AGENT: '' });
+    expect(config.maxConcurrentAgents).toBe(2);
+    expect(config.agent).toBe('claude');
+    expect(config.maxAttempts).toBe(3);
+  });
+
+  it('accepts the config.env that init writes', () => {
+    expect(loadConfig(home(renderConfigEnv()), {})).toEqual(parseConfig({}));
+  });
+
+  it('reports a bad value from config.env with key and value', () => {
+    const root = home('KUGETSU_VERBOSITY=loud\n');
+    expect(() => loadConfig(root, {})).toThrow('invalid KUGETSU_VERBOSITY="loud"');
+  });
+});

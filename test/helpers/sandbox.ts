@@ -1,0 +1,168 @@
+/**
+ * A throwaway kugetsu world for one test: a temp dir with a home, a local git server
+ * (`file://`) holding real repositories, and the built CLI run as a real child process.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Git with a fixed identity, no gc, no system or global config: the same on every machine. */
+export function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@localhost',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@localhost',
+    },
+  });
+}
+
+export class Sandbox {
+  readonly dir: string;
+  readonly home: string;
+  readonly gitRoot: string;
+  readonly env: Record<string, string>;
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(settings: Record<string, string> = {}) {
+    this.dir = realpathSync(mkdtempSync(join(tmpdir(), 'kgt-')));
+    this.home = join(this.dir, 'home');
+    this.gitRoot = join(this.dir, 'git');
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      // The test's own kugetsu settings must not leak in from the developer's shell.
+      if (
+        v !== undefined &&
+        !k.startsWith('KUGETSU_') &&
+        !k.startsWith('TELEGRAM_') &&
+        !k.startsWith('QUEUE_') &&
+        k !== 'MAX_CONCURRENT_AGENTS'
+      )
+        base[k] = v;
+    }
+    this.env = {
+      ...base,
+      KUGETSU_HOME: this.home,
+      KUGETSU_AGENT: 'command',
+      KUGETSU_PM_AGENT: 'command',
+      KUGETSU_MIN_FREE_MEMORY_MB: '0',
+      KUGETSU_RETRY_BASE_SECONDS: '0.2',
+      KUGETSU_KILL_GRACE_SECONDS: '1',
+      GIT_CONFIG_NOSYSTEM: '1',
+      ...settings,
+    };
+  }
+
+  /** A repository `owner/name` on the local server, with one commit on `main`. */
+  makeRepo(owner = 'me', name = 'app'): string {
+    const dir = join(this.gitRoot, owner, name);
+    mkdirSync(dir, { recursive: true });
+    git(dir, ['init', '--quiet', '--initial-branch=main']);
+    writeFileSync(join(dir, 'README.md'), `# ${name}\n`);
+    git(dir, ['add', '.']);
+    git(dir, ['commit', '--quiet', '-m', 'initial']);
+    return dir;
+  }
+
+  get serverUrl(): string {
+    return pathToFileURL(this.gitRoot).href;
+  }
+
+  /** init + a `local` file:// server + one repo; refs are `local/me/app#N`. */
+  async setup(): Promise<void> {
+    this.makeRepo();
+    await this.ok(['init']);
+    await this.ok(['server', 'add', 'local', this.serverUrl]);
+  }
+
+  cli(
+    args: string[],
+    options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { ...this.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      this.children.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new Error(`kugetsu ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`),
+        );
+      }, options.timeoutMs ?? 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        this.children.delete(child);
+        resolvePromise({ code: code ?? -1, stdout, stderr });
+      });
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
+  /** Runs the CLI and fails the test unless it exits 0. */
+  async ok(
+    args: string[],
+    options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+  ): Promise<string> {
+    const result = await this.cli(args, options);
+    if (result.code !== 0)
+      throw new Error(
+        `kugetsu ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+      );
+    return result.stdout;
+  }
+
+  async json<T>(args: string[], options: { env?: Record<string, string> } = {}): Promise<T> {
+    return JSON.parse(await this.ok([...args, '--json'], options)) as T;
+  }
+
+  /** Polls until `check` returns a value, or fails after `timeoutMs`. */
+  async until<T>(
+    what: string,
+    check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined && value !== null && value !== false) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await delay(50);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => undefined);
+    for (const child of this.children) child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
