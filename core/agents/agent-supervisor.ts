@@ -120,7 +120,10 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
     if (pid !== null && groupAlive(pid)) terminateGroup();
     while (pid !== null && groupAlive(pid)) await delay(GROUP_POLL_MS);
     if (killTimer !== null) clearTimeout(killTimer);
-    await Promise.race([child.catch(() => undefined), delay(PIPE_DRAIN_MS)]);
+    await Promise.race([
+      child.catch(() => undefined),
+      delay(PIPE_DRAIN_MS, undefined, { ref: false }),
+    ]);
     child.stdout?.destroy();
     child.stderr?.destroy();
     splitters.stdout.end();
