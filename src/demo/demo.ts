@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureDaemon, stopDaemon } from '../../core/daemon/daemon-control.js';
-import type { KugetsuEvent } from '../../core/domain.js';
 import { openHome } from '../../core/home-context.js';
 import { addServer } from '../../core/operations/servers.js';
 import { initHome } from '../../core/operations/setup.js';
@@ -79,17 +78,19 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
       ids.push(task.id);
       io.out(`${elapsed()}  delegate "${text}" → task #${task.id}`);
     }
+    // Agents alive, as the events tell it: up on start, down when an attempt ends.
+    let running = 0;
+    let peak = 0;
     let cursor = 0;
-    const print = (e: KugetsuEvent): void => {
-      const running = ctx.store.countedSlots();
-      io.out(
-        `${elapsed()}  ${e.type.padEnd(14)} ${e.issueRef ?? ''}  ${e.message}   [agents running: ${running}/2]`,
-      );
-    };
+    const ENDS = new Set(['task_completed', 'task_error', 'task_retrying', 'task_cancelled']);
     for (;;) {
       for (const event of ctx.store.listEvents({ unreadOnly: false, afterId: cursor })) {
         cursor = event.id;
-        if (event.type !== 'task_queued') print(event);
+        if (event.type === 'task_queued') continue;
+        if (event.type === 'task_started') running += 1;
+        if (ENDS.has(event.type)) running -= 1;
+        peak = Math.max(peak, running);
+        io.out(`${elapsed()}  ${event.type.padEnd(14)} ${event.message}   [agents: ${running}/2]`);
       }
       const open = ids.filter((id) => {
         const state = ctx.store.getTask(id)?.state;
@@ -99,12 +100,20 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
       await delay(100);
     }
     await stopDaemon(ctx);
-    const branches = git(join(gitRoot, 'demo', 'app'), ['branch', '--list', 'kugetsu/*']).trim();
+    const branches = git(join(gitRoot, 'demo', 'app'), [
+      'branch',
+      '--list',
+      '--format=  %(refname:short)',
+      'kugetsu/*',
+    ]);
     const done = ids.filter((id) => ctx.store.getTask(id)?.state === 'completed').length;
     io.out(
-      `\n${elapsed()}  ${done}/${ids.length} tasks completed; never more than 2 agents at once.`,
+      `\n${elapsed()}  ${done}/${ids.length} tasks completed; at most ${peak} agents ran at once (cap 2).`,
     );
-    io.out(`branches pushed to demo/app:\n${branches}`);
+    io.out(`branches pushed to demo/app:\n${branches.trimEnd()}`);
+    io.out(
+      `events recorded: ${ctx.store.listEvents({ unreadOnly: true }).length} (\`kugetsu notify\` lists them)`,
+    );
     io.out(`\nTry it on your own repository: see README.md, "Point it at a real repo".`);
     return done === ids.length ? 0 : 1;
   } finally {
