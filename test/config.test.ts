@@ -337,3 +337,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(root, {})).toThrow('invalid KUGETSU_VERBOSITY="loud"');
   });
 });
+
+describe('.env.example', () => {
+  it('is exactly what `kugetsu init` writes to config.env, so it lists every setting', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderConfigEnv, CONFIG_KEYS } = await import('../core/config.js');
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    expect(example).toBe(renderConfigEnv());
+    for (const { key } of CONFIG_KEYS) expect(example).toMatch(new RegExp(`^# ${key}=`, 'm'));
+  });
+});
