@@ -97,11 +97,15 @@ export class Daemon {
         }
       }
       const run = store.listRuns(task.id).at(-1) ?? null;
-      store.finishAttempt(task.id, run?.finishedAt === null ? run.id : null, null, {
-        kind: 'interrupted',
-        agentSessionId: null,
-      });
-      this.log(`task #${task.id}: interrupted by a previous daemon's exit; queued to resume`);
+      const openRun = run?.finishedAt === null ? run.id : null;
+      // A stop asked for while no daemon ran is honoured, not resumed.
+      const kind = task.cancelRequested ? 'cancelled' : 'interrupted';
+      store.finishAttempt(task.id, openRun, null, { kind, agentSessionId: null });
+      this.log(
+        kind === 'cancelled'
+          ? `task #${task.id}: stopped as requested while no daemon ran`
+          : `task #${task.id}: interrupted by a previous daemon's exit; queued to resume`,
+      );
     }
   }
 

@@ -49,6 +49,8 @@ export async function destroySession(
   ctx: HomeContext,
   refInput: string,
   force: boolean,
+  /** Starts a daemon if none runs: only a daemon can stop the running agent. */
+  ensureDaemon: () => Promise<unknown>,
 ): Promise<Session> {
   const session = getSession(ctx, refInput);
   const target = targetOfSession(ctx, session);
@@ -60,6 +62,7 @@ export async function destroySession(
     for (const task of ctx.store.listTasks({ states: ['running'], issueRef: session.issueRef }))
       ctx.store.cancelTask(task.id);
     await wakeDaemon(ctx.paths.daemonSocket);
+    await ensureDaemon();
     const deadline = Date.now() + STOP_WAIT_MS;
     while (ctx.store.getSession(session.issueRef)?.state === 'used') {
       if (Date.now() > deadline)

@@ -2,7 +2,8 @@ import { UsageError } from '../../../core/errors.js';
 import { destroySession } from '../../../core/operations/sessions.js';
 import { destroyBaseSession, destroyPmAgent } from '../../../core/operations/setup.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
-import { withHome } from '../home.js';
+import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
+import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
 import { USAGE } from '../usage.js';
 
@@ -27,7 +28,9 @@ export function run(argv: string[], io: Io): Promise<number> {
     if (special === 'base') destroyBaseSession(ctx);
     else if (special === 'pm-agent') destroyPmAgent(ctx);
     else {
-      const session = await destroySession(ctx, positionals[0] ?? '', values.force === true);
+      const session = await destroySession(ctx, positionals[0] ?? '', values.force === true, () =>
+        ensureDaemon(ctx, daemonLauncher()),
+      );
       if (values.json === true) io.json({ destroyed: session.issueRef });
       else io.out(`destroyed ${session.issueRef}: worktree and branch ${session.branch} removed`);
       return 0;

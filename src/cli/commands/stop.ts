@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { stopSession } from '../../../core/operations/tasks.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
-import { withHome } from '../home.js';
+import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
+import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
 import { USAGE } from '../usage.js';
 
@@ -15,6 +16,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   expectPositionals('stop', positionals, 1, 1, USAGE['stop'] ?? '');
   return withHome(io, async (ctx, io) => {
     let task = await stopSession(ctx, positionals[0] ?? '');
+    // Only a daemon stops agents; one that starts now stops this one during its recovery.
+    await ensureDaemon(ctx, daemonLauncher());
     const deadline = Date.now() + STOP_WAIT_MS;
     while (values.detach !== true && task.state === 'running' && Date.now() < deadline) {
       await delay(100);
