@@ -3,10 +3,10 @@
  * `completed` exactly once, no two agents of one task are ever alive together, and the
  * interrupted sessions went through `left`.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Sandbox, fixture } from './helpers/sandbox.js';
+import { Sandbox, fixture, running } from './helpers/sandbox.js';
 
 interface Task {
   id: number;
@@ -40,16 +40,9 @@ describe('daemon crash recovery', () => {
       .map((f) => Number(f.slice(6)));
 
     process.kill(pid, 'SIGKILL');
-    await sb.until('the daemon to die', () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await sb.until('the daemon to die', () => !running(pid));
     // The orphaned agents are still alive: the old daemon could not stop them.
-    expect(firstAgents.every((p) => existsSync(`/proc/${p}`))).toBe(true);
+    expect(firstAgents.every(running)).toBe(true);
 
     await sb.ok(['daemon', 'start']);
     await sb.until(
@@ -62,7 +55,7 @@ describe('daemon crash recovery', () => {
     );
 
     // The orphans were ended before their tasks started again.
-    expect(firstAgents.some((p) => existsSync(`/proc/${p}`))).toBe(false);
+    expect(firstAgents.some(running)).toBe(false);
     const counts = readFileSync(join(sb.dir, 'counts.log'), 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...counts)).toBeLessThanOrEqual(3);
     const runs = readFileSync(join(sb.dir, 'runs.log'), 'utf8').trim().split('\n').map(Number);
@@ -118,5 +111,28 @@ describe('daemon crash recovery', () => {
     );
     const after = await sb.json<{ sessions: { state: string }[] }>(['list', '--all']);
     expect(after.sessions.map((s) => s.state)).toEqual(['idle']);
+  });
+
+  it('a stop asked for while no daemon runs is honoured when one starts, not resumed', async () => {
+    sb.env['KUGETSU_AGENT_COMMAND'] = fixture('hang-agent.sh');
+    await sb.ok(['start', 'local/me/app#9', 'hang', '--detach']);
+    const marker = await sb.until('the agent and its grandchild to run', () =>
+      readdirSync(sb.dir).find((f) => f.startsWith('grandchild.')),
+    );
+    const grandchild = Number(
+      await sb.until('its pid', () => readFileSync(join(sb.dir, marker), 'utf8').trim()),
+    );
+    const { pid } = await sb.json<{ pid: number }>(['daemon', 'status']);
+    process.kill(pid, 'SIGKILL');
+    await sb.until('the daemon to die', () => !running(pid));
+    expect(running(grandchild)).toBe(true);
+
+    const stop = await sb.json<{ task: Task }>(['stop', 'local/me/app#9']);
+    expect(stop.task.state).toBe('cancelled');
+    expect(running(grandchild)).toBe(false);
+    const { sessions } = await sb.json<{ sessions: { state: string }[] }>(['list']);
+    expect(sessions.map((s) => s.state)).toEqual(['left']);
+    const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+    expect(tasks.map((t) => t.state)).toEqual(['cancelled']);
   });
 });

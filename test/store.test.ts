@@ -140,3 +140,52 @@ describe('Store', () => {
     expect(store.acquireDaemonLock(me)).toEqual({ ok: true });
   });
 });
+
+describe('Store cleanup', () => {
+  it('deletes finished tasks older than the cut-off with their events, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kgt-clean-'));
+    const store = Store.open(join(dir, 'kugetsu.db'));
+    try {
+      const add = (n: number, at: number) =>
+        store.enqueueTask(
+          {
+            kind: 'dev',
+            mode: 'start',
+            issueRef: `h/o/r#${n}`,
+            message: 'x',
+            agent: 'command',
+            maxAttempts: 1,
+          },
+          session(n),
+          at,
+        );
+      add(1, 1_000);
+      add(2, 1_000);
+      add(3, 1_000);
+      store.claimTasks(claimParams, 1_000);
+      store.finishAttempt(
+        1,
+        null,
+        0,
+        { kind: 'completed', result: 'ok', agentSessionId: null },
+        2_000,
+      );
+      store.finishAttempt(
+        2,
+        null,
+        0,
+        { kind: 'completed', result: 'ok', agentSessionId: null },
+        9_000,
+      );
+      expect(store.deleteFinishedTasks(5_000)).toBe(1);
+      expect(store.listTasks().map((t) => [t.id, t.state])).toEqual([
+        [2, 'completed'],
+        [3, 'pending'],
+      ]);
+      expect(store.listEvents({ unreadOnly: false }).some((e) => e.taskId === 1)).toBe(false);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

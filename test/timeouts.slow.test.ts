@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sandbox, fixture } from './helpers/sandbox.js';
+import { Sandbox, fixture, running } from './helpers/sandbox.js';
 
 interface Task {
   id: number;
@@ -19,15 +19,6 @@ interface Event {
   taskId: number;
   message: string;
   createdAt: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function runHanging(
@@ -67,7 +58,7 @@ describe('timeouts and stalls', () => {
     expect(task.lastError).toMatch(/^timed out after 1\.2 s/);
     const kids = grandchildren(sb);
     expect(kids).toHaveLength(2);
-    for (const pid of kids) expect(alive(pid)).toBe(false);
+    for (const pid of kids) expect(running(pid)).toBe(false);
     const types = events.filter((e) => e.taskId === task.id).map((e) => e.type);
     expect(types).toEqual([
       'task_queued',
@@ -91,7 +82,7 @@ describe('timeouts and stalls', () => {
     const { task } = await runHanging(sb, { KUGETSU_STALL_TIMEOUT_MINUTES: '0.01' });
     expect(task).toMatchObject({ state: 'error', attempts: 2 });
     expect(task.lastError).toMatch(/^stalled: no output for 0\.6 s/);
-    for (const pid of grandchildren(sb)) expect(alive(pid)).toBe(false);
+    for (const pid of grandchildren(sb)) expect(running(pid)).toBe(false);
     const transcript = await sb.ok(['logs', String(task.id)]);
     expect(transcript).toContain('started attempt 1');
     expect(transcript).toContain('started attempt 2');
