@@ -92,6 +92,34 @@ export interface RunRow {
   outcome: string | null;
 }
 
+export interface RunRecord {
+  id: number;
+  taskId: number;
+  attempt: number;
+  mode: TaskMode;
+  transcript: string;
+  pid: number | null;
+  startedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  outcome: string | null;
+}
+
+export function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    attempt: row.attempt,
+    mode: row.mode as TaskMode,
+    transcript: row.transcript,
+    pid: row.pid,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    exitCode: row.exit_code,
+    outcome: row.outcome,
+  };
+}
+
 export function toTask(row: TaskRow): Task {
   return {
     id: row.id,

@@ -20,10 +20,12 @@ import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
+  toRun,
   toServer,
   toSession,
   toTask,
   type EventRow,
+  type RunRecord,
   type RunRow,
   type ServerRow,
   type SessionRow,
@@ -72,19 +74,6 @@ export type AttemptOutcome =
   | { kind: 'cancelled'; agentSessionId: string | null }
   /** The run was cut short by kugetsu itself (daemon stop, crash): not the task's fault. */
   | { kind: 'interrupted'; agentSessionId: string | null };
-
-export interface RunRecord {
-  id: number;
-  taskId: number;
-  attempt: number;
-  mode: TaskMode;
-  transcript: string;
-  pid: number | null;
-  startedAt: number;
-  finishedAt: number | null;
-  exitCode: number | null;
-  outcome: string | null;
-}
 
 export interface SlotRecord {
   taskId: number;
@@ -521,18 +510,7 @@ export class Store {
     const rows = this.db
       .prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY id')
       .all(taskId) as RunRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      taskId: r.task_id,
-      attempt: r.attempt,
-      mode: r.mode as TaskMode,
-      transcript: r.transcript,
-      pid: r.pid,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      exitCode: r.exit_code,
-      outcome: r.outcome,
-    }));
+    return rows.map(toRun);
   }
 
   latestRuns(limit: number): (RunRecord & { issueRef: string | null })[] {
@@ -542,19 +520,7 @@ export class Store {
          ORDER BY runs.id DESC LIMIT ?`,
       )
       .all(limit) as (RunRow & { issue_ref: string | null })[];
-    return rows.map((r) => ({
-      id: r.id,
-      taskId: r.task_id,
-      attempt: r.attempt,
-      mode: r.mode as TaskMode,
-      transcript: r.transcript,
-      pid: r.pid,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      exitCode: r.exit_code,
-      outcome: r.outcome,
-      issueRef: r.issue_ref,
-    }));
+    return rows.map((r) => ({ ...toRun(r), issueRef: r.issue_ref }));
   }
 
   /**
