@@ -41,6 +41,7 @@ export class Daemon {
   private socket: NetServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
+  private backoffAt = Number.POSITIVE_INFINITY;
   private dispatching = false;
   private dispatchAgain = false;
   private stopping: Promise<void> | null = null;
@@ -168,6 +169,11 @@ export class Daemon {
       availableMemoryMb: availableMemoryMb(),
       minFreeMemoryMb: config.minFreeMemoryMb,
     });
+    if (config.verbosity === 'verbose' && claimed.length > 0) {
+      this.log(
+        `dispatch: claimed ${claimed.map((t) => `#${t.id}`).join(', ')}; ${store.countedSlots()}/${config.maxConcurrentAgents} slots held`,
+      );
+    }
     for (const task of claimed) {
       const queue = task.kind === 'pm' ? this.pmQueue : this.devQueue;
       void queue.add(async () => {
