@@ -165,4 +165,17 @@ describe('session lifecycle', () => {
     const log = await sb.ok(['daemon', 'logs']);
     expect(log).toContain('event task_completed task=1 ref=local/me/app#4');
   });
+
+  it('KUGETSU_VERBOSITY=quiet prints only the outcome; verbose logs dispatch decisions', async () => {
+    const quiet = await sb.cli(['start', 'local/me/app#40', 'quietly'], {
+      env: { KUGETSU_VERBOSITY: 'quiet' },
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout.trim().split('\n')).toEqual([
+      'task #1 completed: branch kugetsu/local-me-app-40 · 1 file changed, 1 insertion(+) · pushed kugetsu/local-me-app-40',
+    ]);
+    await sb.ok(['daemon', 'restart'], { env: { KUGETSU_VERBOSITY: 'verbose' } });
+    await sb.ok(['continue', 'local/me/app#40', 'loudly']);
+    expect(await sb.ok(['daemon', 'logs'])).toMatch(/dispatch: claimed #2; 1\/3 slots held/);
+  });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parseConfig } from '../../core/config.js';
 import { ensureDaemon, stopDaemon } from '../../core/daemon/daemon-control.js';
 import { openHome } from '../../core/home-context.js';
 import { addServer } from '../../core/operations/servers.js';
@@ -46,7 +47,7 @@ function makeRepo(root: string): void {
 
 export async function runDemo(io: Io, options: { tasks: number; keep: boolean }): Promise<number> {
   const started = Date.now();
-  const dir = mkdtempSync(join(process.env['KUGETSU_TEMP_DIR'] ?? tmpdir(), 'kugetsu-demo-'));
+  const dir = mkdtempSync(join(parseConfig(process.env).tempDir ?? tmpdir(), 'kugetsu-demo-'));
   const gitRoot = join(dir, 'git');
   makeRepo(join(gitRoot, 'demo', 'app'));
   const agent = fileURLToPath(new URL('./scripted-agent.js', import.meta.url));

@@ -25,6 +25,8 @@ export async function reportAndFollow(
 ): Promise<number> {
   const { task, note } = queued;
   const daemon = await ensureDaemon(ctx, daemonLauncher());
+  // Quiet: only the outcome. JSON: only the document.
+  const chatty = !options.json && ctx.config.verbosity !== 'quiet';
   if (options.detach) {
     if (options.json) io.json({ task, note, daemon });
     else {
@@ -33,7 +35,7 @@ export async function reportAndFollow(
     }
     return 0;
   }
-  if (!options.json) {
+  if (chatty) {
     if (note !== null) io.out(note);
     io.out(
       `queued task #${task.id} for ${task.issueRef ?? 'the PM agent'}; following it (Ctrl-C detaches, the task goes on)`,
@@ -48,10 +50,10 @@ export async function reportAndFollow(
       task.id,
       {
         text: (chunk) => {
-          if (!options.json) io.write(chunk);
+          if (chatty) io.write(chunk);
         },
         waiting: (reason) => {
-          if (!options.json) io.err(`… ${reason}`);
+          if (chatty) io.err(`… ${reason}`);
         },
       },
       abort.signal,
