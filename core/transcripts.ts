@@ -16,6 +16,9 @@ export class TranscriptWriter {
   ) {
     mkdirSync(join(path, '..'), { recursive: true });
     this.stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    // A transcript that cannot be written (disk full, directory removed) must not take the
+    // daemon down with an unhandled 'error' event; the run and its outcome still count.
+    this.stream.on('error', () => undefined);
   }
 
   line(text: string): void {

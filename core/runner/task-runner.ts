@@ -13,7 +13,7 @@ import {
   type SupervisedResult,
 } from '../agents/agent-supervisor.js';
 import { agentBackend } from '../agents/registry.js';
-import type { Task, TaskMode } from '../domain.js';
+import type { Session, Task, TaskMode } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
@@ -61,21 +61,60 @@ export class TaskRunner {
     for (const id of this.active.keys()) this.stop(id, reason);
   }
 
-  /** Runs one attempt of a claimed task to its end. Never throws. */
+  /**
+   * Runs one attempt of a claimed task to its end. Never throws. Everything after the claim
+   * MUST reach `finishAttempt`, which releases the slot: a throw that skipped it would leave
+   * the slot held until the next daemon's recovery.
+   */
   async run(task: Task): Promise<Task> {
     const run: ActiveRun = { process: null, stopRequested: null };
     this.active.set(task.id, run);
     const { store } = this.ctx;
-    const transcript = new TranscriptWriter(
-      transcriptPath(this.ctx.paths.transcriptsDir, task.id, task.attempts),
-      this.ctx.scrubber(),
+    let runId: number | null = null;
+    let transcript: TranscriptWriter | null = null;
+    let result: { outcome: AttemptOutcome; exitCode: number | null };
+    try {
+      transcript = new TranscriptWriter(
+        transcriptPath(this.ctx.paths.transcriptsDir, task.id, task.attempts),
+        this.ctx.scrubber(),
+      );
+      const session = task.issueRef === null ? null : store.getSession(task.issueRef);
+      const mode: TaskMode = task.kind === 'pm' ? task.mode : effectiveMode(task.mode, session);
+      runId = store.startRun(task.id, task.attempts, mode, transcript.path);
+      result = await this.attempt(task, session, mode, run, runId, transcript);
+    } catch (err) {
+      transcript?.note(`error: ${errorMessage(err)}`);
+      result = { outcome: this.failure(task, errorMessage(err), null, false), exitCode: null };
+    }
+    const { outcome, exitCode } = result;
+    if (outcome.kind === 'failed') {
+      transcript?.note(
+        outcome.retryDelayMs === null
+          ? 'giving up'
+          : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`,
+      );
+    }
+    await transcript?.close();
+    // Scrub what goes into events: they reach chats and terminals.
+    const scrubbed = scrubOutcome(outcome, (text) => this.ctx.scrubber().scrub(text));
+    const finished = store.finishAttempt(task.id, runId, exitCode, scrubbed);
+    this.active.delete(task.id);
+    this.log(
+      `task #${task.id} attempt ${task.attempts} ended: ${scrubbed.kind}${exitCode === null ? '' : ` (exit ${exitCode})`}`,
     );
-    const session = task.issueRef === null ? null : store.getSession(task.issueRef);
-    const mode: TaskMode = task.kind === 'pm' ? task.mode : effectiveMode(task.mode, session);
-    const runId = store.startRun(task.id, task.attempts, mode, transcript.path);
-    let exitCode: number | null = null;
+    return finished;
+  }
+
+  /** Prepares the workspace, runs the agent and judges the result. Failures come back as outcomes. */
+  private async attempt(
+    task: Task,
+    session: Session | null,
+    mode: TaskMode,
+    run: ActiveRun,
+    runId: number,
+    transcript: TranscriptWriter,
+  ): Promise<{ outcome: AttemptOutcome; exitCode: number | null }> {
     let agentSessionId: string | null = null;
-    let outcome: AttemptOutcome;
     try {
       transcript.note(
         `task #${task.id} attempt ${task.attempts}/${task.maxAttempts} (${mode}) for ${task.issueRef ?? 'the PM agent'}`,
@@ -94,42 +133,31 @@ export class TaskRunner {
         cwd = this.ctx.paths.pmDir;
       }
       if (run.stopRequested !== null) {
-        outcome = this.stoppedOutcome(run.stopRequested, null);
-      } else {
-        const result = await this.spawn(
-          task,
-          mode,
-          cwd,
-          session?.agentSessionId ?? null,
-          target,
-          run,
-          runId,
-          transcript,
-        );
-        exitCode = result.exitCode;
-        agentSessionId = result.agentSessionId;
-        outcome = await this.judge(task, result, target, transcript);
+        return { outcome: this.stoppedOutcome(run.stopRequested, null), exitCode: null };
       }
-    } catch (err) {
-      const permanent = err instanceof PermanentFailure;
-      transcript.note(`error: ${errorMessage(err)}`);
-      outcome = this.failure(task, errorMessage(err), agentSessionId, permanent);
-    }
-    if (outcome.kind === 'failed')
-      transcript.note(
-        outcome.retryDelayMs === null
-          ? 'giving up'
-          : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`,
+      const result = await this.spawn(
+        task,
+        mode,
+        cwd,
+        session?.agentSessionId ?? null,
+        target,
+        run,
+        runId,
+        transcript,
       );
-    await transcript.close();
-    // Scrub what goes into events: they reach chats and terminals.
-    const scrubbed = scrubOutcome(outcome, (text) => this.ctx.scrubber().scrub(text));
-    const finished = store.finishAttempt(task.id, runId, exitCode, scrubbed);
-    this.active.delete(task.id);
-    this.log(
-      `task #${task.id} attempt ${task.attempts} ended: ${scrubbed.kind}${exitCode === null ? '' : ` (exit ${exitCode})`}`,
-    );
-    return finished;
+      agentSessionId = result.agentSessionId;
+      return {
+        outcome: await this.judge(task, result, target, transcript),
+        exitCode: result.exitCode,
+      };
+    } catch (err) {
+      transcript.note(`error: ${errorMessage(err)}`);
+      const permanent = err instanceof PermanentFailure;
+      return {
+        outcome: this.failure(task, errorMessage(err), agentSessionId, permanent),
+        exitCode: null,
+      };
+    }
   }
 
   private async spawn(
