@@ -3,13 +3,13 @@
  * new worktree, and one worktree per issue on branch `kugetsu/<workspace-key>`.
  * Every git call passes an argument array; nothing here builds a shell string.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { dirname, join } from 'node:path';
 import { OperationError, errorMessage } from '../errors.js';
 import type { Server } from '../domain.js';
 import { cloneUrl } from './clone-url.js';
+import { git, gitSucceeds } from './git.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 export interface WorkspaceTarget {
@@ -29,10 +29,6 @@ export interface WorktreeStatus {
   aheadOfBase: number;
 }
 
-function git(dir?: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, trimmed: true });
-}
-
 export class Workspaces {
   // One repository's bare clone is fetched and branched by one operation at a time;
   // concurrent `git fetch` into the same repo fails on ref locks.
@@ -40,13 +36,11 @@ export class Workspaces {
   // When each repository's last successful fetch started: a caller that asked for a worktree
   // before then can use that fetch instead of running its own.
   private readonly fetchedAt = new Map<string, number>();
+  // A repository's default branch, found once per process: it changes rarely, and looking it
+  // up costs git calls on every task.
+  private readonly defaultBranches = new Map<string, string>();
 
-  constructor(private readonly reposDir: string) {
-    // A git that prompts for credentials would hang a headless daemon. Set on the process
-    // (inherited by git) because simple-git's environment guard refuses an explicit env
-    // carrying the user's own GIT_* settings.
-    process.env['GIT_TERMINAL_PROMPT'] = '0';
-  }
+  constructor(private readonly reposDir: string) {}
 
   mirrorPath(server: Server, repoPath: string): string {
     const name = `${server.host ?? server.name}-${repoPath}`.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -58,38 +52,42 @@ export class Workspaces {
     target: WorkspaceTarget,
     progress: (line: string) => void,
   ): Promise<'created' | 'reused'> {
-    if (await this.isWorktree(target.worktreePath)) return 'reused';
+    if (this.isWorktree(target.worktreePath)) return 'reused';
     const mirror = this.mirrorPath(target.server, target.repoPath);
     const askedAt = performance.now();
     return this.repoLocks.run(mirror, async () => {
-      if ((this.fetchedAt.get(mirror) ?? -1) < askedAt)
+      if ((this.fetchedAt.get(mirror) ?? -1) < askedAt) {
         await this.ensureMirror(target, mirror, progress);
-      else progress(`using the fetch of ${target.repoPath} that just finished`);
+      } else {
+        progress(`using the fetch of ${target.repoPath} that just finished`);
+      }
       const base = await this.defaultBranch(mirror);
-      const repo = git(mirror);
-      await mkdir(join(target.worktreePath, '..'), { recursive: true });
-      if (existsSync(target.worktreePath))
+      await mkdir(dirname(target.worktreePath), { recursive: true });
+      if (existsSync(target.worktreePath)) {
         await rm(target.worktreePath, { recursive: true, force: true });
-      await repo.raw(['worktree', 'prune']);
-      const branchExists = (await repo.raw(['branch', '--list', target.branch])).trim() !== '';
+      }
+      const branchExists = await gitSucceeds(
+        ['show-ref', '--verify', '--quiet', `refs/heads/${target.branch}`],
+        mirror,
+      );
       progress(`creating worktree on ${target.branch} from origin/${base}`);
-      const args = branchExists
-        ? ['worktree', 'add', target.worktreePath, target.branch]
+      const add = branchExists
+        ? ['worktree', 'add', '--quiet', target.worktreePath, target.branch]
         : [
             'worktree',
             'add',
+            '--quiet',
             '-b',
             target.branch,
             target.worktreePath,
             `refs/remotes/origin/${base}`,
           ];
-      await repo.raw(args);
-      // Commits made in the worktree need an identity even on a server without a global one.
-      const wt = git(target.worktreePath);
-      const name = await wt.raw(['config', '--get', 'user.name']).catch(() => '');
-      if (name.trim() === '') {
-        await wt.raw(['config', 'user.name', 'kugetsu']);
-        await wt.raw(['config', 'user.email', 'kugetsu@localhost']);
+      try {
+        await git(add, mirror);
+      } catch {
+        // A worktree directory removed by hand stays registered until pruned.
+        await git(['worktree', 'prune'], mirror);
+        await git(add, mirror);
       }
       return 'created' as const;
     });
@@ -105,82 +103,88 @@ export class Workspaces {
       if (!existsSync(mirror)) {
         progress(`cloning ${target.repoPath}`);
         await mkdir(this.reposDir, { recursive: true });
-        await git().raw(['clone', '--bare', '--quiet', url, mirror]);
-        const repo = git(mirror);
+        await git(['clone', '--bare', '--quiet', url, mirror]);
         // A bare clone maps remote branches onto local ones; keep them apart so fetches never
         // touch the kugetsu/* branches that worktrees have checked out.
-        await repo.raw(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*']);
-        await repo.raw(['config', 'gc.auto', '0']);
+        await git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], mirror);
+        await git(['config', 'gc.auto', '0'], mirror);
+        // Worktrees share this config: agents' commits get an identity even on a server
+        // without a global one, and the user's own identity wins where there is one.
+        if (!(await gitSucceeds(['config', '--get', 'user.name'], mirror))) {
+          await git(['config', 'user.name', 'kugetsu'], mirror);
+          await git(['config', 'user.email', 'kugetsu@localhost'], mirror);
+        }
       }
       progress(`fetching ${target.repoPath}`);
       const startedAt = performance.now();
-      await git(mirror).raw(['fetch', '--prune', '--quiet', 'origin']);
+      await git(['fetch', '--prune', '--quiet', 'origin'], mirror);
       this.fetchedAt.set(mirror, startedAt);
     } catch (err) {
       throw new OperationError(
-        `cannot fetch ${target.repoPath} from server ${target.server.name}: ${firstLine(err)}`,
+        `cannot fetch ${target.repoPath} from server ${target.server.name}: ${errorMessage(err)}`,
       );
     }
   }
 
   private async defaultBranch(mirror: string): Promise<string> {
-    const repo = git(mirror);
-    const head = (await repo.raw(['symbolic-ref', '--quiet', 'HEAD']).catch(() => '')).trim();
+    const known = this.defaultBranches.get(mirror);
+    if (known !== undefined) return known;
+    const head = await git(['symbolic-ref', '--quiet', 'HEAD'], mirror).catch(() => '');
     const candidates = [head.replace(/^refs\/heads\//, ''), 'main', 'master'].filter(
       (b) => b !== '',
     );
     for (const branch of candidates) {
-      const ok = await repo
-        .raw(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`])
-        .then(
-          () => true,
-          () => false,
-        );
-      if (ok) return branch;
+      if (
+        await gitSucceeds(
+          ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`],
+          mirror,
+        )
+      ) {
+        this.defaultBranches.set(mirror, branch);
+        return branch;
+      }
     }
     throw new OperationError(`repository ${mirror} has no default branch to start from`);
   }
 
-  async isWorktree(path: string): Promise<boolean> {
-    if (!existsSync(join(path, '.git'))) return false;
-    return git(path)
-      .raw(['rev-parse', '--is-inside-work-tree'])
-      .then(
-        (out) => out.trim() === 'true',
-        () => false,
-      );
+  /**
+   * A worktree is a `.git` file pointing at its record in the repository; checked on the file
+   * system so the hot path spends no git call on it.
+   */
+  isWorktree(path: string): boolean {
+    try {
+      const pointer = /^gitdir: (.+)$/m.exec(readFileSync(join(path, '.git'), 'utf8'))?.[1];
+      return pointer !== undefined && existsSync(pointer.trim());
+    } catch {
+      return false;
+    }
   }
 
   async status(target: WorkspaceTarget): Promise<WorktreeStatus> {
-    if (!(await this.isWorktree(target.worktreePath)))
+    if (!this.isWorktree(target.worktreePath))
       return { exists: false, dirty: false, aheadOfBase: 0 };
-    const wt = git(target.worktreePath);
-    const porcelain = await wt.raw(['status', '--porcelain']);
+    const porcelain = await git(['status', '--porcelain'], target.worktreePath);
     const base = await this.defaultBranch(this.mirrorPath(target.server, target.repoPath)).catch(
       () => null,
     );
     const ahead =
       base === null
-        ? 0
-        : Number(
-            (
-              await wt
-                .raw(['rev-list', '--count', `refs/remotes/origin/${base}..HEAD`])
-                .catch(() => '0')
-            ).trim(),
-          );
-    return { exists: true, dirty: porcelain.trim() !== '', aheadOfBase: ahead };
+        ? '0'
+        : await git(
+            ['rev-list', '--count', `refs/remotes/origin/${base}..HEAD`],
+            target.worktreePath,
+          ).catch(() => '0');
+    return { exists: true, dirty: porcelain !== '', aheadOfBase: Number(ahead) };
   }
 
   /** `N files changed, +A -D` for the branch against the remote default branch. */
   async diffstat(target: WorkspaceTarget): Promise<string> {
     const base = await this.defaultBranch(this.mirrorPath(target.server, target.repoPath));
-    const out = await git(target.worktreePath).raw([
-      'diff',
-      '--shortstat',
-      `refs/remotes/origin/${base}...HEAD`,
-    ]);
-    return out.trim() === '' ? 'no changes' : out.trim();
+    const out = await git(
+      ['diff', '--shortstat', `refs/remotes/origin/${base}...HEAD`],
+      target.worktreePath,
+    );
+    return out === '' ? 'no changes' : out;
   }
 
   /** Pushes the session branch to the remote (used by servers without a forge API). */
@@ -188,15 +192,13 @@ export class Workspaces {
     const mirror = this.mirrorPath(target.server, target.repoPath);
     await this.repoLocks.run(mirror, async () => {
       try {
-        await git(target.worktreePath).raw([
-          'push',
-          '--quiet',
-          'origin',
-          `${target.branch}:refs/heads/${target.branch}`,
-        ]);
+        await git(
+          ['push', '--quiet', 'origin', `${target.branch}:refs/heads/${target.branch}`],
+          target.worktreePath,
+        );
       } catch (err) {
         throw new OperationError(
-          `cannot push ${target.branch} to server ${target.server.name}: ${firstLine(err)}`,
+          `cannot push ${target.branch} to server ${target.server.name}: ${errorMessage(err)}`,
         );
       }
     });
@@ -204,12 +206,13 @@ export class Workspaces {
 
   /** True when the remote has the branch at the worktree's HEAD (nothing would be lost). */
   async isPushed(target: WorkspaceTarget): Promise<boolean> {
-    if (!(await this.isWorktree(target.worktreePath))) return true;
-    const wt = git(target.worktreePath);
-    const head = (await wt.raw(['rev-parse', 'HEAD'])).trim();
-    const remote = await git()
-      .raw(['ls-remote', cloneUrl(target.server, target.repoPath), `refs/heads/${target.branch}`])
-      .catch(() => '');
+    if (!this.isWorktree(target.worktreePath)) return true;
+    const head = await git(['rev-parse', 'HEAD'], target.worktreePath);
+    const remote = await git([
+      'ls-remote',
+      cloneUrl(target.server, target.repoPath),
+      `refs/heads/${target.branch}`,
+    ]).catch(() => '');
     return remote.split(/\s+/)[0] === head;
   }
 
@@ -218,22 +221,11 @@ export class Workspaces {
     const mirror = this.mirrorPath(target.server, target.repoPath);
     await this.repoLocks.run(mirror, async () => {
       if (existsSync(mirror)) {
-        const repo = git(mirror);
-        await repo
-          .raw(['worktree', 'remove', '--force', target.worktreePath])
-          .catch(() => undefined);
-        await repo.raw(['worktree', 'prune']);
-        await repo.raw(['branch', '-D', target.branch]).catch(() => undefined);
+        await gitSucceeds(['worktree', 'remove', '--force', target.worktreePath], mirror);
+        await git(['worktree', 'prune'], mirror);
+        await gitSucceeds(['branch', '-D', target.branch], mirror);
       }
       await rm(target.worktreePath, { recursive: true, force: true });
     });
   }
-}
-
-function firstLine(err: unknown): string {
-  const lines = errorMessage(err)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? 'unknown git error';
 }
