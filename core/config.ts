@@ -269,7 +269,10 @@ const ConfigSchema = z.object({
   TELEGRAM_NOTIFY_CHATS: withDefault('TELEGRAM_NOTIFY_CHATS', idList(true)),
   TELEGRAM_API_ROOT: withDefault(
     'TELEGRAM_API_ROOT',
-    z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+    z
+      .string()
+      .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))
+      .transform((url) => url.replace(/\/+$/, '')),
   ),
   KUGETSU_RETRY_BASE_SECONDS: withDefault(
     'KUGETSU_RETRY_BASE_SECONDS',
