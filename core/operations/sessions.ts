@@ -2,34 +2,24 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { wakeDaemon } from '../daemon/wake.js';
-import type { Session, Task } from '../domain.js';
+import type { Session } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
+import type { SessionTask } from '../store/store.js';
 import { resolveTarget, targetOfSession } from '../targets.js';
 
 export interface SessionView extends Session {
   /** The running or newest task of the session. */
-  task: Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'> | null;
+  task: SessionTask | null;
   worktreeExists: boolean;
 }
 
 export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
-  return ctx.store.listSessions({ all }).map((session) => {
-    const task = ctx.store.latestTaskFor(session.issueRef);
-    return {
-      ...session,
-      task:
-        task === null
-          ? null
-          : {
-              id: task.id,
-              state: task.state,
-              attempts: task.attempts,
-              maxAttempts: task.maxAttempts,
-            },
-      worktreeExists: existsSync(session.worktreePath),
-    };
-  });
+  return ctx.store.listSessionsWithTask({ all }).map(({ session, task }) => ({
+    ...session,
+    task,
+    worktreeExists: existsSync(session.worktreePath),
+  }));
 }
 
 export function getSession(ctx: HomeContext, refInput: string): Session {

@@ -13,6 +13,7 @@ import type {
   Task,
   TaskKind,
   TaskMode,
+  TaskState,
 } from '../domain.js';
 import { OperationError } from '../errors.js';
 import { isAlive, type ProcessIdentity } from '../process-info.js';
@@ -34,6 +35,8 @@ import {
 } from './rows.js';
 
 type Db = Database.Database;
+
+export type SessionTask = Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'>;
 
 export interface NewTask {
   kind: TaskKind;
@@ -114,6 +117,19 @@ export class Store {
     return store;
   }
 
+  // Prepared once per SQL text: re-preparing on every call churns native statement objects
+  // that a long-lived daemon would otherwise accumulate until the GC gets to them.
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -145,12 +161,12 @@ export class Store {
   // ---- servers ----
 
   listServers(): Server[] {
-    const rows = this.db.prepare('SELECT * FROM servers ORDER BY name').all() as ServerRow[];
+    const rows = this.stmt('SELECT * FROM servers ORDER BY name').all() as ServerRow[];
     return rows.map(toServer);
   }
 
   getServer(name: string): Server | null {
-    const row = this.db.prepare('SELECT * FROM servers WHERE name = ?').get(name) as
+    const row = this.stmt('SELECT * FROM servers WHERE name = ?').get(name) as
       ServerRow | undefined;
     return row === undefined ? null : toServer(row);
   }
@@ -161,26 +177,24 @@ export class Store {
         throw new OperationError(`server ${server.name} already exists: remove it first`);
       }
       const first = this.listServers().length === 0;
-      this.db
-        .prepare(
-          `INSERT INTO servers (name, kind, url, host, api_url, token_env, is_default)
+      this.stmt(
+        `INSERT INTO servers (name, kind, url, host, api_url, token_env, is_default)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          server.name,
-          server.kind,
-          server.url,
-          server.host,
-          server.apiUrl,
-          server.tokenEnv,
-          server.isDefault || first ? 1 : 0,
-        );
+      ).run(
+        server.name,
+        server.kind,
+        server.url,
+        server.host,
+        server.apiUrl,
+        server.tokenEnv,
+        server.isDefault || first ? 1 : 0,
+      );
       if (server.isDefault) this.markDefault(server.name);
     });
   }
 
   removeServer(name: string): boolean {
-    return this.db.prepare('DELETE FROM servers WHERE name = ?').run(name).changes > 0;
+    return this.stmt('DELETE FROM servers WHERE name = ?').run(name).changes > 0;
   }
 
   setDefaultServer(name: string): void {
@@ -191,7 +205,7 @@ export class Store {
   }
 
   private markDefault(name: string): void {
-    this.db.prepare('UPDATE servers SET is_default = (name = ?)').run(name);
+    this.stmt('UPDATE servers SET is_default = (name = ?)').run(name);
   }
 
   // ---- tasks ----
@@ -200,12 +214,10 @@ export class Store {
   enqueueTask(task: NewTask, session: NewSession | null, now = Date.now()): Task {
     return this.immediate(() => {
       if (session !== null) this.insertSessionIfMissing(session, now);
-      const info = this.db
-        .prepare(
-          `INSERT INTO tasks (kind, mode, issue_ref, message, agent, state, max_attempts, created_at)
+      const info = this.stmt(
+        `INSERT INTO tasks (kind, mode, issue_ref, message, agent, state, max_attempts, created_at)
            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-        )
-        .run(task.kind, task.mode, task.issueRef, task.message, task.agent, task.maxAttempts, now);
+      ).run(task.kind, task.mode, task.issueRef, task.message, task.agent, task.maxAttempts, now);
       const id = Number(info.lastInsertRowid);
       const target = task.issueRef ?? 'the PM agent';
       this.insertEvent(
@@ -220,7 +232,7 @@ export class Store {
   }
 
   getTask(id: number): Task | null {
-    const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
     return row === undefined ? null : toTask(row);
   }
 
@@ -245,22 +257,20 @@ export class Store {
     }
     const sql = `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id ${filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''}`;
-    return (this.db.prepare(sql).all(...params) as TaskRow[]).map(toTask);
+    return (this.stmt(sql).all(...params) as TaskRow[]).map(toTask);
   }
 
   /** The running or newest task of a session. */
   latestTaskFor(issueRef: string): Task | null {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM tasks WHERE issue_ref = ?
+    const row = this.stmt(
+      `SELECT * FROM tasks WHERE issue_ref = ?
          ORDER BY (state = 'running') DESC, id DESC LIMIT 1`,
-      )
-      .get(issueRef) as TaskRow | undefined;
+    ).get(issueRef) as TaskRow | undefined;
     return row === undefined ? null : toTask(row);
   }
 
   queueStats(): QueueStats {
-    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as {
+    const rows = this.stmt('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as {
       state: string;
       n: number;
     }[];
@@ -283,11 +293,9 @@ export class Store {
     return this.immediate(() => {
       const task = this.mustGetTask(id);
       if (task.state === 'pending') {
-        this.db
-          .prepare(
-            `UPDATE tasks SET state = 'cancelled', finished_at = ?, wait_reason = NULL WHERE id = ?`,
-          )
-          .run(now, id);
+        this.stmt(
+          `UPDATE tasks SET state = 'cancelled', finished_at = ?, wait_reason = NULL WHERE id = ?`,
+        ).run(now, id);
         this.insertEvent(
           'task_cancelled',
           id,
@@ -296,7 +304,7 @@ export class Store {
           now,
         );
       } else if (task.state === 'running') {
-        this.db.prepare('UPDATE tasks SET cancel_requested = 1 WHERE id = ?').run(id);
+        this.stmt('UPDATE tasks SET cancel_requested = 1 WHERE id = ?').run(id);
       } else {
         throw new OperationError(`task ${id} is already ${task.state}: nothing to cancel`);
       }
@@ -313,12 +321,10 @@ export class Store {
           `task ${id} is ${task.state}: only failed or cancelled tasks can be retried`,
         );
       }
-      this.db
-        .prepare(
-          `UPDATE tasks SET state = 'pending', attempts = 0, not_before = NULL, last_error = NULL,
+      this.stmt(
+        `UPDATE tasks SET state = 'pending', attempts = 0, not_before = NULL, last_error = NULL,
            cancel_requested = 0, finished_at = NULL, wait_reason = NULL WHERE id = ?`,
-        )
-        .run(id);
+      ).run(id);
       this.insertEvent('task_queued', id, task.issueRef, `#${id} queued again by retry`, now);
       return this.mustGetTask(id);
     });
@@ -328,15 +334,13 @@ export class Store {
   deleteFinishedTasks(before: number): number {
     return this.immediate(() => {
       const ids = (
-        this.db
-          .prepare(
-            `SELECT id FROM tasks WHERE state IN ('completed', 'error', 'cancelled')
+        this.stmt(
+          `SELECT id FROM tasks WHERE state IN ('completed', 'error', 'cancelled')
              AND COALESCE(finished_at, created_at) < ?`,
-          )
-          .all(before) as { id: number }[]
+        ).all(before) as { id: number }[]
       ).map((r) => r.id);
-      const delEvents = this.db.prepare('DELETE FROM events WHERE task_id = ?');
-      const delTask = this.db.prepare('DELETE FROM tasks WHERE id = ?');
+      const delEvents = this.stmt('DELETE FROM events WHERE task_id = ?');
+      const delTask = this.stmt('DELETE FROM tasks WHERE id = ?');
       for (const id of ids) {
         delEvents.run(id);
         delTask.run(id);
@@ -365,14 +369,12 @@ export class Store {
   claimTasks(params: ClaimParams, now = Date.now()): ClaimResult {
     return this.immediate(() => {
       const slotsHeld = this.countedSlots();
-      const running = this.db
-        .prepare(`SELECT kind, issue_ref FROM tasks WHERE state = 'running'`)
-        .all() as { kind: string; issue_ref: string | null }[];
-      const pending = this.db
-        .prepare(
-          `SELECT id, kind, issue_ref, not_before, wait_reason FROM tasks WHERE state = 'pending' ORDER BY id`,
-        )
-        .all() as {
+      const running = this.stmt(
+        `SELECT kind, issue_ref FROM tasks WHERE state = 'running'`,
+      ).all() as { kind: string; issue_ref: string | null }[];
+      const pending = this.stmt(
+        `SELECT id, kind, issue_ref, not_before, wait_reason FROM tasks WHERE state = 'pending' ORDER BY id`,
+      ).all() as {
         id: number;
         kind: TaskKind;
         issue_ref: string | null;
@@ -397,7 +399,7 @@ export class Store {
         minFreeMemoryMb: params.minFreeMemoryMb,
       });
 
-      const setReason = this.db.prepare('UPDATE tasks SET wait_reason = ? WHERE id = ?');
+      const setReason = this.stmt('UPDATE tasks SET wait_reason = ? WHERE id = ?');
       for (const p of pending) {
         const reason = plan.waiting.get(p.id) ?? null;
         if (reason !== p.wait_reason) setReason.run(reason, p.id);
@@ -406,23 +408,17 @@ export class Store {
       const claimed: Task[] = [];
       for (const id of plan.claim) {
         const task = this.mustGetTask(id);
-        this.db
-          .prepare(
-            'INSERT INTO slots (task_id, counts, owner_pid, owner_start, claimed_at) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(id, task.kind === 'dev' ? 1 : 0, params.owner.pid, params.owner.start, now);
-        this.db
-          .prepare(
-            `UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?,
+        this.stmt(
+          'INSERT INTO slots (task_id, counts, owner_pid, owner_start, claimed_at) VALUES (?, ?, ?, ?, ?)',
+        ).run(id, task.kind === 'dev' ? 1 : 0, params.owner.pid, params.owner.start, now);
+        this.stmt(
+          `UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?,
              wait_reason = NULL, not_before = NULL WHERE id = ?`,
-          )
-          .run(now, id);
+        ).run(now, id);
         if (task.issueRef !== null) {
-          this.db
-            .prepare(
-              `UPDATE sessions SET state = 'used', last_task_id = ?, updated_at = ? WHERE issue_ref = ?`,
-            )
-            .run(id, now, task.issueRef);
+          this.stmt(
+            `UPDATE sessions SET state = 'used', last_task_id = ?, updated_at = ? WHERE issue_ref = ?`,
+          ).run(id, now, task.issueRef);
         }
         const attempt = task.attempts + 1;
         this.insertEvent(
@@ -440,20 +436,20 @@ export class Store {
 
   /** Dev-agent slots held: the number the concurrency invariant bounds. */
   countedSlots(): number {
-    return (
-      this.db.prepare('SELECT COUNT(*) AS n FROM slots WHERE counts = 1').get() as { n: number }
-    ).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM slots WHERE counts = 1').get() as { n: number }).n;
   }
 
   /** Records the spawned agent's identity on its slot, so a later owner can find and judge it. */
   recordAgentProcess(taskId: number, agent: ProcessIdentity): void {
-    this.db
-      .prepare('UPDATE slots SET agent_pid = ?, agent_start = ? WHERE task_id = ?')
-      .run(agent.pid, agent.start, taskId);
+    this.stmt('UPDATE slots SET agent_pid = ?, agent_start = ? WHERE task_id = ?').run(
+      agent.pid,
+      agent.start,
+      taskId,
+    );
   }
 
   listSlots(): SlotRecord[] {
-    const rows = this.db.prepare('SELECT * FROM slots ORDER BY task_id').all() as SlotRow[];
+    const rows = this.stmt('SELECT * FROM slots ORDER BY task_id').all() as SlotRow[];
     return rows.map((r) => ({
       taskId: r.task_id,
       counts: r.counts === 1,
@@ -484,11 +480,9 @@ export class Store {
     transcript: string,
     now = Date.now(),
   ): number {
-    const info = this.db
-      .prepare(
-        'INSERT INTO runs (task_id, attempt, mode, transcript, started_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(taskId, attempt, mode, transcript, now);
+    const info = this.stmt(
+      'INSERT INTO runs (task_id, attempt, mode, transcript, started_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(taskId, attempt, mode, transcript, now);
     return Number(info.lastInsertRowid);
   }
 
@@ -500,26 +494,24 @@ export class Store {
     now = Date.now(),
   ): void {
     this.immediate(() => {
-      this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, runId);
+      this.stmt('UPDATE runs SET pid = ? WHERE id = ?').run(pid, runId);
       const task = this.mustGetTask(taskId);
       this.insertEvent('task_started', taskId, task.issueRef, message, now);
     });
   }
 
   listRuns(taskId: number): RunRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY id')
-      .all(taskId) as RunRow[];
+    const rows = this.stmt('SELECT * FROM runs WHERE task_id = ? ORDER BY id').all(
+      taskId,
+    ) as RunRow[];
     return rows.map(toRun);
   }
 
   latestRuns(limit: number): (RunRecord & { issueRef: string | null })[] {
-    const rows = this.db
-      .prepare(
-        `SELECT runs.*, tasks.issue_ref FROM runs JOIN tasks ON tasks.id = runs.task_id
+    const rows = this.stmt(
+      `SELECT runs.*, tasks.issue_ref FROM runs JOIN tasks ON tasks.id = runs.task_id
          ORDER BY runs.id DESC LIMIT ?`,
-      )
-      .all(limit) as (RunRow & { issue_ref: string | null })[];
+    ).all(limit) as (RunRow & { issue_ref: string | null })[];
     return rows.map((r) => ({ ...toRun(r), issueRef: r.issue_ref }));
   }
 
@@ -537,31 +529,30 @@ export class Store {
   ): Task {
     return this.immediate(() => {
       const task = this.mustGetTask(taskId);
-      this.db.prepare('DELETE FROM slots WHERE task_id = ?').run(taskId);
+      this.stmt('DELETE FROM slots WHERE task_id = ?').run(taskId);
       if (runId !== null) {
-        this.db
-          .prepare('UPDATE runs SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?')
-          .run(now, exitCode, outcome.kind, runId);
+        this.stmt('UPDATE runs SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?').run(
+          now,
+          exitCode,
+          outcome.kind,
+          runId,
+        );
       }
       const ref = task.issueRef;
       const sessionState =
         outcome.kind === 'cancelled' || outcome.kind === 'interrupted' ? 'left' : 'idle';
       if (ref !== null) {
-        this.db
-          .prepare(
-            `UPDATE sessions SET state = ?, agent_session_id = COALESCE(?, agent_session_id),
+        this.stmt(
+          `UPDATE sessions SET state = ?, agent_session_id = COALESCE(?, agent_session_id),
              last_message = ?, updated_at = ? WHERE issue_ref = ?`,
-          )
-          .run(sessionState, outcome.agentSessionId, task.message, now, ref);
+        ).run(sessionState, outcome.agentSessionId, task.message, now, ref);
       }
       const label = `#${taskId}`;
       switch (outcome.kind) {
         case 'completed':
-          this.db
-            .prepare(
-              `UPDATE tasks SET state = 'completed', result = ?, finished_at = ?, last_error = NULL WHERE id = ?`,
-            )
-            .run(outcome.result, now, taskId);
+          this.stmt(
+            `UPDATE tasks SET state = 'completed', result = ?, finished_at = ?, last_error = NULL WHERE id = ?`,
+          ).run(outcome.result, now, taskId);
           this.insertEvent(
             'task_completed',
             taskId,
@@ -572,11 +563,9 @@ export class Store {
           break;
         case 'failed':
           if (outcome.retryDelayMs !== null) {
-            this.db
-              .prepare(
-                `UPDATE tasks SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?`,
-              )
-              .run(now + outcome.retryDelayMs, outcome.error, taskId);
+            this.stmt(
+              `UPDATE tasks SET state = 'pending', not_before = ?, last_error = ? WHERE id = ?`,
+            ).run(now + outcome.retryDelayMs, outcome.error, taskId);
             this.insertEvent(
               'task_retrying',
               taskId,
@@ -585,11 +574,9 @@ export class Store {
               now,
             );
           } else {
-            this.db
-              .prepare(
-                `UPDATE tasks SET state = 'error', last_error = ?, finished_at = ? WHERE id = ?`,
-              )
-              .run(outcome.error, now, taskId);
+            this.stmt(
+              `UPDATE tasks SET state = 'error', last_error = ?, finished_at = ? WHERE id = ?`,
+            ).run(outcome.error, now, taskId);
             this.insertEvent(
               'task_error',
               taskId,
@@ -600,19 +587,18 @@ export class Store {
           }
           break;
         case 'cancelled':
-          this.db
-            .prepare(`UPDATE tasks SET state = 'cancelled', finished_at = ? WHERE id = ?`)
-            .run(now, taskId);
+          this.stmt(`UPDATE tasks SET state = 'cancelled', finished_at = ? WHERE id = ?`).run(
+            now,
+            taskId,
+          );
           this.insertEvent('task_cancelled', taskId, ref, `${label} stopped`, now);
           break;
         case 'interrupted':
           // Not the task's fault: give the attempt back and resume the session when a daemon runs.
-          this.db
-            .prepare(
-              `UPDATE tasks SET state = 'pending', mode = CASE WHEN kind = 'dev' THEN 'resume' ELSE mode END,
+          this.stmt(
+            `UPDATE tasks SET state = 'pending', mode = CASE WHEN kind = 'dev' THEN 'resume' ELSE mode END,
                attempts = MAX(attempts - 1, 0) WHERE id = ?`,
-            )
-            .run(taskId);
+          ).run(taskId);
           break;
       }
       return this.mustGetTask(taskId);
@@ -622,27 +608,25 @@ export class Store {
   // ---- sessions ----
 
   private insertSessionIfMissing(session: NewSession, now: number): void {
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO sessions (issue_ref, workspace_key, server_name, repo_path,
+    this.stmt(
+      `INSERT OR IGNORE INTO sessions (issue_ref, workspace_key, server_name, repo_path,
          worktree_path, branch, state, agent, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 'idle', ?, ?, ?)`,
-      )
-      .run(
-        session.issueRef,
-        session.workspaceKey,
-        session.serverName,
-        session.repoPath,
-        session.worktreePath,
-        session.branch,
-        session.agent,
-        now,
-        now,
-      );
+    ).run(
+      session.issueRef,
+      session.workspaceKey,
+      session.serverName,
+      session.repoPath,
+      session.worktreePath,
+      session.branch,
+      session.agent,
+      now,
+      now,
+    );
   }
 
   getSession(issueRef: string): Session | null {
-    const row = this.db.prepare('SELECT * FROM sessions WHERE issue_ref = ?').get(issueRef) as
+    const row = this.stmt('SELECT * FROM sessions WHERE issue_ref = ?').get(issueRef) as
       SessionRow | undefined;
     return row === undefined ? null : toSession(row);
   }
@@ -651,13 +635,44 @@ export class Store {
     const sql = filter.all
       ? 'SELECT * FROM sessions ORDER BY updated_at DESC, issue_ref'
       : `SELECT * FROM sessions WHERE state IN ('used', 'left') ORDER BY updated_at DESC, issue_ref`;
-    return (this.db.prepare(sql).all() as SessionRow[]).map(toSession);
+    return (this.stmt(sql).all() as SessionRow[]).map(toSession);
+  }
+
+  /** Sessions with their running or newest task, in one query. */
+  listSessionsWithTask(filter: { all: boolean }): { session: Session; task: SessionTask | null }[] {
+    const rows = this.stmt(
+      `SELECT s.*, t.id AS t_id, t.state AS t_state, t.attempts AS t_attempts, t.max_attempts AS t_max
+         FROM sessions s
+         LEFT JOIN tasks t ON t.id = (
+           SELECT id FROM tasks WHERE issue_ref = s.issue_ref
+           ORDER BY (state = 'running') DESC, id DESC LIMIT 1)
+         ${filter.all ? '' : `WHERE s.state IN ('used', 'left')`}
+         ORDER BY s.updated_at DESC, s.issue_ref`,
+    ).all() as (SessionRow & {
+      t_id: number | null;
+      t_state: string | null;
+      t_attempts: number | null;
+      t_max: number | null;
+    })[];
+    return rows.map((row) => ({
+      session: toSession(row),
+      task:
+        row.t_id === null
+          ? null
+          : {
+              id: row.t_id,
+              state: row.t_state as TaskState,
+              attempts: row.t_attempts ?? 0,
+              maxAttempts: row.t_max ?? 0,
+            },
+    }));
   }
 
   setAgentSessionId(issueRef: string, agentSessionId: string): void {
-    this.db
-      .prepare('UPDATE sessions SET agent_session_id = ? WHERE issue_ref = ?')
-      .run(agentSessionId, issueRef);
+    this.stmt('UPDATE sessions SET agent_session_id = ? WHERE issue_ref = ?').run(
+      agentSessionId,
+      issueRef,
+    );
   }
 
   /** Deletes a session that is not running; pending tasks for it are cancelled with it. */
@@ -670,7 +685,7 @@ export class Store {
       }
       for (const task of this.listTasks({ states: ['pending'], issueRef }))
         this.cancelTask(task.id, now);
-      this.db.prepare('DELETE FROM sessions WHERE issue_ref = ?').run(issueRef);
+      this.stmt('DELETE FROM sessions WHERE issue_ref = ?').run(issueRef);
     });
   }
 
@@ -683,11 +698,9 @@ export class Store {
     message: string,
     now: number,
   ): void {
-    this.db
-      .prepare(
-        'INSERT INTO events (type, task_id, issue_ref, message, created_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(type, taskId, issueRef, message, now);
+    this.stmt(
+      'INSERT INTO events (type, task_id, issue_ref, message, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(type, taskId, issueRef, message, now);
   }
 
   listEvents(filter: { unreadOnly: boolean; afterId?: number; limit?: number }): KugetsuEvent[] {
@@ -700,53 +713,48 @@ export class Store {
     }
     const sql = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id ${filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''}`;
-    return (this.db.prepare(sql).all(...params) as EventRow[]).map(toEvent);
+    return (this.stmt(sql).all(...params) as EventRow[]).map(toEvent);
   }
 
   markEventsRead(now = Date.now()): number {
-    return this.db.prepare('UPDATE events SET read_at = ? WHERE read_at IS NULL').run(now).changes;
+    return this.stmt('UPDATE events SET read_at = ? WHERE read_at IS NULL').run(now).changes;
   }
 
   /** The last event delivered to `sink`; null for a sink never seen. */
   sinkCursor(sink: string): number | null {
-    const row = this.db
-      .prepare('SELECT last_event_id FROM sink_cursors WHERE sink = ?')
-      .get(sink) as { last_event_id: number } | undefined;
+    const row = this.stmt('SELECT last_event_id FROM sink_cursors WHERE sink = ?').get(sink) as
+      { last_event_id: number } | undefined;
     return row?.last_event_id ?? null;
   }
 
   latestEventId(): number {
-    const row = this.db.prepare('SELECT MAX(id) AS id FROM events').get() as { id: number | null };
+    const row = this.stmt('SELECT MAX(id) AS id FROM events').get() as { id: number | null };
     return row.id ?? 0;
   }
 
   setSinkCursor(sink: string, lastEventId: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO sink_cursors (sink, last_event_id) VALUES (?, ?)
+    this.stmt(
+      `INSERT INTO sink_cursors (sink, last_event_id) VALUES (?, ?)
          ON CONFLICT (sink) DO UPDATE SET last_event_id = excluded.last_event_id`,
-      )
-      .run(sink, lastEventId);
+    ).run(sink, lastEventId);
   }
 
   // ---- meta and the daemon lock ----
 
   getMeta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as
       { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.stmt(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 
   deleteMeta(key: string): void {
-    this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+    this.stmt('DELETE FROM meta WHERE key = ?').run(key);
   }
 
   /** The live daemon of this home, if any. */

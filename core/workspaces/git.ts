@@ -6,7 +6,10 @@
  * prints nothing (`status --porcelain` on a clean tree: 55 ms through simple-git, 4 ms
  * here), which put ~150 ms into every new-issue dispatch (see docs/benchmarks.md).
  */
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
+
+// execa takes ~100 ms to import; commands that never run git (`list`, `queue`) must not pay it.
+const loadExeca = async (): Promise<typeof Execa> => (await import('execa')).execa;
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 
@@ -26,6 +29,7 @@ export class GitError extends Error {
 
 /** Runs git and returns its trimmed stdout; a non-zero exit rejects with a GitError. */
 export async function git(args: readonly string[], cwd?: string): Promise<string> {
+  const execa = await loadExeca();
   const result = await execa('git', args, { cwd, env: GIT_ENV, reject: false, stdin: 'ignore' });
   if (result.exitCode !== 0) throw new GitError(args, result.exitCode, String(result.stderr));
   return String(result.stdout).trim();
@@ -33,6 +37,7 @@ export async function git(args: readonly string[], cwd?: string): Promise<string
 
 /** Runs git for its exit status alone: true on exit 0. */
 export async function gitSucceeds(args: readonly string[], cwd?: string): Promise<boolean> {
+  const execa = await loadExeca();
   const result = await execa('git', args, { cwd, env: GIT_ENV, reject: false, stdin: 'ignore' });
   return result.exitCode === 0;
 }
