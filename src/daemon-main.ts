@@ -1,17 +1,31 @@
 /**
  * `kugetsu daemon run`: the daemon in the foreground. `daemon start` launches this detached
- * with its output appended to logs/daemon.log. Shutdown is registered once and idempotent.
+ * with its output appended to logs/daemon.log. When TELEGRAM_BOT_TOKEN is set the daemon also
+ * runs the Telegram bot and pushes events to it. Shutdown is registered once and idempotent.
  */
 import { Daemon } from '../core/daemon/daemon.js';
 import { errorMessage } from '../core/errors.js';
 import { openHome } from '../core/home-context.js';
+
+/** Set by `kugetsu bot` for the daemons it starts: that process runs the bot itself. */
+export const NO_BOT_ENV = 'KUGETSU_DAEMON_WITHOUT_BOT';
 
 export async function runDaemon(): Promise<number> {
   const ctx = openHome(process.env);
   const scrubber = ctx.scrubber();
   const log = (line: string): void =>
     void process.stdout.write(`${new Date().toISOString()} ${scrubber.scrub(line)}\n`);
-  const daemon = new Daemon(ctx, { log });
+  const token = process.env[NO_BOT_ENV] === '1' ? undefined : ctx.config.telegramBotToken;
+  const bot =
+    token === undefined
+      ? null
+      : (await import('../bot/run-bot.js')).prepareBot({
+          ctx,
+          token,
+          ensureDaemon: () => Promise.resolve(),
+          log,
+        });
+  const daemon = new Daemon(ctx, { log, extraSinks: bot === null ? [] : [bot.sink] });
   try {
     await daemon.start();
   } catch (err) {
@@ -19,10 +33,21 @@ export async function runDaemon(): Promise<number> {
     ctx.close();
     throw err;
   }
+  if (bot !== null) {
+    // A bot that cannot reach Telegram must not take the queue down with it.
+    await bot
+      .start()
+      .catch((err: unknown) =>
+        log(`telegram bot did not start: ${scrubber.scrub(errorMessage(err))}`),
+      );
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
       log(`received ${signal}`);
-      void daemon.stop().then(resolve, (err: unknown) => {
+      void (async () => {
+        await bot?.stop().catch(() => undefined);
+        await daemon.stop();
+      })().then(resolve, (err: unknown) => {
         log(`shutdown failed: ${errorMessage(err)}`);
         resolve();
       });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../core/store/migrations.js';
 import { Store, type NewSession } from '../core/store/store.js';
 
 const owner = { pid: process.pid, start: 'test' };
@@ -49,7 +50,7 @@ describe('Store', () => {
 
   it('opens in WAL mode with the schema migrated, and reopens without re-migrating', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     enqueue(1);
     store.close();
     store = Store.open(join(dir, 'kugetsu.db'));

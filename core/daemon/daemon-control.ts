@@ -11,6 +11,8 @@ import { tailLines } from '../transcripts.js';
 export interface DaemonLauncher {
   command: string;
   args: string[];
+  /** Added to the home's environment for the daemon process. */
+  env?: Record<string, string>;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -28,7 +30,7 @@ export async function ensureDaemon(
   const child = spawn(launcher.command, launcher.args, {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: ctx.env,
+    env: { ...ctx.env, ...launcher.env },
     cwd: ctx.paths.root,
   });
   closeSync(logFd);

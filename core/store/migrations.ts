@@ -105,4 +105,24 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: Telegram. A push is recorded per event and chat, so a restart neither loses nor repeats
+  // one, and a reply to a notification finds its task. Conversation state survives restarts.
+  `
+  CREATE TABLE chat_deliveries (
+    event_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    task_id INTEGER NOT NULL,
+    issue_ref TEXT,
+    sent_at INTEGER NOT NULL,
+    PRIMARY KEY (event_id, chat_id)
+  );
+  CREATE INDEX chat_deliveries_by_message ON chat_deliveries (chat_id, message_id);
+
+  CREATE TABLE bot_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

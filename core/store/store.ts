@@ -36,6 +36,14 @@ import {
 
 type Db = Database.Database;
 
+export interface ChatDelivery {
+  eventId: number;
+  chatId: number;
+  messageId: number;
+  taskId: number;
+  issueRef: string | null;
+}
+
 export type SessionTask = Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'>;
 
 export interface NewTask {
@@ -737,6 +745,72 @@ export class Store {
       `INSERT INTO sink_cursors (sink, last_event_id) VALUES (?, ?)
          ON CONFLICT (sink) DO UPDATE SET last_event_id = excluded.last_event_id`,
     ).run(sink, lastEventId);
+  }
+
+  // ---- chat deliveries and bot state ----
+
+  isDelivered(eventId: number, chatId: number): boolean {
+    return (
+      this.stmt('SELECT 1 FROM chat_deliveries WHERE event_id = ? AND chat_id = ?').get(
+        eventId,
+        chatId,
+      ) !== undefined
+    );
+  }
+
+  recordDelivery(delivery: ChatDelivery, now = Date.now()): void {
+    this.stmt(
+      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      delivery.eventId,
+      delivery.chatId,
+      delivery.messageId,
+      delivery.taskId,
+      delivery.issueRef,
+      now,
+    );
+  }
+
+  /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
+  deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
+    const row = this.stmt(
+      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ?',
+    ).get(chatId, messageId) as
+      | {
+          event_id: number;
+          chat_id: number;
+          message_id: number;
+          task_id: number;
+          issue_ref: string | null;
+        }
+      | undefined;
+    return row === undefined
+      ? null
+      : {
+          eventId: row.event_id,
+          chatId: row.chat_id,
+          messageId: row.message_id,
+          taskId: row.task_id,
+          issueRef: row.issue_ref,
+        };
+  }
+
+  getBotState(key: string): string | null {
+    const row = this.stmt('SELECT value FROM bot_state WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setBotState(key: string, value: string, now = Date.now()): void {
+    this.stmt(
+      `INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ).run(key, value, now);
+  }
+
+  deleteBotState(key: string): void {
+    this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
   }
 
   // ---- meta and the daemon lock ----

@@ -1,0 +1,83 @@
+/** What a kugetsu event looks like on a phone: short, escaped, with buttons where useful. */
+import type { EventType, KugetsuEvent, Task } from '../core/domain.js';
+import { encodeButton, type ButtonAction } from './callback-data.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration } from './format.js';
+
+export interface EventMessage {
+  html: string;
+  /** Queued and dequeued arrive silently; what a user waits for pings the phone. */
+  silent: boolean;
+  buttons: { text: string; data: string }[][];
+}
+
+const ICONS: Record<EventType, string> = {
+  task_queued: '📥',
+  task_dequeued: '⏳',
+  task_started: '▶️',
+  task_completed: '✅',
+  task_error: '❌',
+  task_retrying: '🔁',
+  task_cancelled: '⏹',
+};
+
+const LABELS: Record<EventType, string> = {
+  task_queued: 'queued',
+  task_dequeued: 'dequeued',
+  task_started: 'started',
+  task_completed: 'completed',
+  task_error: 'failed',
+  task_retrying: 'retrying',
+  task_cancelled: 'stopped',
+};
+
+const WITH_BUTTONS = new Set<EventType>(['task_started', 'task_completed', 'task_error']);
+const SILENT = new Set<EventType>(['task_queued', 'task_dequeued']);
+const MAX_ERROR_LINES = 8;
+
+export function taskButtons(taskId: number, running: boolean): { text: string; data: string }[][] {
+  const button = (text: string, action: ButtonAction) => ({
+    text,
+    data: encodeButton(action, taskId),
+  });
+  return [
+    running
+      ? [button('Stop', 'stop'), button('Logs', 'logs')]
+      : [button('Continue', 'continue'), button('Logs', 'logs')],
+    [button('Destroy', 'destroy'), button('Prune', 'prune')],
+  ];
+}
+
+/** Builds the message for one event. `errorTail` holds the failed run's last transcript lines. */
+export function eventMessage(
+  event: KugetsuEvent,
+  task: Task | null,
+  errorTail: readonly string[],
+): EventMessage {
+  const target = event.issueRef ?? 'PM agent';
+  const lines = [
+    `${ICONS[event.type]} <b>${LABELS[event.type]}</b> · <code>${escapeHtml(target)}</code>`,
+  ];
+  lines.push(escapeHtml(event.message));
+  if (
+    task !== null &&
+    task.startedAt !== null &&
+    (event.type === 'task_completed' || event.type === 'task_error')
+  ) {
+    lines.push(
+      `<i>${formatDuration(event.createdAt - task.startedAt)} · attempt ${task.attempts}/${task.maxAttempts}</i>`,
+    );
+  }
+  if (event.type === 'task_error' && errorTail.length > 0) {
+    lines.push(`<pre>${escapeHtml(errorTail.slice(-MAX_ERROR_LINES).join('\n'))}</pre>`);
+  }
+  let html = lines.join('\n');
+  if (html.length > TELEGRAM_TEXT_LIMIT)
+    html = lines.slice(0, 2).join('\n').slice(0, TELEGRAM_TEXT_LIMIT);
+  return {
+    html,
+    silent: SILENT.has(event.type),
+    buttons: WITH_BUTTONS.has(event.type)
+      ? taskButtons(event.taskId, event.type === 'task_started')
+      : [],
+  };
+}

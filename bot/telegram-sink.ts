@@ -1,0 +1,64 @@
+/**
+ * Pushes events to the notify chats. Each (event, chat) push is recorded in the store once
+ * Telegram accepted it, so a restart resumes where it stopped without repeating a message,
+ * and replies to a notification can be traced back to its task.
+ */
+import type { Api } from 'grammy';
+import { InlineKeyboard } from 'grammy';
+import type { KugetsuEvent } from '../core/domain.js';
+import type { NotificationSink } from '../core/notifications/notification-sink.js';
+import type { Store } from '../core/store/store.js';
+import { eventMessage } from './event-message.js';
+import { ChatPacer } from './chat-pacer.js';
+
+export interface TelegramSinkOptions {
+  api: Api;
+  store: Store;
+  chats: readonly number[];
+  /** The failed run's last transcript lines, already scrubbed. */
+  errorTail: (taskId: number) => string[];
+  pacer?: ChatPacer;
+}
+
+export function keyboard(rows: { text: string; data: string }[][]): InlineKeyboard | undefined {
+  if (rows.length === 0) return undefined;
+  const kb = new InlineKeyboard();
+  rows.forEach((row, i) => {
+    if (i > 0) kb.row();
+    for (const b of row) kb.text(b.text, b.data);
+  });
+  return kb;
+}
+
+export function telegramSink(options: TelegramSinkOptions): NotificationSink {
+  const pacer = options.pacer ?? new ChatPacer();
+  return {
+    name: 'telegram',
+    async deliver(event: KugetsuEvent) {
+      const task = options.store.getTask(event.taskId);
+      const message = eventMessage(
+        event,
+        task,
+        event.type === 'task_error' ? options.errorTail(event.taskId) : [],
+      );
+      for (const chatId of options.chats) {
+        if (options.store.isDelivered(event.id, chatId)) continue;
+        await pacer.wait(chatId);
+        const markup = keyboard(message.buttons);
+        const sent = await options.api.sendMessage(chatId, message.html, {
+          parse_mode: 'HTML',
+          disable_notification: message.silent,
+          link_preview_options: { is_disabled: true },
+          ...(markup === undefined ? {} : { reply_markup: markup }),
+        });
+        options.store.recordDelivery({
+          eventId: event.id,
+          chatId,
+          messageId: sent.message_id,
+          taskId: event.taskId,
+          issueRef: event.issueRef,
+        });
+      }
+    },
+  };
+}

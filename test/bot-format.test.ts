@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { decodeButton, encodeButton } from '../bot/callback-data.js';
+import { eventMessage } from '../bot/event-message.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml, preBlocks, splitText } from '../bot/format.js';
+import type { KugetsuEvent, Task } from '../core/domain.js';
+
+const event = (type: KugetsuEvent['type'], message = '#7 something'): KugetsuEvent => ({
+  id: 1,
+  type,
+  taskId: 7,
+  issueRef: 'git.example.com/me/app#14',
+  message,
+  createdAt: 70_000,
+  readAt: null,
+});
+const task = { id: 7, startedAt: 10_000, attempts: 1, maxAttempts: 3 } as Task;
+
+describe('telegram formatting', () => {
+  it('escapes what HTML parse mode would read as markup', () => {
+    expect(escapeHtml('<b>&"x"</b>')).toBe('&lt;b&gt;&amp;"x"&lt;/b&gt;');
+  });
+
+  it('splits on paragraphs, then lines, then spaces, never past the limit', () => {
+    const para = `${'a'.repeat(3000)}\n\n${'b'.repeat(3000)}`;
+    expect(splitText(para)).toEqual(['a'.repeat(3000), 'b'.repeat(3000)]);
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+    const chunks = splitText(words);
+    expect(chunks.every((c) => c.length <= TELEGRAM_TEXT_LIMIT)).toBe(true);
+    expect(chunks.join(' ')).toBe(words);
+    expect(splitText('x'.repeat(10_000)).map((c) => c.length)).toEqual([4096, 4096, 1808]);
+  });
+
+  it('keeps escaped <pre> blocks within the limit even when escaping multiplies the text', () => {
+    const blocks = preBlocks('<&>'.repeat(5_000));
+    expect(blocks.every((b) => b.length <= TELEGRAM_TEXT_LIMIT)).toBe(true);
+    const decoded = blocks
+      .map((b) => b.slice(5, -6).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))
+      .join('');
+    expect(decoded.replace(/\s/g, '')).toBe('<&>'.repeat(5_000));
+  });
+
+  it('round-trips button data and rejects anything else', () => {
+    expect(decodeButton(encodeButton('destroy!', 42))).toEqual({ action: 'destroy!', taskId: 42 });
+    expect(Buffer.byteLength(encodeButton('destroy!', 2 ** 31 - 1))).toBeLessThanOrEqual(64);
+    expect(decodeButton('rm -rf:1')).toBeNull();
+    expect(decodeButton('stop:abc')).toBeNull();
+  });
+
+  it('pings for started, completed and failed, with buttons; queued and dequeued are silent', () => {
+    expect(eventMessage(event('task_queued'), task, [])).toMatchObject({
+      silent: true,
+      buttons: [],
+    });
+    expect(eventMessage(event('task_dequeued'), task, []).silent).toBe(true);
+    const started = eventMessage(event('task_started'), task, []);
+    expect(started.silent).toBe(false);
+    expect(started.buttons.flat().map((b) => b.text)).toEqual(['Stop', 'Logs', 'Destroy', 'Prune']);
+    const done = eventMessage(
+      event('task_completed', '#7 completed: branch kugetsu/x · 1 file changed'),
+      task,
+      [],
+    );
+    expect(done.buttons.flat().map((b) => b.text)).toEqual([
+      'Continue',
+      'Logs',
+      'Destroy',
+      'Prune',
+    ]);
+    expect(done.html).toContain('<i>1m 0s · attempt 1/3</i>');
+  });
+
+  it('quotes the failure’s last lines, escaped', () => {
+    const failed = eventMessage(event('task_error', '#7 failed: exit code 1: <boom>'), task, [
+      'line 1',
+      'error: a < b',
+    ]);
+    expect(failed.html).toContain('#7 failed: exit code 1: &lt;boom&gt;');
+    expect(failed.html).toContain('<pre>line 1\nerror: a &lt; b</pre>');
+  });
+});
