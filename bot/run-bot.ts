@@ -32,8 +32,7 @@ export function prepareBot(options: BotOptions): RunningBot {
   return {
     sink,
     async start() {
-      // Long polling and a webhook exclude each other; polling is the default.
-      await bot.api.deleteWebhook();
+      // bot.start() removes any webhook itself: long polling is the default.
       await bot.api.setMyCommands([...COMMANDS]);
       await bot.init();
       void bot
