@@ -11,6 +11,7 @@ import {
 import { Bot, InputFile, type Context } from 'grammy';
 import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
+import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
 import { destroySession, listSessions, pruneSessions } from '../core/operations/sessions.js';
 import {
@@ -58,7 +59,9 @@ const PROMPT_PREFIX = 'prompt:';
 
 export function createBot(options: BotOptions): Bot<BotContext> {
   const { ctx: home, log } = options;
-  const allowed = new Set(home.config.telegramAllowedUsers);
+  const configured = new Set(home.config.telegramAllowedUsers);
+  const isAllowed = (user: number): boolean =>
+    configured.has(user) || approvedUsers(home.store).includes(user);
   const bot = new Bot<BotContext>(options.token, {
     client: { apiRoot: home.config.telegramApiRoot },
   });
@@ -82,12 +85,23 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // Only allowed users get answers; anyone else gets one short refusal and learns nothing.
   bot.use(async (ctx, next) => {
     const user = ctx.from?.id;
-    if (user !== undefined && allowed.has(user)) return next();
+    if (user !== undefined && isAllowed(user)) return next();
     if (ctx.callbackQuery !== undefined) {
       await ctx.answerCallbackQuery({ text: REFUSAL });
       return;
     }
-    if (ctx.message !== undefined && ctx.chat?.type === 'private') await ctx.reply(REFUSAL);
+    if (ctx.message === undefined || ctx.chat?.type !== 'private' || user === undefined) return;
+    // A stranger's /start may ask for access: a one-time code the owner approves on the server.
+    const code =
+      ctx.message.text?.startsWith('/start') === true
+        ? requestPairing(home.store, user, displayName(ctx))
+        : null;
+    await ctx.reply(
+      code === null
+        ? REFUSAL
+        : `${REFUSAL} If you own it, approve this chat on the server with:\n<code>kugetsu bot allow ${code}</code>\n(valid for an hour)`,
+      code === null ? {} : { parse_mode: 'HTML' },
+    );
   });
 
   bot.use(conversations({ storage: sqliteConversationStorage(home.store) }));
@@ -423,6 +437,14 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   });
 
   return bot;
+}
+
+function displayName(ctx: Context): string {
+  const from = ctx.from;
+  if (from === undefined) return 'unknown';
+  return from.username !== undefined
+    ? `@${from.username}`
+    : [from.first_name, from.last_name ?? ''].join(' ').trim();
 }
 
 /** Scrubs the human-readable fields of an outgoing Bot API payload. */

@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
 import { Store } from '../store/store.js';
+import { approvedUsers } from './pairing.js';
 
 export type StatusCode =
   'kugetsu_not_initialized' | 'base_session_missing' | 'pm_agent_missing' | 'ok';
@@ -193,6 +194,17 @@ export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
         ? servers.map((s) => `${s.name} (${s.kind})`).join(', ')
         : 'none: add one with `kugetsu server add NAME URL`',
     );
+
+    if (ctx.config.telegramBotToken !== undefined) {
+      const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.store).length;
+      add(
+        'telegram',
+        allowed > 0 || 'warn',
+        allowed > 0
+          ? `${allowed} allowed user(s), ${ctx.config.telegramNotifyChats.length} notify chat(s)`
+          : 'TELEGRAM_ALLOWED_USERS is empty: the bot refuses everyone; send it /start and run `kugetsu bot allow CODE`',
+      );
+    }
 
     const daemon = ctx.store.daemonOwner();
     add(

@@ -809,6 +809,14 @@ export class Store {
     ).run(key, value, now);
   }
 
+  /** Bot state entries whose key starts with `prefix`, oldest first. */
+  listBotState(prefix: string): { key: string; value: string; updatedAt: number }[] {
+    const rows = this.stmt(
+      `SELECT key, value, updated_at FROM bot_state WHERE substr(key, 1, ?) = ? ORDER BY updated_at, key`,
+    ).all(prefix.length, prefix) as { key: string; value: string; updated_at: number }[];
+    return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: r.updated_at }));
+  }
+
   deleteBotState(key: string): void {
     this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
   }

@@ -18,7 +18,7 @@ export const USAGE: Record<string, string> = {
   server:
     'server list|add NAME URL [--kind K] [--token-env VAR] [--api-url URL]|remove NAME|default NAME|get NAME [--json]',
   logs: 'logs [-n RUNS] | logs TASK_ID|REF [-f] [-n LINES] [--json]',
-  bot: 'bot',
+  bot: 'bot [run] | bot allow CODE | bot users | bot revoke USER_ID [--json]',
   demo: 'demo [--tasks N] [--keep]',
   help: 'help [COMMAND]',
 };

@@ -1,9 +1,16 @@
 import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
-import { OperationError, errorMessage } from '../../../core/errors.js';
+import { OperationError, UsageError, errorMessage } from '../../../core/errors.js';
+import {
+  approvePairing,
+  approvedUsers,
+  listPairings,
+  revokeUser,
+} from '../../../core/operations/pairing.js';
 import { Notifier } from '../../../core/notifications/notifier.js';
-import { expectPositionals, parse } from '../args.js';
+import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
+import { USAGE } from '../usage.js';
 
 const FLUSH_MS = 1_000;
 
@@ -12,8 +19,52 @@ const FLUSH_MS = 1_000;
  * their own bot, so one process polls the token.
  */
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { positionals } = parse('bot', argv, {});
-  expectPositionals('bot', positionals, 0, 0, 'bot');
+  const { values, positionals } = parse('bot', argv, JSON_FLAG);
+  const sub = subcommand(
+    'bot',
+    positionals[0],
+    ['run', 'allow', 'users', 'revoke'] as const,
+    'run',
+  );
+  const args = positionals.slice(1);
+  const usage = USAGE['bot'] ?? '';
+  if (sub !== 'run') {
+    return withHome(io, (ctx, io) => {
+      if (sub === 'allow') {
+        expectPositionals('bot allow', args, 1, 1, usage);
+        const user = approvePairing(ctx.store, args[0] ?? '');
+        if (values.json === true) io.json({ allowed: user });
+        else io.out(`allowed Telegram user ${user.userId} (${user.name})`);
+      } else if (sub === 'revoke') {
+        expectPositionals('bot revoke', args, 1, 1, usage);
+        const id = Number(args[0]);
+        if (!Number.isInteger(id) || id <= 0)
+          throw new UsageError(`invalid user id ${JSON.stringify(args[0])}`);
+        if (!revokeUser(ctx.store, id))
+          throw new OperationError(
+            `user ${id} was not approved by pairing (TELEGRAM_ALLOWED_USERS is set in config.env)`,
+          );
+        if (values.json === true) io.json({ revoked: id });
+        else io.out(`revoked Telegram user ${id}`);
+      } else {
+        expectPositionals('bot users', args, 0, 0, usage);
+        const users = {
+          configured: ctx.config.telegramAllowedUsers,
+          paired: approvedUsers(ctx.store),
+          pending: listPairings(ctx.store),
+        };
+        if (values.json === true) io.json(users);
+        else {
+          io.out(`TELEGRAM_ALLOWED_USERS: ${users.configured.join(', ') || '(none)'}`);
+          io.out(`paired: ${users.paired.join(', ') || '(none)'}`);
+          for (const p of users.pending)
+            io.out(`pending ${p.code}: user ${p.request.userId} (${p.request.name})`);
+        }
+      }
+      return 0;
+    });
+  }
+  expectPositionals('bot', args, 0, 0, usage);
   const { NO_BOT_ENV } = await import('../../daemon-main.js');
   const { prepareBot } = await import('../../../bot/run-bot.js');
   return withHome(io, async (ctx, io) => {
