@@ -164,6 +164,10 @@ describe('session lifecycle', () => {
     expect(await sb.json(['notify'])).toEqual({ events: [] });
     const log = await sb.ok(['daemon', 'logs']);
     expect(log).toContain('event task_completed task=1 ref=local/me/app#4');
+    // Sinks hear of the start while the agent runs, not when it has finished.
+    expect(log.indexOf('event task_started task=1')).toBeLessThan(
+      log.indexOf('task #1 attempt 1 ended'),
+    );
   });
 
   it('KUGETSU_VERBOSITY=quiet prints only the outcome; verbose logs dispatch decisions', async () => {

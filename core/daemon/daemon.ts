@@ -50,7 +50,7 @@ export class Daemon {
     private readonly ctx: HomeContext,
     private readonly options: DaemonOptions,
   ) {
-    this.runner = new TaskRunner(ctx, options.log);
+    this.runner = new TaskRunner(ctx, options.log, () => void this.notifier.flush());
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
       ctx.store,

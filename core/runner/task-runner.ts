@@ -39,6 +39,8 @@ export class TaskRunner {
   constructor(
     private readonly ctx: HomeContext,
     private readonly log: (line: string) => void,
+    /** Called after the runner recorded an event mid-run, so sinks hear of it at once. */
+    private readonly eventsWritten: () => void = () => undefined,
   ) {}
 
   get runningCount(): number {
@@ -221,6 +223,7 @@ export class TaskRunner {
           pid,
           `#${task.id} started on ${task.issueRef ?? 'the PM agent'} (attempt ${task.attempts}/${task.maxAttempts})`,
         );
+        this.eventsWritten();
       },
       onLine: (line) => {
         transcript.line(line);
