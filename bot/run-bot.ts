@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import { tailLines } from '../core/transcripts.js';
 import { COMMANDS, createBot, type BotOptions } from './create-bot.js';
+import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
 
 export interface RunningBot {
@@ -29,12 +30,15 @@ export function prepareBot(options: BotOptions): RunningBot {
     },
   });
 
+  const progress = new ProgressUpdater(bot.api, home, log, home.config.telegramProgressMs);
+
   return {
     sink,
     async start() {
       // bot.start() removes any webhook itself: long polling is the default.
       await bot.api.setMyCommands([...COMMANDS]);
       await bot.init();
+      progress.start();
       void bot
         .start({
           allowed_updates: ['message', 'callback_query'],
@@ -51,6 +55,7 @@ export function prepareBot(options: BotOptions): RunningBot {
         });
     },
     async stop() {
+      progress.stop();
       if (bot.isRunning()) await bot.stop();
     },
   };

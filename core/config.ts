@@ -37,6 +37,7 @@ export interface Config {
   telegramNotifyChats: number[];
   /** Without a trailing slash. */
   telegramApiRoot: string;
+  telegramProgressMs: number;
   retryBaseMs: number;
   killGraceMs: number;
 }
@@ -154,6 +155,11 @@ const META = {
     default: 'https://api.telegram.org',
     help: 'Root of the Telegram Bot API (a self-hosted Bot API server, or a test double).',
     expected: 'an http(s) URL',
+  },
+  TELEGRAM_PROGRESS_SECONDS: {
+    default: '5',
+    help: 'How often the status message of a running task is edited with its progress.',
+    expected: `a positive number of seconds, at most ${MAX_TIMER_SECONDS}`,
   },
   KUGETSU_RETRY_BASE_SECONDS: {
     default: '10',
@@ -274,6 +280,10 @@ const ConfigSchema = z.object({
       .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))
       .transform((url) => url.replace(/\/+$/, '')),
   ),
+  TELEGRAM_PROGRESS_SECONDS: withDefault(
+    'TELEGRAM_PROGRESS_SECONDS',
+    positiveNumber(MAX_TIMER_SECONDS),
+  ),
   KUGETSU_RETRY_BASE_SECONDS: withDefault(
     'KUGETSU_RETRY_BASE_SECONDS',
     positiveNumber(MAX_TIMER_SECONDS),
@@ -321,6 +331,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     telegramAllowedUsers: v.TELEGRAM_ALLOWED_USERS,
     telegramNotifyChats: v.TELEGRAM_NOTIFY_CHATS,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
+    telegramProgressMs: toMs(v.TELEGRAM_PROGRESS_SECONDS, 1000),
     retryBaseMs: toMs(v.KUGETSU_RETRY_BASE_SECONDS, 1000),
     killGraceMs: toMs(v.KUGETSU_KILL_GRACE_SECONDS, 1000),
   };

@@ -796,6 +796,29 @@ export class Store {
         };
   }
 
+  /** Where each chat got the latest `task_started` push of a task: the live status message. */
+  startedDeliveries(taskId: number): ChatDelivery[] {
+    const rows = this.stmt(
+      `SELECT d.event_id, d.chat_id, d.message_id, d.task_id, d.issue_ref FROM chat_deliveries d
+       JOIN events e ON e.id = d.event_id
+       WHERE d.task_id = ? AND e.type = 'task_started'
+       AND e.id = (SELECT MAX(id) FROM events WHERE task_id = ? AND type = 'task_started')`,
+    ).all(taskId, taskId) as {
+      event_id: number;
+      chat_id: number;
+      message_id: number;
+      task_id: number;
+      issue_ref: string | null;
+    }[];
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      chatId: r.chat_id,
+      messageId: r.message_id,
+      taskId: r.task_id,
+      issueRef: r.issue_ref,
+    }));
+  }
+
   getBotState(key: string): string | null {
     const row = this.stmt('SELECT value FROM bot_state WHERE key = ?').get(key) as
       { value: string } | undefined;

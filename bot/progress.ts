@@ -1,0 +1,101 @@
+/**
+ * Live progress: the `task_started` message of each running task is edited in place, at most
+ * every few seconds, with the elapsed time and the last meaningful transcript line. Edits do
+ * not ping the phone; the outcome arrives as a new message.
+ */
+import { GrammyError, type Api } from 'grammy';
+import type { Task } from '../core/domain.js';
+import type { HomeContext } from '../core/home-context.js';
+import { tailLines } from '../core/transcripts.js';
+import { escapeHtml, formatDuration } from './format.js';
+import { keyboard } from './telegram-sink.js';
+import { taskButtons } from './event-message.js';
+
+const SCAN_LINES = 30;
+const MAX_LINE = 300;
+
+/** The last transcript line worth showing: not blank, not one of kugetsu's own notes. */
+export function lastMeaningfulLine(lines: readonly string[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const line = (lines[i] ?? '').trim();
+    if (
+      line !== '' &&
+      !line.startsWith('[kugetsu]') &&
+      !line.startsWith('KUGETSU_AGENT_SESSION=')
+    ) {
+      return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
+    }
+  }
+  return null;
+}
+
+export function progressHtml(task: Task, now: number, line: string | null): string {
+  const lines = [
+    `▶️ <b>running</b> · <code>${escapeHtml(task.issueRef ?? 'PM agent')}</code>`,
+    `#${task.id} · ${formatDuration(now - (task.startedAt ?? now))} · attempt ${task.attempts}/${task.maxAttempts}`,
+  ];
+  if (line !== null) lines.push(`<i>${escapeHtml(line)}</i>`);
+  return lines.join('\n');
+}
+
+export class ProgressUpdater {
+  private timer: NodeJS.Timeout | null = null;
+  // What each status message shows now, so unchanged text is not sent again.
+  private readonly shown = new Map<string, string>();
+
+  constructor(
+    private readonly api: Api,
+    private readonly home: HomeContext,
+    private readonly log: (line: string) => void,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async tick(now = Date.now()): Promise<void> {
+    const scrubber = this.home.scrubber();
+    const live = new Set<string>();
+    for (const task of this.home.store.listTasks({ states: ['running'] })) {
+      const run = this.home.store.listRuns(task.id).at(-1);
+      const line =
+        run === undefined
+          ? null
+          : lastMeaningfulLine(tailLines(run.transcript, SCAN_LINES, scrubber));
+      const html = progressHtml(task, now, line);
+      for (const delivery of this.home.store.startedDeliveries(task.id)) {
+        const key = `${delivery.chatId}:${delivery.messageId}`;
+        live.add(key);
+        if (this.shown.get(key) === html) continue;
+        await this.edit(delivery.chatId, delivery.messageId, html, task.id);
+        this.shown.set(key, html);
+      }
+    }
+    for (const key of this.shown.keys()) if (!live.has(key)) this.shown.delete(key);
+  }
+
+  private async edit(
+    chatId: number,
+    messageId: number,
+    html: string,
+    taskId: number,
+  ): Promise<void> {
+    try {
+      // An edit without reply_markup would remove the buttons: send them again.
+      await this.api.editMessageText(chatId, messageId, html, {
+        parse_mode: 'HTML',
+        reply_markup: keyboard(taskButtons(taskId, true)),
+      });
+    } catch (err) {
+      // Telegram answers 400 when nothing changed: that is success.
+      if (err instanceof GrammyError && err.description.includes('message is not modified')) return;
+      this.log(`progress edit failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
