@@ -32,6 +32,7 @@ const DESIGN_KEYS = [
   'TELEGRAM_ALLOWED_USERS',
   'TELEGRAM_NOTIFY_CHATS',
   'TELEGRAM_API_ROOT',
+  'TELEGRAM_PROGRESS_SECONDS',
   'KUGETSU_RETRY_BASE_SECONDS',
   'KUGETSU_KILL_GRACE_SECONDS',
 ];
@@ -68,6 +69,7 @@ describe('parseConfig', () => {
       telegramAllowedUsers: [],
       telegramNotifyChats: [],
       telegramApiRoot: 'https://api.telegram.org',
+      telegramProgressMs: 5_000,
       retryBaseMs: 10_000,
       killGraceMs: 10_000,
     });
@@ -94,6 +96,7 @@ describe('parseConfig', () => {
       TELEGRAM_ALLOWED_USERS: '12, 34,56,',
       TELEGRAM_NOTIFY_CHATS: '-1001234567890,42',
       TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+      TELEGRAM_PROGRESS_SECONDS: '2.5',
       KUGETSU_RETRY_BASE_SECONDS: '0.2',
       KUGETSU_KILL_GRACE_SECONDS: '1',
     });
@@ -117,6 +120,7 @@ describe('parseConfig', () => {
       telegramAllowedUsers: [12, 34, 56],
       telegramNotifyChats: [-1001234567890, 42],
       telegramApiRoot: 'http://127.0.0.1:8081',
+      telegramProgressMs: 2_500,
       retryBaseMs: 200,
       killGraceMs: 1000,
     });
