@@ -25,6 +25,7 @@ import { resolveTarget } from '../core/targets.js';
 import { tailLines } from '../core/transcripts.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
+import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './telegram-sink.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
 
@@ -68,6 +69,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
 
   // Flood control: wait out 429 retry_after and retry (never a hand-written loop).
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+  bot.api.config.use(plainTextFallback);
   // Every outgoing text passes the scrubber, whatever handler produced it.
   bot.api.config.use((prev, method, payload, signal) =>
     prev(method, scrubPayload(payload, home), signal),

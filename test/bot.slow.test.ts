@@ -298,4 +298,17 @@ describe('telegram bot', () => {
       'telegram bot stopped: another process polls this bot token (409 Conflict)',
     );
   });
+
+  it('falls back to plain text when Telegram rejects the HTML', async () => {
+    tg.failNext('sendMessage', {
+      error_code: 400,
+      description: "Bad Request: can't parse entities: unexpected end tag at byte offset 9",
+    });
+    tg.userSends(OWNER, '/status');
+    await tg.waitFor(() => tg.calls('sendMessage').length === 2);
+    const [rejected, retried] = tg.calls('sendMessage');
+    expect(rejected?.params['parse_mode']).toBe('HTML');
+    expect(retried?.params['parse_mode']).toBeUndefined();
+    expect(String(retried?.params['text'])).toMatch(/^status: ok\ndaemon: running/);
+  });
 });
