@@ -13,7 +13,12 @@ import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
-import { destroySession, listSessions, pruneSessions } from '../core/operations/sessions.js';
+import {
+  destroySession,
+  knownRepos,
+  listSessions,
+  pruneSessions,
+} from '../core/operations/sessions.js';
 import {
   continueTask,
   delegate,
@@ -57,6 +62,7 @@ const REFUSAL = 'This is a private kugetsu bot.';
 const LAST_UPDATE = 'last_update_id';
 const LOG_LINES = 40;
 const PROMPT_PREFIX = 'prompt:';
+const MAX_REPO_BUTTONS = 8;
 
 export function createBot(options: BotOptions): Bot<BotContext> {
   const { ctx: home, log } = options;
@@ -109,13 +115,48 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.use(conversations({ storage: sqliteConversationStorage(home.store) }));
   bot.use(
     createConversation<BotContext, BotContext>(async (conversation, ctx) => {
-      await ctx.reply(
-        'What should the agent do? Name an issue (e.g. me/app#14) or describe the work.',
+      // Without a default repository, offer the ones kugetsu knows as buttons.
+      const repos = await conversation.external(() =>
+        home.config.defaultRepo === undefined ? knownRepos(home).slice(0, MAX_REPO_BUTTONS) : [],
+      );
+      if (repos.length === 0) {
+        await ctx.reply(
+          'What should the agent do? Name an issue (e.g. me/app#14) or describe the work.',
+        );
+        const answer = await conversation.waitFor('message:text');
+        const text = answer.message.text;
+        await answer.reply(await conversation.external(() => queueDelegation(text)), {
+          parse_mode: 'HTML',
+        });
+        return;
+      }
+      await ctx.reply('Which repository?', {
+        reply_markup: keyboard(repos.map((repo, i) => [{ text: repo, data: `repo:${i}` }])),
+      });
+      const pick = await conversation.waitForCallbackQuery(/^repo:\d+$/, {
+        otherwise: (other) => other.reply('Tap one of the repositories above.'),
+      });
+      const repo = repos[Number(pick.callbackQuery.data.slice('repo:'.length))] ?? repos[0] ?? '';
+      await pick.answerCallbackQuery();
+      await pick.editMessageReplyMarkup({ reply_markup: undefined });
+      await pick.reply(
+        `What should the agent do in <code>${escapeHtml(repo)}</code>? Start with the issue number, e.g. <i>14 fix the login test</i>.`,
+        {
+          parse_mode: 'HTML',
+        },
       );
       const answer = await conversation.waitFor('message:text');
-      const text = answer.message.text;
-      const reply = await conversation.external(() => queueDelegation(text));
-      await answer.reply(reply, { parse_mode: 'HTML' });
+      const match = /^#?([1-9][0-9]*)\s+([\s\S]+)$/.exec(answer.message.text.trim());
+      if (match === null) {
+        await answer.reply(
+          'Start with the issue number, then what to do: send /delegate to try again.',
+        );
+        return;
+      }
+      const text = `${repo}#${match[1] ?? ''} ${match[2] ?? ''}`;
+      await answer.reply(await conversation.external(() => queueDelegation(text)), {
+        parse_mode: 'HTML',
+      });
     }, 'delegate'),
   );
 

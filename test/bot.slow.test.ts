@@ -311,4 +311,28 @@ describe('telegram bot', () => {
     expect(retried?.params['parse_mode']).toBeUndefined();
     expect(String(retried?.params['text'])).toMatch(/^status: ok\ndaemon: running/);
   });
+
+  it('offers the known repositories as buttons when /delegate has no text and no default repo', async () => {
+    await sb.ok(['start', 'local/me/app#1', 'first']);
+    tg.userSends(OWNER, '/delegate');
+    const question = await tg.waitFor(() =>
+      tg.messagesIn(OWNER.id).find((m) => m.text === 'Which repository?'),
+    );
+    const buttons = (
+      question.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }
+    ).inline_keyboard.flat();
+    expect(buttons.map((b) => [b.text, b.callback_data])).toEqual([['local/me/app', 'repo:0']]);
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: question.message_id }, 'repo:0');
+    await tg.waitFor(() =>
+      textsTo(OWNER.id).find((t) => t.startsWith('What should the agent do in local/me/app?')),
+    );
+    tg.userSends(OWNER, '20 tidy the README');
+    const reply = await tg.waitFor(() =>
+      textsTo(OWNER.id).find((t) => t.includes('queued for local/me/app#20')),
+    );
+    expect(reply).toBe('📥 Task #2 queued for local/me/app#20');
+    expect(
+      tg.messagesIn(OWNER.id).find((m) => m.message_id === question.message_id)?.reply_markup,
+    ).toBeUndefined();
+  });
 });

@@ -6,7 +6,7 @@ import type { Session } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import type { SessionTask } from '../store/store.js';
-import { resolveTarget, targetOfSession } from '../targets.js';
+import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
 
 export interface SessionView extends Session {
   /** The running or newest task of the session. */
@@ -20,6 +20,17 @@ export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
     task,
     worktreeExists: existsSync(session.worktreePath),
   }));
+}
+
+/** Repositories kugetsu has worked in (`host/owner/repo`), for choosing one from a phone. */
+export function knownRepos(ctx: HomeContext): string[] {
+  const servers = new Map(ctx.store.listServers().map((s) => [s.name, serverRefHost(s)]));
+  const repos = new Set<string>();
+  for (const session of ctx.store.listSessions({ all: true })) {
+    const host = servers.get(session.serverName);
+    if (host !== undefined) repos.add(`${host}/${session.repoPath}`);
+  }
+  return [...repos].sort();
 }
 
 export function getSession(ctx: HomeContext, refInput: string): Session {
