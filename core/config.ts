@@ -37,6 +37,10 @@ export interface Config {
   telegramNotifyChats: number[];
   /** Without a trailing slash. */
   telegramApiRoot: string;
+  /** Set: webhook mode instead of long polling. */
+  telegramWebhookUrl: string | undefined;
+  telegramWebhookListen: { host: string; port: number };
+  telegramWebhookSecret: string | undefined;
   telegramProgressMs: number;
   retryBaseMs: number;
   killGraceMs: number;
@@ -155,6 +159,21 @@ const META = {
     default: 'https://api.telegram.org',
     help: 'Root of the Telegram Bot API (a self-hosted Bot API server, or a test double).',
     expected: 'an http(s) URL',
+  },
+  TELEGRAM_WEBHOOK_URL: {
+    default: '',
+    help: 'Public https URL that reaches TELEGRAM_WEBHOOK_LISTEN (e.g. through a reverse proxy); set it for webhook mode instead of long polling.',
+    expected: 'an https URL',
+  },
+  TELEGRAM_WEBHOOK_LISTEN: {
+    default: '127.0.0.1:8443',
+    help: 'host:port the webhook server listens on, in webhook mode.',
+    expected: 'host:port',
+  },
+  TELEGRAM_WEBHOOK_SECRET: {
+    default: '',
+    help: 'Secret Telegram sends with every webhook call (default: a new random one at each start).',
+    expected: '1-256 characters of A-Z, a-z, 0-9, _ and -',
   },
   TELEGRAM_PROGRESS_SECONDS: {
     default: '5',
@@ -280,6 +299,24 @@ const ConfigSchema = z.object({
       .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))
       .transform((url) => url.replace(/\/+$/, '')),
   ),
+  TELEGRAM_WEBHOOK_URL: optional(
+    z.string().refine((url) => URL.canParse(url) && new URL(url).protocol === 'https:'),
+  ),
+  TELEGRAM_WEBHOOK_LISTEN: withDefault(
+    'TELEGRAM_WEBHOOK_LISTEN',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/)
+      .transform((value) => {
+        const at = value.lastIndexOf(':');
+        return {
+          host: value.slice(0, at).replace(/^\[|\]$/g, ''),
+          port: Number(value.slice(at + 1)),
+        };
+      })
+      .refine((listen) => listen.port <= 65535),
+  ),
+  TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/)),
   TELEGRAM_PROGRESS_SECONDS: withDefault(
     'TELEGRAM_PROGRESS_SECONDS',
     positiveNumber(MAX_TIMER_SECONDS),
@@ -331,6 +368,9 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     telegramAllowedUsers: v.TELEGRAM_ALLOWED_USERS,
     telegramNotifyChats: v.TELEGRAM_NOTIFY_CHATS,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
+    telegramWebhookUrl: v.TELEGRAM_WEBHOOK_URL,
+    telegramWebhookListen: v.TELEGRAM_WEBHOOK_LISTEN,
+    telegramWebhookSecret: v.TELEGRAM_WEBHOOK_SECRET,
     telegramProgressMs: toMs(v.TELEGRAM_PROGRESS_SECONDS, 1000),
     retryBaseMs: toMs(v.KUGETSU_RETRY_BASE_SECONDS, 1000),
     killGraceMs: toMs(v.KUGETSU_KILL_GRACE_SECONDS, 1000),

@@ -2,6 +2,8 @@
  * The Telegram bot end to end: the real daemon runs the real grammY bot, which reaches a local
  * fake Bot API server through its real client (`TELEGRAM_API_ROOT`).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTelegram } from './helpers/fake-telegram.js';
 import { Sandbox, fixture } from './helpers/sandbox.js';
@@ -334,5 +336,61 @@ describe('telegram bot', () => {
     expect(
       tg.messagesIn(OWNER.id).find((m) => m.message_id === question.message_id)?.reply_markup,
     ).toBeUndefined();
+  });
+});
+
+describe('telegram bot in webhook mode', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+  let port: number;
+
+  beforeEach(async () => {
+    tg = await FakeTelegram.start();
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const address = probe.address() as AddressInfo;
+        probe.close(() => resolve(address.port));
+      });
+    });
+    sb = new Sandbox({
+      KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_ALLOWED_USERS: String(OWNER.id),
+      TELEGRAM_WEBHOOK_URL: 'https://kugetsu.example.com/telegram',
+      TELEGRAM_WEBHOOK_LISTEN: `127.0.0.1:${port}`,
+      TELEGRAM_WEBHOOK_SECRET: 'hook_secret_123',
+    });
+    await sb.setup();
+    await sb.ok(['daemon', 'start']);
+  });
+
+  afterEach(async () => {
+    await sb.cleanup();
+    await tg.close();
+  });
+
+  it('registers the webhook with its secret, and answers only calls that carry it', async () => {
+    const registered = await tg.waitFor(() => tg.calls('setWebhook')[0]);
+    expect(registered.params).toMatchObject({
+      url: 'https://kugetsu.example.com/telegram',
+      secret_token: 'hook_secret_123',
+      allowed_updates: ['message', 'callback_query'],
+    });
+    const update = tg.userSends(OWNER, '/queue');
+    const post = (secret: string) =>
+      fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body: JSON.stringify(update),
+      });
+    expect((await post('wrong')).status).toBe(401);
+    expect((await post('hook_secret_123')).status).toBe(200);
+    const reply = await tg.waitFor(() =>
+      tg.messagesIn(OWNER.id).find((m) => m.text === 'The queue is empty.'),
+    );
+    expect(reply).toBeTruthy();
+    expect(tg.calls('getUpdates')).toEqual([]);
   });
 });
