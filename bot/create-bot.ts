@@ -22,12 +22,11 @@ import {
 import {
   continueTask,
   delegate,
-  getTask,
-  parseTaskId,
+  resolveTaskId,
   stopSession,
+  transcriptLines,
 } from '../core/operations/tasks.js';
 import { resolveTarget } from '../core/targets.js';
-import { tailLines } from '../core/transcripts.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
 import { plainTextFallback } from './plain-text-fallback.js';
@@ -304,7 +303,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'logs',
     guarded(async (ctx) => {
       const [which = '', mode] = ctx.match.trim().split(/\s+/);
-      await sendLogs(ctx, taskIdFor(which), mode === 'full');
+      await sendLogs(ctx, resolveTaskId(home, which), mode === 'full');
     }),
   );
 
@@ -343,20 +342,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     ]);
   }
 
-  function taskIdFor(which: string): number {
-    if (/^[0-9]+$/.test(which)) return getTask(home, parseTaskId(which)).id;
-    const target = resolveTarget(home, which);
-    const task = home.store.latestTaskFor(target.issueRef);
-    if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
-    return task.id;
-  }
-
   async function sendLogs(ctx: BotContext, taskId: number, full: boolean): Promise<void> {
-    const scrubber = home.scrubber();
-    const runs = home.store.listRuns(taskId);
-    const lines = runs.flatMap((r) =>
-      tailLines(r.transcript, full ? 1_000_000 : LOG_LINES, scrubber),
-    );
+    const lines = transcriptLines(home, taskId, full ? undefined : LOG_LINES);
     if (lines.length === 0) {
       await ctx.reply(`Task #${taskId} has no transcript yet.`);
       return;

@@ -6,6 +6,7 @@ import { OperationError, UsageError } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
 import { newSessionFor, resolveTarget, targetInText, type SessionTarget } from '../targets.js';
+import { tailLines } from '../transcripts.js';
 
 /** Messages travel in an environment variable too; keep them well inside its limits. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -183,6 +184,25 @@ export function getTask(ctx: HomeContext, id: number): Task {
   const task = ctx.store.getTask(id);
   if (task === null) throw new OperationError(`task ${id} not found`);
   return task;
+}
+
+/** A bare number is a task id; anything else is an issue ref, meaning its running or newest task. */
+export function resolveTaskId(ctx: HomeContext, input: string): number {
+  if (/^[0-9]+$/.test(input)) return getTask(ctx, parseTaskId(input)).id;
+  const target = resolveTarget(ctx, input);
+  const task = ctx.store.latestTaskFor(target.issueRef);
+  if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
+  return task.id;
+}
+
+/** A task's transcripts, attempt after attempt, each cut to its last `perRun` lines, scrubbed. */
+export function transcriptLines(
+  ctx: HomeContext,
+  taskId: number,
+  perRun = Number.MAX_SAFE_INTEGER,
+): string[] {
+  const scrubber = ctx.scrubber();
+  return ctx.store.listRuns(taskId).flatMap((run) => tailLines(run.transcript, perRun, scrubber));
 }
 
 export function isFinished(task: Task): boolean {

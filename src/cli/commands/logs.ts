@@ -1,24 +1,15 @@
-import { OperationError } from '../../../core/errors.js';
 import { followTask } from '../../../core/follow-task.js';
-import type { HomeContext } from '../../../core/home-context.js';
-import { getTask, parseTaskId } from '../../../core/operations/tasks.js';
-import { resolveTarget } from '../../../core/targets.js';
+import {
+  getTask,
+  parseTaskId,
+  resolveTaskId,
+  transcriptLines,
+} from '../../../core/operations/tasks.js';
 import { tailLines } from '../../../core/transcripts.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { withHome } from '../home.js';
 import { ago, table, type Io } from '../io.js';
 import { USAGE } from '../usage.js';
-
-const ALL_LINES = 1_000_000;
-
-/** A bare number is a task id; anything else is an issue ref (its newest task). */
-function taskFor(ctx: HomeContext, input: string): number {
-  if (/^[0-9]+$/.test(input)) return getTask(ctx, parseTaskId(input)).id;
-  const target = resolveTarget(ctx, input);
-  const task = ctx.store.latestTaskFor(target.issueRef);
-  if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
-  return task.id;
-}
 
 export function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('logs', argv, {
@@ -52,7 +43,7 @@ export function run(argv: string[], io: Io): Promise<number> {
         );
       return 0;
     }
-    const taskId = taskFor(ctx, positionals[0]);
+    const taskId = resolveTaskId(ctx, positionals[0]);
     if (values.follow === true && !json) {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
@@ -66,15 +57,15 @@ export function run(argv: string[], io: Io): Promise<number> {
         io.out(`[kugetsu] task #${final.id} ${final.state}`);
       return 0;
     }
-    const runs = ctx.store
-      .listRuns(taskId)
-      .map((r) => ({ ...r, lines: tailLines(r.transcript, ALL_LINES, scrubber) }));
     const task = getTask(ctx, taskId);
     if (json) {
+      const runs = ctx.store
+        .listRuns(taskId)
+        .map((r) => ({ ...r, lines: tailLines(r.transcript, Number.MAX_SAFE_INTEGER, scrubber) }));
       io.json({ task, runs });
       return 0;
     }
-    const all = runs.flatMap((r) => r.lines);
+    const all = transcriptLines(ctx, taskId);
     if (all.length === 0)
       io.out(
         `task #${taskId} has no transcript yet (${task.state}${task.waitReason === null ? '' : `: ${task.waitReason}`})`,
