@@ -66,6 +66,13 @@ describe('planDispatch', () => {
     expect(plan.waiting.get(1)).toBe(
       'low memory: 300 MB available, KUGETSU_MIN_FREE_MEMORY_MB=512',
     );
+    expect(plan.memoryBlocked).toBe(true);
+    expect(planDispatch(input({ pending: [dev(1)] })).memoryBlocked).toBe(false);
+    // At capacity, memory is not what holds the task back.
+    expect(
+      planDispatch(input({ availableMemoryMb: 300, slotsHeld: 3, pending: [dev(1)] }))
+        .memoryBlocked,
+    ).toBe(false);
   });
 
   it('runs the PM agent outside the cap, one at a time', () => {

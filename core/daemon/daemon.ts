@@ -163,7 +163,7 @@ export class Daemon {
 
   private dispatchOnce(): void {
     const { store, config } = this.ctx;
-    const { claimed, nextWakeAt } = store.claimTasks({
+    const { claimed, nextWakeAt, memoryBlocked } = store.claimTasks({
       owner: this.me,
       maxAgents: config.maxConcurrentAgents,
       availableMemoryMb: availableMemoryMb(),
@@ -183,10 +183,7 @@ export class Daemon {
     }
     this.scheduleBackoffWake(nextWakeAt);
     // Low memory is re-measured soon; nothing else would wake us when memory frees up.
-    const waitingOnMemory = store
-      .listTasks({ states: ['pending'] })
-      .some((t) => t.waitReason?.startsWith('low memory') === true);
-    if (waitingOnMemory) this.scheduleBackoffWake(Date.now() + 2_000);
+    if (memoryBlocked) this.scheduleBackoffWake(Date.now() + 2_000);
   }
 
   private scheduleBackoffWake(at: number | null): void {

@@ -33,6 +33,8 @@ export interface DispatchPlan {
   waiting: Map<number, string>;
   /** The earliest instant a backoff ends, so the caller can wake then; null when none. */
   nextWakeAt: number | null;
+  /** A task could have started but for low memory: measure again soon. */
+  memoryBlocked: boolean;
 }
 
 export function planDispatch(input: DispatchInput): DispatchPlan {
@@ -42,6 +44,7 @@ export function planDispatch(input: DispatchInput): DispatchPlan {
   let slots = input.slotsHeld;
   let pmBusy = input.pmRunning;
   let nextWakeAt: number | null = null;
+  let memoryBlocked = false;
   const lowMemory =
     input.availableMemoryMb !== null && input.availableMemoryMb < input.minFreeMemoryMb;
 
@@ -70,6 +73,7 @@ export function planDispatch(input: DispatchInput): DispatchPlan {
       continue;
     }
     if (lowMemory) {
+      memoryBlocked = true;
       waiting.set(
         task.id,
         `low memory: ${input.availableMemoryMb} MB available, KUGETSU_MIN_FREE_MEMORY_MB=${input.minFreeMemoryMb}`,
@@ -80,5 +84,5 @@ export function planDispatch(input: DispatchInput): DispatchPlan {
     busy.add(ref);
     claim.push(task.id);
   }
-  return { claim, waiting, nextWakeAt };
+  return { claim, waiting, nextWakeAt, memoryBlocked };
 }

@@ -70,6 +70,7 @@ export interface ClaimParams {
 export interface ClaimResult {
   claimed: Task[];
   nextWakeAt: number | null;
+  memoryBlocked: boolean;
 }
 
 /** How an attempt ended, as the runner saw it. The store turns it into task/session states. */
@@ -438,7 +439,7 @@ export class Store {
         );
         claimed.push(this.mustGetTask(id));
       }
-      return { claimed, nextWakeAt: plan.nextWakeAt };
+      return { claimed, nextWakeAt: plan.nextWakeAt, memoryBlocked: plan.memoryBlocked };
     });
   }
 
