@@ -9,6 +9,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,19 @@ export class EnvFiles {
     if (!existsSync(this.dir)) return [];
     const names = new Set(readdirSync(this.dir).map((f) => f.replace(/\.env$/, '')));
     return ENV_SCOPES.filter((s) => names.has(s));
+  }
+
+  /**
+   * Changes whenever any env file changes (files are replaced by rename, so the inode changes
+   * too): lets callers cache what they derive from the files.
+   */
+  signature(): string {
+    return this.scopes()
+      .map((scope) => {
+        const st = statSync(this.path(scope));
+        return `${scope}:${st.ino}:${st.mtimeMs}:${st.size}`;
+      })
+      .join('|');
   }
 
   /** Every value of a secret-named key in any env file: what transcripts must never show. */

@@ -46,6 +46,9 @@ export function openHome(
       .listServers()
       .map((s) => s.tokenEnv)
       .filter((k): k is string => k !== null);
+  // Rebuilt only when an env file or the servers' token variables change: the bot asks for a
+  // scrubber on every outgoing call, and reading every env file each time is wasted I/O.
+  let cached: { key: string; scrubber: Scrubber } | null = null;
   return {
     paths,
     config,
@@ -54,6 +57,8 @@ export function openHome(
     workspaces: new Workspaces(paths.reposDir),
     env,
     scrubber() {
+      const key = `${envFiles.signature()}#${tokenKeys().join(',')}`;
+      if (cached?.key === key) return cached.scrubber;
       const values = envFiles.secretValues();
       if (config.telegramBotToken !== undefined) values.push(config.telegramBotToken);
       for (const key of tokenKeys()) {
@@ -64,7 +69,8 @@ export function openHome(
         if (value !== undefined && value.length >= MIN_ENV_SECRET_LENGTH && isSecretKey(key))
           values.push(value);
       }
-      return new Scrubber(values);
+      cached = { key, scrubber: new Scrubber(values) };
+      return cached.scrubber;
     },
     withheldKeys: () => ['TELEGRAM_BOT_TOKEN', ...tokenKeys()],
     close: () => store.close(),
