@@ -78,3 +78,39 @@ describe('telegram formatting', () => {
     expect(failed.html).toContain('<pre>line 1\nerror: a &lt; b</pre>');
   });
 });
+
+describe('progress and fallback text', () => {
+  it('shows the last line the agent wrote, not kugetsu notes or blanks', async () => {
+    const { lastMeaningfulLine } = await import('../bot/progress.js');
+    expect(
+      lastMeaningfulLine([
+        'reading',
+        'writing tests',
+        '',
+        '[kugetsu] note',
+        'KUGETSU_AGENT_SESSION=s1',
+      ]),
+    ).toBe('writing tests');
+    expect(lastMeaningfulLine(['[kugetsu] only notes'])).toBeNull();
+    expect(lastMeaningfulLine(['x'.repeat(500)])).toBe(`${'x'.repeat(300)}…`);
+  });
+
+  it('renders elapsed time and escapes the line', async () => {
+    const { progressHtml } = await import('../bot/progress.js');
+    const running = {
+      id: 3,
+      issueRef: 'h/o/r#1',
+      startedAt: 1_000,
+      attempts: 2,
+      maxAttempts: 3,
+    } as Task;
+    expect(progressHtml(running, 96_000, 'a <b> & c')).toBe(
+      '▶️ <b>running</b> · <code>h/o/r#1</code>\n#3 · 1m 35s · attempt 2/3\n<i>a &lt;b&gt; &amp; c</i>',
+    );
+  });
+
+  it('turns rejected HTML back into the text a user should read', async () => {
+    const { htmlToPlain } = await import('../bot/plain-text-fallback.js');
+    expect(htmlToPlain('<b>done</b> &lt;x&gt; &amp; &quot;y&quot;')).toBe('done <x> & "y"');
+  });
+});
