@@ -78,6 +78,12 @@ describe('kugetsu CLI', () => {
     expect(
       (await sb.json<{ task: Task }>(['queue', 'cancel', String(second.task.id)])).task.state,
     ).toBe('cancelled');
+    // Cancelling a cancelled task is refused, not silently repeated.
+    const again = await sb.cli(['queue', 'cancel', String(second.task.id)]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(
+      `kugetsu: task ${second.task.id} is already cancelled: nothing to cancel\n`,
+    );
     expect(
       (await sb.json<{ task: Task }>(['queue', 'retry', String(second.task.id)])).task.state,
     ).toBe('pending');
@@ -88,7 +94,7 @@ describe('kugetsu CLI', () => {
     const missing = await sb.cli(['queue', 'cancel', '9999']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('kugetsu: task 9999 not found\n');
-    expect(first.task.id).toBeLessThan(second.task.id);
+    expect(first.task.state).toBe('pending');
   });
 
   it.each([
