@@ -20,6 +20,7 @@ import {
   pruneSessions,
 } from '../core/operations/sessions.js';
 import {
+  askPm,
   continueTask,
   delegate,
   resolveTaskId,
@@ -61,6 +62,8 @@ const REFUSAL = 'This is a private kugetsu bot.';
 const LAST_UPDATE = 'last_update_id';
 const LOG_LINES = 40;
 const PROMPT_PREFIX = 'prompt:';
+/** What a Continue prompt for the PM agent stores in place of an issue ref. */
+const PM_TARGET = 'pm';
 const MAX_REPO_BUTTONS = 8;
 
 export function createBot(options: BotOptions): Bot<BotContext> {
@@ -381,16 +384,22 @@ export function createBot(options: BotOptions): Bot<BotContext> {
           await ctx.answerCallbackQuery({ text: 'Stopping…' });
           return;
         case 'continue': {
-          if (ref === null) throw new OperationError('this task has no session to continue');
+          const pm = task?.kind === 'pm';
+          if (ref === null && !pm) throw new OperationError('this task has no session to continue');
           await ctx.answerCallbackQuery();
           const prompt = await ctx.reply(
-            `What should the agent do next on <code>${escapeHtml(ref)}</code>? Reply to this message.`,
+            pm || ref === null
+              ? 'What should the PM agent do next? Reply to this message.'
+              : `What should the agent do next on <code>${escapeHtml(ref)}</code>? Reply to this message.`,
             {
               parse_mode: 'HTML',
               reply_markup: { force_reply: true, input_field_placeholder: 'the follow-up' },
             },
           );
-          home.store.setBotState(`${PROMPT_PREFIX}${prompt.chat.id}:${prompt.message_id}`, ref);
+          home.store.setBotState(
+            `${PROMPT_PREFIX}${prompt.chat.id}:${prompt.message_id}`,
+            ref ?? PM_TARGET,
+          );
           return;
         }
         case 'destroy':
@@ -446,12 +455,21 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         );
         return;
       }
+      const delivery = home.store.deliveryByMessage(ctx.chat.id, replied.message_id);
       const ref =
         home.store.getBotState(`${PROMPT_PREFIX}${ctx.chat.id}:${replied.message_id}`) ??
-        home.store.deliveryByMessage(ctx.chat.id, replied.message_id)?.issueRef ??
-        null;
+        delivery?.issueRef ??
+        (delivery !== null && home.store.getTask(delivery.taskId)?.kind === 'pm'
+          ? PM_TARGET
+          : null);
       if (ref === null)
         throw new OperationError('that message belongs to no session: use /continue REF …');
+      if (ref === PM_TARGET) {
+        const asked = await askPm(home, ctx.message.text);
+        await options.ensureDaemon();
+        await ctx.reply(`📥 Task #${asked.task.id} queued for the PM agent`);
+        return;
+      }
       const queued = await continueTask(home, ref, ctx.message.text);
       await options.ensureDaemon();
       await ctx.reply(`📥 Task #${queued.task.id} queued for <code>${escapeHtml(ref)}</code>`, {

@@ -18,6 +18,7 @@ const ICONS: Record<EventType, string> = {
   task_error: '❌',
   task_retrying: '🔁',
   task_cancelled: '⏹',
+  task_needs_input: '❓',
 };
 
 const LABELS: Record<EventType, string> = {
@@ -28,23 +29,35 @@ const LABELS: Record<EventType, string> = {
   task_error: 'failed',
   task_retrying: 'retrying',
   task_cancelled: 'stopped',
+  task_needs_input: 'needs your input',
 };
 
-const WITH_BUTTONS = new Set<EventType>(['task_started', 'task_completed', 'task_error']);
+const WITH_BUTTONS = new Set<EventType>([
+  'task_started',
+  'task_completed',
+  'task_error',
+  'task_needs_input',
+]);
 const SILENT = new Set<EventType>(['task_queued', 'task_dequeued']);
 const MAX_ERROR_LINES = 8;
 
-export function taskButtons(taskId: number, running: boolean): { text: string; data: string }[][] {
+export function taskButtons(
+  taskId: number,
+  state: 'running' | 'waiting' | 'ended',
+  hasSession = true,
+): { text: string; data: string }[][] {
   const button = (text: string, action: ButtonAction) => ({
     text,
     data: encodeButton(action, taskId),
   });
-  return [
-    running
+  const first =
+    state === 'running'
       ? [button('Stop', 'stop'), button('Logs', 'logs')]
-      : [button('Continue', 'continue'), button('Logs', 'logs')],
-    [button('Destroy', 'destroy'), button('Prune', 'prune')],
-  ];
+      : state === 'waiting'
+        ? [button('Reply', 'continue'), button('Logs', 'logs')]
+        : [button('Continue', 'continue'), button('Logs', 'logs')];
+  // The PM agent has no worktree to destroy or prune.
+  return hasSession ? [first, [button('Destroy', 'destroy'), button('Prune', 'prune')]] : [first];
 }
 
 /** Builds the message for one event. `errorTail` holds the failed run's last transcript lines. */
@@ -61,7 +74,9 @@ export function eventMessage(
   if (
     task !== null &&
     task.startedAt !== null &&
-    (event.type === 'task_completed' || event.type === 'task_error')
+    (event.type === 'task_completed' ||
+      event.type === 'task_error' ||
+      event.type === 'task_needs_input')
   ) {
     lines.push(
       `<i>${formatDuration(event.createdAt - task.startedAt)} · attempt ${task.attempts}/${task.maxAttempts}</i>`,
@@ -77,7 +92,15 @@ export function eventMessage(
     html,
     silent: SILENT.has(event.type),
     buttons: WITH_BUTTONS.has(event.type)
-      ? taskButtons(event.taskId, event.type === 'task_started')
+      ? taskButtons(
+          event.taskId,
+          event.type === 'task_started'
+            ? 'running'
+            : event.type === 'task_needs_input'
+              ? 'waiting'
+              : 'ended',
+          event.issueRef !== null,
+        )
       : [],
   };
 }

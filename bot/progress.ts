@@ -73,24 +73,19 @@ export class ProgressUpdater {
         const key = `${delivery.chatId}:${delivery.messageId}`;
         live.add(key);
         if (this.shown.get(key) === html) continue;
-        await this.edit(delivery.chatId, delivery.messageId, html, task.id);
+        await this.edit(delivery.chatId, delivery.messageId, html, task);
         this.shown.set(key, html);
       }
     }
     for (const key of this.shown.keys()) if (!live.has(key)) this.shown.delete(key);
   }
 
-  private async edit(
-    chatId: number,
-    messageId: number,
-    html: string,
-    taskId: number,
-  ): Promise<void> {
+  private async edit(chatId: number, messageId: number, html: string, task: Task): Promise<void> {
     try {
       // An edit without reply_markup would remove the buttons: send them again.
       await this.api.editMessageText(chatId, messageId, html, {
         parse_mode: 'HTML',
-        reply_markup: keyboard(taskButtons(taskId, true)),
+        reply_markup: keyboard(taskButtons(task.id, 'running', task.issueRef !== null)),
       });
     } catch (err) {
       // Telegram answers 400 when nothing changed: that is success.

@@ -21,6 +21,13 @@ export interface Config {
   agentCommand: string | undefined;
   pmAgent: AgentName;
   model: string | undefined;
+  claudePermissionMode: string;
+  claudeAllowedTools: string[];
+  codexSandbox: string;
+  /** Budget tokens (input + output + cache writes) per task, or null for no limit. */
+  taskTokenBudget: number | null;
+  /** Budget tokens per UTC day across all tasks, or null for no limit. */
+  dailyTokenBudget: number | null;
   taskTimeoutMs: number;
   stallTimeoutMs: number;
   maxAttempts: number;
@@ -56,6 +63,11 @@ const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 const agents = AGENT_NAMES.join(', ');
 
+const CLAUDE_PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
+const CODEX_SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+const DEFAULT_CLAUDE_ALLOWED_TOOLS =
+  'Bash(git add:*),Bash(git commit:*),Bash(git status:*),Bash(git diff:*),Bash(git log:*)';
+
 interface KeyMeta {
   default: string;
   help: string;
@@ -89,6 +101,31 @@ const META = {
     default: '',
     help: "Model for every backend (default: each agent's own choice).",
     expected: 'a model name without spaces',
+  },
+  KUGETSU_CLAUDE_PERMISSION_MODE: {
+    default: 'acceptEdits',
+    help: 'claude --permission-mode for every run. A refused permission ends the attempt as needs_input.',
+    expected: `one of ${CLAUDE_PERMISSION_MODES.join(', ')}`,
+  },
+  KUGETSU_CLAUDE_ALLOWED_TOOLS: {
+    default: DEFAULT_CLAUDE_ALLOWED_TOOLS,
+    help: 'Comma-separated claude --allowedTools rules, so the agent can commit without asking.',
+    expected: 'comma-separated tool rules such as Bash(git commit:*)',
+  },
+  KUGETSU_CODEX_SANDBOX: {
+    default: 'workspace-write',
+    help: "codex sandbox_mode for every run; the repository's git directory is always writable.",
+    expected: `one of ${CODEX_SANDBOX_MODES.join(', ')}`,
+  },
+  KUGETSU_TASK_BUDGET: {
+    default: '0',
+    help: 'Most tokens (input + output + cache writes) one task may use; a run that crosses it is stopped. 0: no limit.',
+    expected: 'a whole number of tokens, 0 or more',
+  },
+  KUGETSU_DAILY_BUDGET: {
+    default: '0',
+    help: 'Most tokens all tasks may use per UTC day; a run that crosses it is stopped, and none starts until the next day. 0: no limit.',
+    expected: 'a whole number of tokens, 0 or more',
   },
   KUGETSU_TASK_TIMEOUT_MINUTES: {
     default: '60',
@@ -265,6 +302,28 @@ const ConfigSchema = z.object({
   KUGETSU_AGENT_COMMAND: optional(z.string()),
   KUGETSU_PM_AGENT: optional(z.enum(AGENT_NAMES)),
   KUGETSU_MODEL: optional(z.string().regex(/^\S+$/)),
+  KUGETSU_CLAUDE_PERMISSION_MODE: withDefault(
+    'KUGETSU_CLAUDE_PERMISSION_MODE',
+    z.enum(CLAUDE_PERMISSION_MODES),
+  ),
+  KUGETSU_CLAUDE_ALLOWED_TOOLS: withDefault(
+    'KUGETSU_CLAUDE_ALLOWED_TOOLS',
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((rule) => rule.trim())
+          .filter((rule) => rule !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(?:\([^()\n]*\))?$/))),
+  ),
+  KUGETSU_CODEX_SANDBOX: withDefault('KUGETSU_CODEX_SANDBOX', z.enum(CODEX_SANDBOX_MODES)),
+  KUGETSU_TASK_BUDGET: withDefault('KUGETSU_TASK_BUDGET', wholeNumber(0, Number.MAX_SAFE_INTEGER)),
+  KUGETSU_DAILY_BUDGET: withDefault(
+    'KUGETSU_DAILY_BUDGET',
+    wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  ),
   KUGETSU_TASK_TIMEOUT_MINUTES: withDefault(
     'KUGETSU_TASK_TIMEOUT_MINUTES',
     positiveNumber(MAX_TIMER_MINUTES),
@@ -354,6 +413,11 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     agentCommand: v.KUGETSU_AGENT_COMMAND,
     pmAgent: v.KUGETSU_PM_AGENT ?? v.KUGETSU_AGENT,
     model: v.KUGETSU_MODEL,
+    claudePermissionMode: v.KUGETSU_CLAUDE_PERMISSION_MODE,
+    claudeAllowedTools: v.KUGETSU_CLAUDE_ALLOWED_TOOLS,
+    codexSandbox: v.KUGETSU_CODEX_SANDBOX,
+    taskTokenBudget: v.KUGETSU_TASK_BUDGET === 0 ? null : v.KUGETSU_TASK_BUDGET,
+    dailyTokenBudget: v.KUGETSU_DAILY_BUDGET === 0 ? null : v.KUGETSU_DAILY_BUDGET,
     taskTimeoutMs: toMs(v.KUGETSU_TASK_TIMEOUT_MINUTES, MINUTE_MS),
     stallTimeoutMs: toMs(v.KUGETSU_STALL_TIMEOUT_MINUTES, MINUTE_MS),
     maxAttempts: v.KUGETSU_MAX_ATTEMPTS,

@@ -1,7 +1,19 @@
 /** Domain types shared by every part of kugetsu. Row shapes live in the store, not here. */
 
-export const TASK_STATES = ['pending', 'running', 'completed', 'error', 'cancelled'] as const;
+export const TASK_STATES = [
+  'pending',
+  'running',
+  'completed',
+  'needs_input',
+  'error',
+  'cancelled',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
+
+/** States a task does not leave on its own. */
+export function isFinished(state: TaskState): boolean {
+  return state !== 'pending' && state !== 'running';
+}
 
 export const TASK_MODES = ['start', 'continue', 'resume'] as const;
 export type TaskMode = (typeof TASK_MODES)[number];
@@ -26,6 +38,7 @@ export const EVENT_TYPES = [
   'task_error',
   'task_retrying',
   'task_cancelled',
+  'task_needs_input',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +50,8 @@ export interface Task {
   issueRef: string | null;
   message: string;
   agent: AgentName;
+  /** The model this task's runs use; null: KUGETSU_MODEL, then the agent's own choice. */
+  model: string | null;
   state: TaskState;
   /** Attempts started so far (1-based once running). */
   attempts: number;
@@ -49,9 +64,22 @@ export interface Task {
   /** One-line outcome of a finished task (diffstat, branch, the PM agent's answer). */
   result: string | null;
   cancelRequested: boolean;
+  /** Summed over the task's runs; null while no run reported any. */
+  usage: Usage | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** Tokens and cost an agent reported, in one shape for every backend. */
+export interface Usage {
+  /** Input tokens not served from the prompt cache. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** What the agent reported the run cost, when it reports one. */
+  costUsd: number | null;
 }
 
 export interface Session {

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Task } from './domain.js';
+import { isFinished, type Task } from './domain.js';
 import type { HomeContext } from './home-context.js';
 
 export interface FollowHandlers {
@@ -34,8 +34,7 @@ export async function followTask(
         handlers.text(chunk.toString('utf8'));
       }
     }
-    const finished =
-      task.state === 'completed' || task.state === 'error' || task.state === 'cancelled';
+    const finished = isFinished(task.state);
     if (finished) return task;
     if (task.state === 'pending') {
       const reason = task.waitReason ?? 'waiting for the daemon to pick it up';

@@ -3,6 +3,7 @@
  * with its output appended to logs/daemon.log. When TELEGRAM_BOT_TOKEN is set the daemon also
  * runs the Telegram bot and pushes events to it. Shutdown is registered once and idempotent.
  */
+import { fileURLToPath } from 'node:url';
 import { Daemon } from '../core/daemon/daemon.js';
 import { errorMessage } from '../core/errors.js';
 import { openHome } from '../core/home-context.js';
@@ -25,7 +26,11 @@ export async function runDaemon(): Promise<number> {
           ensureDaemon: () => Promise.resolve(),
           log,
         });
-  const daemon = new Daemon(ctx, { log, extraSinks: bot === null ? [] : [bot.sink] });
+  const daemon = new Daemon(ctx, {
+    log,
+    extraSinks: bot === null ? [] : [bot.sink],
+    kugetsuCli: fileURLToPath(new URL('./cli/main.js', import.meta.url)),
+  });
   try {
     await daemon.start();
   } catch (err) {

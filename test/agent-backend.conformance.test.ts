@@ -4,8 +4,10 @@
  * shell or a process listing would see it.
  */
 import { describe, expect, it } from 'vitest';
-import { sessionIdFromMarker, type AgentRunRequest } from '../core/agents/agent-backend.js';
-import { agentBackend } from '../core/agents/registry.js';
+import type { AgentRunRequest } from '../core/agents/agent-backend.js';
+import { findAgentBinary, requireAgentBinary } from '../core/agents/agent-binary.js';
+import { sessionIdFromMarker } from '../core/agents/agent-output.js';
+import { agentBackend, type AgentSettings } from '../core/agents/registry.js';
 import { AGENT_NAMES } from '../core/domain.js';
 import { OperationError } from '../core/errors.js';
 
@@ -15,12 +17,22 @@ const request: AgentRunRequest = {
   worktree: '/w',
   prompt: hostile,
   agentSessionId: 'ses_1',
+  forkFrom: null,
   model: null,
   env: { PATH: '/bin' },
+  writableDirs: ['/repo.git'],
+  allowedCommands: [],
+};
+
+const settings: AgentSettings = {
+  agentCommand: 'my-agent --flag',
+  claudePermissionMode: 'acceptEdits',
+  claudeAllowedTools: ['Bash(git commit:*)'],
+  codexSandbox: 'workspace-write',
 };
 
 describe.each(AGENT_NAMES)('agent backend %s', (name) => {
-  const backend = agentBackend(name, { command: 'my-agent --flag' });
+  const backend = agentBackend(name, settings);
 
   it('names itself', () => {
     expect(backend.name).toBe(name);
@@ -42,16 +54,60 @@ describe.each(AGENT_NAMES)('agent backend %s', (name) => {
     expect(invocation.env['PATH']).toBe('/bin');
   });
 
-  it('reads the session marker line and nothing else', () => {
-    expect(backend.sessionIdFrom('KUGETSU_AGENT_SESSION=ses_42')).toBe('ses_42');
-    expect(backend.sessionIdFrom('echo KUGETSU_AGENT_SESSION=ses_42')).toBeNull();
-    expect(backend.sessionIdFrom('KUGETSU_AGENT_SESSION=$(evil)')).toBeNull();
+  it('honours the session marker line and nothing else', () => {
+    const parser = backend.parser(null);
+    parser.line('echo KUGETSU_AGENT_SESSION=ses_41');
+    parser.line('KUGETSU_AGENT_SESSION=$(evil)');
+    expect(parser.report().sessionId).toBeNull();
+    parser.line('KUGETSU_AGENT_SESSION=ses_42');
+    expect(parser.report().sessionId).toBe('ses_42');
+  });
+});
+
+describe('agent CLI invocations', () => {
+  it('continue and fork use each CLI’s own flags', () => {
+    const continued = (name: 'opencode' | 'claude' | 'codex') =>
+      agentBackend(name, settings).prepare(request).args;
+    expect(continued('opencode')).toEqual(['run', '--format', 'json', '--session', 'ses_1']);
+    expect(continued('claude')).toContain('--resume');
+    expect(continued('codex').slice(0, 2)).toEqual(['exec', 'resume']);
+    const forked = agentBackend('codex', settings).prepare({
+      ...request,
+      mode: 'start',
+      agentSessionId: null,
+      forkFrom: 'base-1',
+    }).args;
+    expect(forked.slice(0, 2)).toEqual(['exec', 'fork']);
+    expect(forked.at(-2)).toBe('base-1');
+    expect(forked.at(-1)).toBe('-');
+    expect(forked).toContain('sandbox_workspace_write.writable_roots=["/repo.git"]');
+  });
+
+  it('an opencode model must name its provider', () => {
+    expect(() =>
+      agentBackend('opencode', settings).prepare({ ...request, model: 'gpt-5' }),
+    ).toThrow('agent opencode: the model must be provider/model, got "gpt-5"');
+  });
+
+  it('a missing binary is one line naming the backend and the package to install', () => {
+    expect(() =>
+      requireAgentBinary(
+        'claude',
+        'no-such-agent-cli',
+        '@anthropic-ai/claude-code',
+        '/nonexistent',
+      ),
+    ).toThrow(
+      "agent claude: the `no-such-agent-cli` command is not on PATH nor in kugetsu's node_modules: install it with `npm install -g @anthropic-ai/claude-code`",
+    );
+    // The bundled CLIs are found in kugetsu's own node_modules/.bin whatever PATH says.
+    expect(findAgentBinary('opencode', '/nonexistent')).toMatch(/node_modules\/\.bin\/opencode$/);
   });
 });
 
 describe('command backend', () => {
   it('runs the configured command with sh -c and the prompt in KUGETSU_MESSAGE', () => {
-    const invocation = agentBackend('command', { command: 'my-agent --flag' }).prepare(request);
+    const invocation = agentBackend('command', settings).prepare(request);
     expect(invocation).toMatchObject({
       file: 'sh',
       args: ['-c', 'my-agent --flag'],
@@ -61,9 +117,9 @@ describe('command backend', () => {
   });
 
   it('refuses to run without a command, naming the setting', () => {
-    expect(() => agentBackend('command', { command: undefined }).prepare(request)).toThrow(
-      'set KUGETSU_AGENT_COMMAND',
-    );
+    expect(() =>
+      agentBackend('command', { ...settings, agentCommand: undefined }).prepare(request),
+    ).toThrow('set KUGETSU_AGENT_COMMAND');
   });
 
   it('accepts only well-formed session ids', () => {

@@ -55,4 +55,17 @@ describe('buildAgentEnv', () => {
     });
     expect(env['KUGETSU_AGENT_SESSION']).toBeUndefined();
   });
+
+  // opencode takes its directory from PWD: the one inherited from the shell that started
+  // kugetsu once sent an agent's commits into that shell's repository.
+  it('sets PWD to the worktree, whatever directory kugetsu was started from', () => {
+    const env = buildAgentEnv({
+      base: { PWD: '/home/me/some-other-repo', OLDPWD: '/home/me' },
+      withheldKeys: [],
+      envFiles: {},
+      task,
+    });
+    expect(env['PWD']).toBe('/w');
+    expect(env['OLDPWD']).toBeUndefined();
+  });
 });

@@ -100,6 +100,7 @@ describe('Store', () => {
       null,
       1,
       { kind: 'failed', error: 'boom', agentSessionId: null, retryDelayMs: 500 },
+      null,
       2_000,
     );
     expect(retry).toMatchObject({ state: 'pending', notBefore: 2_500, lastError: 'boom' });
@@ -169,6 +170,7 @@ describe('Store cleanup', () => {
         null,
         0,
         { kind: 'completed', result: 'ok', agentSessionId: null },
+        null,
         2_000,
       );
       store.finishAttempt(
@@ -176,6 +178,7 @@ describe('Store cleanup', () => {
         null,
         0,
         { kind: 'completed', result: 'ok', agentSessionId: null },
+        null,
         9_000,
       );
       expect(store.deleteFinishedTasks(5_000)).toBe(1);

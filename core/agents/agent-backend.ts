@@ -1,5 +1,6 @@
 /** The seam between kugetsu and a coding agent CLI (DESIGN.md §6). */
-import type { AgentName, TaskMode } from '../domain.js';
+import type { AgentName, TaskMode, Usage } from '../domain.js';
+import type { AgentOutputParser } from './agent-output.js';
 
 export interface AgentRunRequest {
   mode: TaskMode;
@@ -7,9 +8,15 @@ export interface AgentRunRequest {
   prompt: string;
   /** The agent's own session id when continuing or resuming. */
   agentSessionId: string | null;
+  /** For a new session: the base session to fork it from, when the backend can. */
+  forkFrom: string | null;
   model: string | null;
   /** The agent's whole environment, already composed (see agent-env.ts). */
   env: Record<string, string>;
+  /** Directories outside the worktree the agent must write (the repository's git directory). */
+  writableDirs: string[];
+  /** Commands the agent may run without asking (the PM agent's `kugetsu`). */
+  allowedCommands: string[];
 }
 
 /** What to run: never a shell string built from user input. */
@@ -23,15 +30,18 @@ export interface AgentInvocation {
 
 export interface AgentBackend {
   readonly name: AgentName;
+  /**
+   * Whether a session made in one directory can be forked into another. Base sessions need
+   * it: a backend without it gets kugetsu's standing instructions with its first prompt.
+   */
+  readonly forksAcrossDirectories: boolean;
+  /** Whether the agent can commit in a worktree; if not, kugetsu commits what it leaves. */
+  readonly commitsItself: boolean;
   /** Builds the invocation; throws OperationError when the backend cannot run. */
   prepare(request: AgentRunRequest): AgentInvocation;
-  /** The agent's session id if this line of its output announces one. */
-  sessionIdFrom(line: string): string | null;
-}
-
-const SESSION_LINE = /^KUGETSU_AGENT_SESSION=([A-Za-z0-9._:@-]{1,200})\s*$/;
-
-/** Every backend honours the `KUGETSU_AGENT_SESSION=<id>` line on stdout. */
-export function sessionIdFromMarker(line: string): string | null {
-  return SESSION_LINE.exec(line)?.[1] ?? null;
+  /**
+   * A fresh reader of one run's stdout. `sessionTotals` is what the agent last reported the
+   * session (or the session it forks) had used, for agents that report running totals.
+   */
+  parser(sessionTotals: Usage | null): AgentOutputParser;
 }

@@ -29,6 +29,10 @@ export function buildAgentEnv(input: AgentEnvInput): Record<string, string> {
   }
   Object.assign(env, input.envFiles);
   const t = input.task;
+  // Some agent CLIs take their directory from PWD rather than the real cwd; the one inherited
+  // from whoever started kugetsu would send them into the wrong directory.
+  env['PWD'] = t.worktree;
+  delete env['OLDPWD'];
   env['KUGETSU_TASK_ID'] = String(t.taskId);
   env['KUGETSU_ISSUE_REF'] = t.issueRef ?? '';
   env['KUGETSU_WORKTREE'] = t.worktree;
@@ -41,4 +45,12 @@ export function buildAgentEnv(input: AgentEnvInput): Record<string, string> {
   else delete env['KUGETSU_AGENT_SESSION'];
   if (t.model !== null) env['KUGETSU_MODEL'] = t.model;
   return env;
+}
+
+/** `defaults` under `env`: a value the user set (environment or env file) wins. */
+export function withDefaults(
+  env: Record<string, string>,
+  defaults: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return { ...defaults, ...env };
 }

@@ -10,7 +10,8 @@ import { groupAlive, signalGroup } from '../process-info.js';
 import type { AgentInvocation } from './agent-backend.js';
 import { LineSplitter } from './line-splitter.js';
 
-export type StopReason = 'timeout' | 'stall' | 'stopped' | 'shutdown';
+/** `budget`: a token budget was crossed; `fatal`: the agent's output showed no retry can help. */
+export type StopReason = 'timeout' | 'stall' | 'stopped' | 'shutdown' | 'budget' | 'fatal';
 
 export interface SuperviseOptions {
   invocation: AgentInvocation;
@@ -22,7 +23,6 @@ export interface SuperviseOptions {
   onSpawn: (pid: number) => void;
   /** Every complete output line (stdout and stderr), unscrubbed. */
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
-  sessionIdFrom: (line: string) => string | null;
 }
 
 export interface SupervisedResult {
@@ -30,7 +30,6 @@ export interface SupervisedResult {
   signal: string | null;
   /** Set when kugetsu ended the run rather than the agent. */
   stopReason: StopReason | null;
-  agentSessionId: string | null;
   /** Set when the process could not be started at all. */
   spawnError: string | null;
 }
@@ -60,7 +59,6 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
   });
   const pid = child.pid ?? null;
   let stopReason: StopReason | null = null;
-  let agentSessionId: string | null = null;
   let lastOutputAt = Date.now();
   let killTimer: NodeJS.Timeout | null = null;
 
@@ -79,8 +77,6 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
   };
 
   const handleLine = (stream: 'stdout' | 'stderr') => (line: string) => {
-    const id = options.sessionIdFrom(line);
-    if (id !== null) agentSessionId = id;
     options.onLine(line, stream);
   };
   const splitters = {
@@ -132,7 +128,6 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
       exitCode: exit.code,
       signal: exit.signal,
       stopReason,
-      agentSessionId,
       spawnError:
         pid === null || exit.error !== null ? (exit.error ?? 'the process did not start') : null,
     };

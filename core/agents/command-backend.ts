@@ -1,10 +1,6 @@
 import { OperationError } from '../errors.js';
-import {
-  sessionIdFromMarker,
-  type AgentBackend,
-  type AgentInvocation,
-  type AgentRunRequest,
-} from './agent-backend.js';
+import type { AgentBackend, AgentInvocation, AgentRunRequest } from './agent-backend.js';
+import { plainOutputParser } from './plain-output.js';
 
 /**
  * Runs the user's KUGETSU_AGENT_COMMAND with `sh -c` in the worktree. The command string is
@@ -14,6 +10,8 @@ import {
 export function commandBackend(command: string | undefined): AgentBackend {
   return {
     name: 'command',
+    forksAcrossDirectories: false,
+    commitsItself: true,
     prepare(request: AgentRunRequest): AgentInvocation {
       if (command === undefined || command.trim() === '') {
         throw new OperationError(
@@ -27,6 +25,6 @@ export function commandBackend(command: string | undefined): AgentBackend {
         env: { ...request.env, KUGETSU_MESSAGE: request.prompt },
       };
     },
-    sessionIdFrom: sessionIdFromMarker,
+    parser: plainOutputParser,
   };
 }

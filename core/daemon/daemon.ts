@@ -27,6 +27,8 @@ import { listenForWakeups } from './wake.js';
 export interface DaemonOptions {
   log: (line: string) => void;
   extraSinks?: NotificationSink[];
+  /** The CLI entry point the PM agent runs as `kugetsu`. */
+  kugetsuCli?: string;
 }
 
 const ORPHAN_POLL_MS = 50;
@@ -50,7 +52,12 @@ export class Daemon {
     private readonly ctx: HomeContext,
     private readonly options: DaemonOptions,
   ) {
-    this.runner = new TaskRunner(ctx, options.log, () => void this.notifier.flush());
+    this.runner = new TaskRunner(
+      ctx,
+      options.log,
+      () => void this.notifier.flush(),
+      options.kugetsuCli ?? null,
+    );
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
       ctx.store,

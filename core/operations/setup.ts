@@ -2,24 +2,38 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { assertAgentAvailable } from '../agents/availability.js';
-import { renderConfigEnv } from '../config.js';
+import {
+  deleteBaseSessions,
+  deletePmSession,
+  getBaseSession,
+  getPmSession,
+  setPmSession,
+} from '../agent-sessions.js';
+import { loadConfig, renderConfigEnv } from '../config.js';
+import { AGENT_NAMES, type AgentName } from '../domain.js';
 import { EnvFiles } from '../env-files.js';
 import { errorMessage } from '../errors.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
 import { Store } from '../store/store.js';
+import { baseSessionDir, ensureBaseSession } from './base-session.js';
 import { approvedUsers } from './pairing.js';
 
 export type StatusCode =
   'kugetsu_not_initialized' | 'base_session_missing' | 'pm_agent_missing' | 'ok';
 
-const BASE_SESSION = 'base_session';
-const PM_AGENT = 'pm_agent';
-
-export function initHome(env: NodeJS.ProcessEnv = process.env): {
+export interface InitResult {
   paths: HomePaths;
   created: boolean;
-} {
+  /** The base session's state, or why it could not be made (init still succeeds). */
+  base: { agent: AgentName; sessionId: string | null } | { agent: AgentName; error: string };
+}
+
+/** Creates (or completes) a home, its PM agent directory and the base session. */
+export async function initHome(
+  env: NodeJS.ProcessEnv = process.env,
+  progress: (line: string) => void = () => undefined,
+): Promise<InitResult> {
   const paths = homePaths(resolveHome(env));
   const created = !isInitialized(paths);
   for (const dir of [
@@ -36,54 +50,51 @@ export function initHome(env: NodeJS.ProcessEnv = process.env): {
   new EnvFiles(paths.envDir).ensure(['default', 'pm-agent']);
   const ctx = openHome(env, { create: true });
   try {
-    ensureBaseSession(ctx);
     ensurePmAgent(ctx);
+    const agent = ctx.config.agent;
+    try {
+      const record = await ensureBaseSession(ctx, agent, progress);
+      return { paths, created, base: { agent, sessionId: record.sessionId } };
+    } catch (err) {
+      return { paths, created, base: { agent, error: errorMessage(err) } };
+    }
   } finally {
     ctx.close();
   }
-  return { paths, created };
 }
 
-/**
- * The base session holds kugetsu's standing instructions that new dev sessions fork from.
- * For the `command` agent it is a record only; agent CLIs create a real one.
- */
-export function ensureBaseSession(ctx: HomeContext): void {
-  if (ctx.store.getMeta(BASE_SESSION) === null) {
-    ctx.store.setMeta(
-      BASE_SESSION,
-      JSON.stringify({ agent: ctx.config.agent, createdAt: Date.now() }),
-    );
-  }
-}
-
+/** The PM agent's directory and record; its agent session begins with its first request. */
 export function ensurePmAgent(ctx: HomeContext): void {
   mkdirSync(ctx.paths.pmDir, { recursive: true, mode: 0o700 });
-  if (ctx.store.getMeta(PM_AGENT) === null) {
-    ctx.store.setMeta(
-      PM_AGENT,
-      JSON.stringify({ agent: ctx.config.pmAgent, createdAt: Date.now() }),
-    );
-  }
+  if (getPmSession(ctx.store) === null) setPmSession(ctx.store, ctx.config.pmAgent, null);
 }
 
+/** Forgets every agent's base session: the next `init` or `doctor --fix` makes a new one. */
 export function destroyBaseSession(ctx: HomeContext): void {
-  ctx.store.deleteMeta(BASE_SESSION);
+  deleteBaseSessions(ctx.store, AGENT_NAMES);
+  rmSync(baseSessionDir(ctx), { recursive: true, force: true });
 }
 
 export function destroyPmAgent(ctx: HomeContext): void {
-  ctx.store.deleteMeta(PM_AGENT);
+  deletePmSession(ctx.store);
   rmSync(ctx.paths.pmDir, { recursive: true, force: true });
+}
+
+function describeBase(sessionId: string | null): string {
+  return sessionId === null
+    ? 'standing instructions go with each new session (this agent cannot fork across directories)'
+    : `session ${sessionId}, forked into each new dev session`;
 }
 
 /** The first thing missing, in the order a user must fix them. Reads only. */
 export function homeStatus(env: NodeJS.ProcessEnv = process.env): StatusCode {
   const paths = homePaths(resolveHome(env));
   if (!isInitialized(paths)) return 'kugetsu_not_initialized';
+  const agent = loadConfig(paths.root, env).agent;
   const store = Store.open(paths.db);
   try {
-    if (store.getMeta(BASE_SESSION) === null) return 'base_session_missing';
-    if (store.getMeta(PM_AGENT) === null || !existsSync(paths.pmDir)) return 'pm_agent_missing';
+    if (getBaseSession(store, agent) === null) return 'base_session_missing';
+    if (getPmSession(store) === null || !existsSync(paths.pmDir)) return 'pm_agent_missing';
     return 'ok';
   } finally {
     store.close();
@@ -99,7 +110,11 @@ export interface DoctorCheck {
 }
 
 /** Checks a home; with `fix`, repairs what can be repaired safely. */
-export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
+export async function doctor(
+  env: NodeJS.ProcessEnv,
+  fix: boolean,
+  progress: (line: string) => void = () => undefined,
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean | 'warn', detail: string, fixed?: boolean): void => {
     const status = ok === 'warn' ? 'warn' : ok ? 'ok' : 'fail';
@@ -123,7 +138,7 @@ export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
       );
       return checks;
     }
-    initHome(env);
+    await initHome(env, progress);
     add('home', true, `initialized ${paths.root}`, true);
   } else {
     add('home', true, paths.root);
@@ -145,16 +160,34 @@ export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
       integrity === 'ok' ? 'kugetsu.db passes quick_check' : `kugetsu.db: ${String(integrity)}`,
     );
 
-    const baseMissing = ctx.store.getMeta(BASE_SESSION) === null;
-    if (baseMissing && fix) ensureBaseSession(ctx);
-    add(
-      'base session',
-      !baseMissing || fix,
-      baseMissing ? (fix ? 'created' : 'missing: run `kugetsu doctor --fix`') : 'present',
-      baseMissing && fix ? true : undefined,
-    );
+    const agent = ctx.config.agent;
+    let agentOk = true;
+    try {
+      assertAgentAvailable(agent, ctx.config, {
+        model: ctx.config.model ?? null,
+        path: ctx.envFiles.merged(agent)['PATH'] ?? ctx.env['PATH'],
+      });
+      add('agent', true, `KUGETSU_AGENT=${agent}`);
+    } catch (err) {
+      agentOk = false;
+      add('agent', false, errorMessage(err));
+    }
 
-    const pmMissing = ctx.store.getMeta(PM_AGENT) === null || !existsSync(ctx.paths.pmDir);
+    const base = getBaseSession(ctx.store, agent);
+    if (base !== null) {
+      add('base session', true, describeBase(base.sessionId));
+    } else if (!fix || !agentOk) {
+      add('base session', false, `missing for ${agent}: run \`kugetsu doctor --fix\``);
+    } else {
+      try {
+        const made = await ensureBaseSession(ctx, agent, progress);
+        add('base session', true, `created: ${describeBase(made.sessionId)}`, true);
+      } catch (err) {
+        add('base session', false, errorMessage(err));
+      }
+    }
+
+    const pmMissing = getPmSession(ctx.store) === null || !existsSync(ctx.paths.pmDir);
     if (pmMissing && fix) ensurePmAgent(ctx);
     add(
       'PM agent',
@@ -162,13 +195,6 @@ export function doctor(env: NodeJS.ProcessEnv, fix: boolean): DoctorCheck[] {
       pmMissing ? (fix ? 'created' : 'missing: run `kugetsu doctor --fix`') : 'present',
       pmMissing && fix ? true : undefined,
     );
-
-    try {
-      assertAgentAvailable(ctx.config.agent, ctx.config.agentCommand);
-      add('agent', true, `KUGETSU_AGENT=${ctx.config.agent}`);
-    } catch (err) {
-      add('agent', false, errorMessage(err));
-    }
 
     for (const scope of ctx.envFiles.scopes()) {
       const file = ctx.envFiles.path(scope);

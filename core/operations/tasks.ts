@@ -1,8 +1,8 @@
 /** Queueing work: what `start`, `continue`, `resume`, `stop`, `delegate` and `queue` do. */
 import { assertAgentAvailable } from '../agents/availability.js';
 import { wakeDaemon } from '../daemon/wake.js';
-import type { AgentName, Task, TaskMode } from '../domain.js';
-import { OperationError, UsageError } from '../errors.js';
+import type { AgentName, Session, Task, TaskMode } from '../domain.js';
+import { OperationError, UsageError, quote } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
 import { newSessionFor, resolveTarget, targetInText, type SessionTarget } from '../targets.js';
@@ -13,6 +13,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export interface TaskOptions {
   agent?: AgentName | undefined;
+  /** Overrides KUGETSU_MODEL for this task. */
+  model?: string | undefined;
 }
 
 export interface QueuedTask {
@@ -41,8 +43,13 @@ async function queue(
   message: string,
   options: TaskOptions,
 ): Promise<Task> {
-  const agent = options.agent ?? ctx.config.agent;
-  assertAgentAvailable(agent, ctx.config.agentCommand);
+  const session = ctx.store.getSession(target.issueRef);
+  const agent = agentFor(session, options.agent ?? null, ctx.config.agent);
+  const model = checkModel(options.model);
+  assertAgentAvailable(agent, ctx.config, {
+    model: model ?? ctx.config.model ?? null,
+    path: agentPath(ctx, agent),
+  });
   const task = ctx.store.enqueueTask(
     {
       kind: 'dev',
@@ -50,6 +57,7 @@ async function queue(
       issueRef: target.issueRef,
       message,
       agent,
+      model,
       maxAttempts: ctx.config.maxAttempts,
     },
     newSessionFor(target, agent),
@@ -149,14 +157,60 @@ export async function delegate(
     const queued = await startTask(ctx, target.issueRef, text, options);
     return { ...queued, route: 'issue' };
   }
+  const asked = await askPm(ctx, text, options);
+  return { ...asked, note: 'no issue named: the PM agent takes it', route: 'pm' };
+}
+
+/** Queues a request for the PM agent (a delegate without an issue, a reply to its answer). */
+export async function askPm(
+  ctx: HomeContext,
+  message: string,
+  options: TaskOptions = {},
+): Promise<QueuedTask> {
+  const text = validateMessage(message);
   const agent = options.agent ?? ctx.config.pmAgent;
-  assertAgentAvailable(agent, ctx.config.agentCommand);
+  const model = checkModel(options.model);
+  assertAgentAvailable(agent, ctx.config, {
+    model: model ?? ctx.config.model ?? null,
+    path: agentPath(ctx, 'pm-agent'),
+  });
   const task = ctx.store.enqueueTask(
-    { kind: 'pm', mode: 'start', issueRef: null, message: text, agent, maxAttempts: 1 },
+    { kind: 'pm', mode: 'start', issueRef: null, message: text, agent, model, maxAttempts: 1 },
     null,
   );
   await wakeDaemon(ctx.paths.daemonSocket);
-  return { task, note: 'no issue named: the PM agent takes it', route: 'pm' };
+  return { task, note: null };
+}
+
+/**
+ * A session keeps the agent it started with: another agent cannot continue its conversation.
+ * The configured agent applies to new sessions only.
+ */
+function agentFor(
+  session: Session | null,
+  asked: AgentName | null,
+  configured: AgentName,
+): AgentName {
+  if (session === null) return asked ?? configured;
+  if (asked !== null && asked !== session.agent) {
+    throw new UsageError(
+      `session ${session.issueRef} runs ${session.agent}: it cannot continue with ${asked} (destroy it to start over with ${asked})`,
+    );
+  }
+  return session.agent;
+}
+
+function checkModel(model: string | undefined): string | null {
+  if (model === undefined) return null;
+  if (!/^\S{1,200}$/.test(model)) {
+    throw new UsageError(`invalid model ${quote(model)}: expected a model name without spaces`);
+  }
+  return model;
+}
+
+/** The PATH the agent will see: an env file may set its own. */
+function agentPath(ctx: HomeContext, scope: AgentName | 'pm-agent'): string | undefined {
+  return ctx.envFiles.merged(scope)['PATH'] ?? ctx.env['PATH'];
 }
 
 export async function cancelTask(ctx: HomeContext, id: number): Promise<Task> {
@@ -203,8 +257,4 @@ export function transcriptLines(
 ): string[] {
   const scrubber = ctx.scrubber();
   return ctx.store.listRuns(taskId).flatMap((run) => tailLines(run.transcript, perRun, scrubber));
-}
-
-export function isFinished(task: Task): boolean {
-  return task.state === 'completed' || task.state === 'error' || task.state === 'cancelled';
 }

@@ -5,15 +5,26 @@
  * and only after the agent's whole process group is gone.
  */
 import { mkdirSync } from 'node:fs';
+import { delimiter } from 'node:path';
+import {
+  getBaseSession,
+  getPmSession,
+  getSessionTotals,
+  setPmSession,
+  setSessionTotals,
+} from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
+import type { AgentReport, FatalAgentError } from '../agents/agent-output.js';
 import {
   superviseAgent,
   type AgentProcess,
   type StopReason,
   type SupervisedResult,
 } from '../agents/agent-supervisor.js';
+import { devPrompt, pmPrompt } from '../agents/instructions.js';
+import { writeKugetsuShim } from '../agents/kugetsu-shim.js';
 import { agentBackend } from '../agents/registry.js';
-import type { Session, Task, TaskMode } from '../domain.js';
+import type { Session, Task, TaskMode, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
@@ -23,10 +34,18 @@ import { effectiveMode } from '../session-rules.js';
 import type { AttemptOutcome } from '../store/store.js';
 import { targetOfSession } from '../targets.js';
 import { TranscriptWriter, transcriptPath } from '../transcripts.js';
+import { ZERO_USAGE, budgetTokens, formatTokens } from '../usage.js';
 import type { WorkspaceTarget } from '../workspaces/workspaces.js';
 
 /** A failure that another attempt cannot fix (a missing agent, a bad setting). */
 class PermanentFailure extends Error {}
+
+interface RunResult extends SupervisedResult {
+  report: AgentReport;
+  /** Why the run was stopped for its budget. */
+  overBudget: string | null;
+  fatal: FatalAgentError | null;
+}
 
 interface ActiveRun {
   process: AgentProcess | null;
@@ -41,6 +60,8 @@ export class TaskRunner {
     private readonly log: (line: string) => void,
     /** Called after the runner recorded an event mid-run, so sinks hear of it at once. */
     private readonly eventsWritten: () => void = () => undefined,
+    /** The built CLI's entry point, put on the PM agent's PATH as `kugetsu`; null: not offered. */
+    private readonly kugetsuCli: string | null = null,
   ) {}
 
   get runningCount(): number {
@@ -74,7 +95,7 @@ export class TaskRunner {
     const { store } = this.ctx;
     let runId: number | null = null;
     let transcript: TranscriptWriter | null = null;
-    let result: { outcome: AttemptOutcome; exitCode: number | null };
+    let result: { outcome: AttemptOutcome; exitCode: number | null; usage: Usage | null };
     try {
       transcript = new TranscriptWriter(
         transcriptPath(this.ctx.paths.transcriptsDir, task.id, task.attempts),
@@ -86,9 +107,13 @@ export class TaskRunner {
       result = await this.attempt(task, session, mode, run, runId, transcript);
     } catch (err) {
       transcript?.note(`error: ${errorMessage(err)}`);
-      result = { outcome: this.failure(task, errorMessage(err), null, false), exitCode: null };
+      result = {
+        outcome: this.failure(task, errorMessage(err), null, false),
+        exitCode: null,
+        usage: null,
+      };
     }
-    const { outcome, exitCode } = result;
+    const { outcome, exitCode, usage } = result;
     if (outcome.kind === 'failed') {
       transcript?.note(
         outcome.retryDelayMs === null
@@ -99,7 +124,7 @@ export class TaskRunner {
     await transcript?.close();
     // Scrub what goes into events: they reach chats and terminals.
     const scrubbed = scrubOutcome(outcome, (text) => this.ctx.scrubber().scrub(text));
-    const finished = store.finishAttempt(task.id, runId, exitCode, scrubbed);
+    const finished = store.finishAttempt(task.id, runId, exitCode, scrubbed, usage);
     this.active.delete(task.id);
     this.log(
       `task #${task.id} attempt ${task.attempts} ended: ${scrubbed.kind}${exitCode === null ? '' : ` (exit ${exitCode})`}`,
@@ -115,7 +140,7 @@ export class TaskRunner {
     run: ActiveRun,
     runId: number,
     transcript: TranscriptWriter,
-  ): Promise<{ outcome: AttemptOutcome; exitCode: number | null }> {
+  ): Promise<{ outcome: AttemptOutcome; exitCode: number | null; usage: Usage | null }> {
     let agentSessionId: string | null = null;
     try {
       transcript.note(
@@ -135,7 +160,11 @@ export class TaskRunner {
         cwd = this.ctx.paths.pmDir;
       }
       if (run.stopRequested !== null) {
-        return { outcome: this.stoppedOutcome(run.stopRequested, null), exitCode: null };
+        return {
+          outcome: this.stoppedOutcome(run.stopRequested, null),
+          exitCode: null,
+          usage: null,
+        };
       }
       const result = await this.spawn(
         task,
@@ -147,10 +176,11 @@ export class TaskRunner {
         runId,
         transcript,
       );
-      agentSessionId = result.agentSessionId;
+      agentSessionId = result.report.sessionId;
       return {
         outcome: await this.judge(task, result, target, transcript),
         exitCode: result.exitCode,
+        usage: result.report.usage,
       };
     } catch (err) {
       transcript.note(`error: ${errorMessage(err)}`);
@@ -158,6 +188,7 @@ export class TaskRunner {
       return {
         outcome: this.failure(task, errorMessage(err), agentSessionId, permanent),
         exitCode: null,
+        usage: null,
       };
     }
   }
@@ -171,49 +202,87 @@ export class TaskRunner {
     run: ActiveRun,
     runId: number,
     transcript: TranscriptWriter,
-  ): Promise<SupervisedResult & { lastLine: string | null }> {
+  ): Promise<RunResult> {
     const { config, store } = this.ctx;
-    const backend = agentBackend(task.agent, { command: config.agentCommand });
-    const envScope = task.kind === 'pm' ? 'pm-agent' : task.agent;
+    const backend = agentBackend(task.agent, config);
+    const isPm = task.kind === 'pm';
+    const model = task.model ?? config.model ?? null;
+    const budget = this.budgetCheck(task);
+    const overBefore = budget(ZERO_USAGE);
+    if (overBefore !== null) throw new PermanentFailure(overBefore);
+
+    const pm = isPm ? getPmSession(store) : null;
+    const sessionId = isPm ? (pm?.agent === task.agent ? pm.sessionId : null) : agentSessionId;
+    const runMode: TaskMode = isPm ? (sessionId === null ? 'start' : 'continue') : mode;
+    const newSession = runMode === 'start' || sessionId === null;
+    const base =
+      newSession && backend.forksAcrossDirectories ? getBaseSession(store, task.agent) : null;
+    const forkFrom = base?.sessionId ?? null;
+    const prompt = isPm
+      ? pmPrompt({ message: task.message, newSession })
+      : devPrompt({
+          message: task.message,
+          issueRef: task.issueRef ?? '',
+          branch: target?.branch ?? '',
+          newSession,
+          forked: forkFrom !== null,
+        });
+    // The PM agent is an agent CLI too: its backend's file (credentials) under pm-agent.env.
+    const envFiles = isPm
+      ? { ...this.ctx.envFiles.merged(task.agent), ...this.ctx.envFiles.merged('pm-agent') }
+      : this.ctx.envFiles.merged(task.agent);
     const env = buildAgentEnv({
       base: this.ctx.env,
       withheldKeys: this.ctx.withheldKeys(),
-      envFiles: this.ctx.envFiles.merged(envScope),
+      envFiles,
       task: {
         taskId: task.id,
         issueRef: task.issueRef,
         worktree: cwd,
         branch: target?.branch ?? null,
-        mode,
+        mode: runMode,
         attempt: task.attempts,
         sessionKey: target?.workspaceKey ?? 'pm',
-        agentSessionId,
-        model: config.model ?? null,
+        agentSessionId: sessionId,
+        model,
       },
     });
+    if (isPm) Object.assign(env, this.pmEnvironment(env));
     let invocation;
     try {
       invocation = backend.prepare({
-        mode,
+        mode: newSession ? 'start' : runMode,
         worktree: cwd,
-        prompt: task.message,
-        agentSessionId,
-        model: config.model ?? null,
+        prompt,
+        agentSessionId: newSession ? null : sessionId,
+        forkFrom,
+        model,
         env,
+        writableDirs: isPm
+          ? [this.ctx.paths.root]
+          : target === null
+            ? []
+            : [this.ctx.workspaces.mirrorPath(target.server, target.repoPath)],
+        allowedCommands: isPm ? ['kugetsu'] : [],
       });
     } catch (err) {
       if (err instanceof OperationError) throw new PermanentFailure(err.message);
       throw err;
     }
-    const scrubber = this.ctx.scrubber();
-    let lastLine: string | null = null;
+    if (forkFrom !== null) transcript.note(`forking the base session ${forkFrom}`);
+    const totalsOf = newSession ? forkFrom : sessionId;
+    const parser = backend.parser(
+      totalsOf === null ? null : getSessionTotals(store, task.agent, totalsOf),
+    );
+    let knownSession: string | null = null;
+    let overBudget: string | null = null;
+    let fatal: FatalAgentError | null = null;
     const proc = superviseAgent({
       invocation,
       cwd,
       timeoutMs: config.taskTimeoutMs,
       stallMs: config.stallTimeoutMs,
       killGraceMs: config.killGraceMs,
-      sessionIdFrom: (line) => backend.sessionIdFrom(line),
       onSpawn: (pid) => {
         // Durable before anything else happens: a crash from here on leaves a findable pid.
         store.recordAgentProcess(task.id, identify(pid));
@@ -225,29 +294,101 @@ export class TaskRunner {
         );
         this.eventsWritten();
       },
-      onLine: (line) => {
-        transcript.line(line);
-        if (line.trim() !== '') lastLine = scrubber.scrub(line.trim());
+      onLine: (line, stream) => {
+        if (stream === 'stderr') {
+          transcript.line(stripAnsi(line));
+          return;
+        }
+        const reading = parser.line(line);
+        for (const shown of reading.display) transcript.line(shown);
+        const id = parser.report().sessionId;
+        if (id !== null && id !== knownSession) {
+          knownSession = id;
+          // Kept at once: a crash mid-run must not lose the session a resume continues.
+          this.recordSession(task, id);
+        }
+        if (reading.usage !== undefined) {
+          store.recordRunUsage(runId, reading.usage);
+          overBudget ??= budget(reading.usage);
+          if (overBudget !== null) proc.stop('budget');
+        }
+        if (reading.fatal !== undefined) {
+          fatal ??= reading.fatal;
+          proc.stop('fatal');
+        }
       },
     });
     run.process = proc;
     if (run.stopRequested !== null) proc.stop(run.stopRequested);
     const result = await proc.done;
-    if (result.agentSessionId !== null && task.issueRef !== null)
-      store.setAgentSessionId(task.issueRef, result.agentSessionId);
-    return { ...result, lastLine };
+    const report = parser.report();
+    if (report.sessionId !== null && report.sessionTotals !== null) {
+      setSessionTotals(store, task.agent, report.sessionId, report.sessionTotals);
+    }
+    return { ...result, report, overBudget, fatal };
+  }
+
+  private recordSession(task: Task, sessionId: string): void {
+    if (task.kind === 'pm') setPmSession(this.ctx.store, task.agent, sessionId);
+    else if (task.issueRef !== null) this.ctx.store.setAgentSessionId(task.issueRef, sessionId);
+  }
+
+  /**
+   * Returns a check of a run's usage so far against the budgets: the reason to stop, or null.
+   * The day's total comes from the store, so runs of other tasks count too.
+   */
+  private budgetCheck(task: Task): (runUsage: Usage) => string | null {
+    const { config, store } = this.ctx;
+    const before = budgetTokens(task.usage ?? ZERO_USAGE);
+    const dayStart = startOfUtcDay(Date.now());
+    return (runUsage) => {
+      const perTask = config.taskTokenBudget;
+      if (perTask !== null && before + budgetTokens(runUsage) >= perTask) {
+        return `budget: the task used ${formatTokens(before + budgetTokens(runUsage))} tokens of KUGETSU_TASK_BUDGET=${perTask}`;
+      }
+      const daily = config.dailyTokenBudget;
+      if (daily !== null) {
+        const today = store.budgetTokensSince(dayStart);
+        if (today >= daily) {
+          return `budget: ${formatTokens(today)} tokens used today (UTC) of KUGETSU_DAILY_BUDGET=${daily}`;
+        }
+      }
+      return null;
+    };
+  }
+
+  /** The PM agent runs `kugetsu` itself: on its PATH, against this home. */
+  private pmEnvironment(env: Record<string, string>): Record<string, string> {
+    const extra: Record<string, string> = { KUGETSU_HOME: this.ctx.paths.root };
+    if (this.kugetsuCli !== null) {
+      const binDir = writeKugetsuShim(this.ctx.paths.root, this.kugetsuCli);
+      extra['PATH'] = [binDir, env['PATH'] ?? ''].filter((p) => p !== '').join(delimiter);
+    }
+    return extra;
   }
 
   private async judge(
     task: Task,
-    result: SupervisedResult & { lastLine: string | null },
+    result: RunResult,
     target: WorkspaceTarget | null,
     transcript: TranscriptWriter,
   ): Promise<AttemptOutcome> {
     const { config } = this.ctx;
-    const sessionId = result.agentSessionId;
+    const { report } = result;
+    const sessionId = report.sessionId;
     if (result.stopReason === 'stopped' || result.stopReason === 'shutdown') {
       return this.stoppedOutcome(result.stopReason, sessionId);
+    }
+    if (result.stopReason === 'budget') {
+      return this.failure(task, result.overBudget ?? 'budget', sessionId, true);
+    }
+    if (result.stopReason === 'fatal' || report.fatal !== null) {
+      return this.failure(
+        task,
+        (result.fatal ?? report.fatal)?.message ?? 'agent error',
+        sessionId,
+        true,
+      );
     }
     if (result.stopReason === 'timeout') {
       return this.failure(
@@ -272,25 +413,59 @@ export class TaskRunner {
         result.exitCode === null
           ? `killed by ${result.signal ?? 'a signal'}`
           : `exit code ${result.exitCode}`;
+      const said = report.error ?? report.finalText;
       return this.failure(
         task,
-        result.lastLine === null ? how : `${how}: ${truncate(result.lastLine, 200)}`,
+        said === null ? how : `${how}: ${truncate(said, 200)}`,
         sessionId,
         false,
       );
     }
+    if (report.question !== null) {
+      const question =
+        report.finalText === null ? report.question : `${report.question}\n${report.finalText}`;
+      transcript.note(`needs input: ${report.question}`);
+      return { kind: 'needs_input', question: truncate(question, 2000), agentSessionId: sessionId };
+    }
     if (target === null) {
       return {
         kind: 'completed',
-        result: truncate(result.lastLine ?? 'done', 500),
+        result: truncate(report.finalText ?? 'done', 3000),
         agentSessionId: sessionId,
       };
     }
-    return {
-      kind: 'completed',
-      result: await this.handOff(target, transcript),
-      agentSessionId: sessionId,
-    };
+    if (!agentBackend(task.agent, config).commitsItself) {
+      await this.commitLeftovers(task, target, report.finalText, transcript);
+    }
+    const handedOff = await this.handOff(target, transcript);
+    const answer =
+      report.finalText === null || task.agent === 'command'
+        ? ''
+        : `\n${truncate(report.finalText, 600)}`;
+    return { kind: 'completed', result: `${handedOff}${answer}`, agentSessionId: sessionId };
+  }
+
+  private async commitLeftovers(
+    task: Task,
+    target: WorkspaceTarget,
+    answer: string | null,
+    transcript: TranscriptWriter,
+  ): Promise<void> {
+    const { workspaces } = this.ctx;
+    if (!(await workspaces.status(target)).dirty) return;
+    const subject = truncate(
+      (answer ?? '').split('\n')[0]?.trim() || `work on ${target.branch}`,
+      72,
+    );
+    try {
+      await workspaces.commitAll(
+        target,
+        `${subject}\n\nCommitted by kugetsu for task #${task.id} (${task.agent}).`,
+      );
+      transcript.note(`committed the agent's changes: ${subject}`);
+    } catch (err) {
+      transcript.note(`could not commit the agent's changes: ${errorMessage(err)}`);
+    }
   }
 
   /** Diffstat and hand-off; a failed push does not undo a successful run, it is reported. */
@@ -345,7 +520,20 @@ export class TaskRunner {
 function scrubOutcome(outcome: AttemptOutcome, scrub: (text: string) => string): AttemptOutcome {
   if (outcome.kind === 'completed') return { ...outcome, result: scrub(outcome.result) };
   if (outcome.kind === 'failed') return { ...outcome, error: scrub(outcome.error) };
+  if (outcome.kind === 'needs_input') return { ...outcome, question: scrub(outcome.question) };
   return outcome;
+}
+
+// The CLIs colour their stderr even without a terminal; transcripts are plain text.
+// eslint-disable-next-line no-control-regex -- an ANSI escape starts with a control character
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+function startOfUtcDay(now: number): number {
+  return now - (now % 86_400_000);
 }
 
 function truncate(text: string, max: number): string {

@@ -125,4 +125,46 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: real agents. Tasks may end needing the user's input, carry their own model, and every
+  // run records the tokens and cost its agent reported. SQLite cannot alter a CHECK, so the
+  // tasks table is rebuilt (the migrator runs with foreign keys off, as SQLite prescribes).
+  `
+  CREATE TABLE tasks_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('dev', 'pm')),
+    mode TEXT NOT NULL CHECK (mode IN ('start', 'continue', 'resume')),
+    issue_ref TEXT,
+    message TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    model TEXT,
+    state TEXT NOT NULL
+      CHECK (state IN ('pending', 'running', 'completed', 'needs_input', 'error', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    not_before INTEGER,
+    wait_reason TEXT,
+    last_error TEXT,
+    result TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  INSERT INTO tasks_new (id, kind, mode, issue_ref, message, agent, state, attempts, max_attempts,
+      not_before, wait_reason, last_error, result, cancel_requested, created_at, started_at, finished_at)
+    SELECT id, kind, mode, issue_ref, message, agent, state, attempts, max_attempts,
+      not_before, wait_reason, last_error, result, cancel_requested, created_at, started_at, finished_at
+    FROM tasks;
+  DROP TABLE tasks;
+  ALTER TABLE tasks_new RENAME TO tasks;
+  CREATE INDEX tasks_by_state ON tasks (state, id);
+  CREATE INDEX tasks_by_ref ON tasks (issue_ref, id);
+
+  ALTER TABLE runs ADD COLUMN input_tokens INTEGER;
+  ALTER TABLE runs ADD COLUMN output_tokens INTEGER;
+  ALTER TABLE runs ADD COLUMN cache_read_tokens INTEGER;
+  ALTER TABLE runs ADD COLUMN cache_write_tokens INTEGER;
+  ALTER TABLE runs ADD COLUMN cost_usd REAL;
+  CREATE INDEX runs_by_start ON runs (started_at);
+  `,
 ];

@@ -11,6 +11,7 @@ import type {
   TaskKind,
   TaskMode,
   TaskState,
+  Usage,
 } from '../domain.js';
 
 export interface TaskRow {
@@ -20,6 +21,7 @@ export interface TaskRow {
   issue_ref: string | null;
   message: string;
   agent: string;
+  model: string | null;
   state: string;
   attempts: number;
   max_attempts: number;
@@ -31,6 +33,8 @@ export interface TaskRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** Summed run usage, as the store's task query builds it. */
+  usage_json: string | null;
 }
 
 export interface SessionRow {
@@ -128,6 +132,7 @@ export function toTask(row: TaskRow): Task {
     issueRef: row.issue_ref,
     message: row.message,
     agent: row.agent as AgentName,
+    model: row.model,
     state: row.state as TaskState,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
@@ -136,6 +141,7 @@ export function toTask(row: TaskRow): Task {
     lastError: row.last_error,
     result: row.result,
     cancelRequested: row.cancel_requested !== 0,
+    usage: row.usage_json === null ? null : (JSON.parse(row.usage_json) as Usage),
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type {
+  Usage,
   AgentName,
   EventType,
   KugetsuEvent,
@@ -16,6 +17,7 @@ import type {
   TaskState,
 } from '../domain.js';
 import { OperationError } from '../errors.js';
+import { formatUsage } from '../usage.js';
 import { isAlive, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { MIGRATIONS } from './migrations.js';
@@ -52,6 +54,7 @@ export interface NewTask {
   issueRef: string | null;
   message: string;
   agent: AgentName;
+  model?: string | null;
   maxAttempts: number;
 }
 
@@ -83,6 +86,7 @@ export type AttemptOutcome =
       /** Set when another attempt follows: the delay before it. */
       retryDelayMs: number | null;
     }
+  | { kind: 'needs_input'; question: string; agentSessionId: string | null }
   | { kind: 'cancelled'; agentSessionId: string | null }
   /** The run was cut short by kugetsu itself (daemon stop, crash): not the task's fault. */
   | { kind: 'interrupted'; agentSessionId: string | null };
@@ -99,12 +103,25 @@ export interface QueueStats {
   pending: number;
   running: number;
   completed: number;
+  needsInput: number;
   error: number;
   cancelled: number;
   slotsHeld: number;
 }
 
 const DAEMON_LOCK = 'daemon_owner';
+
+/** Task columns plus the usage summed over its runs (one indexed subquery per row). */
+const TASK_COLUMNS = `tasks.*, (SELECT CASE WHEN COUNT(input_tokens) = 0 THEN NULL ELSE json_object(
+    'inputTokens', SUM(COALESCE(input_tokens, 0)), 'outputTokens', SUM(COALESCE(output_tokens, 0)),
+    'cacheReadTokens', SUM(COALESCE(cache_read_tokens, 0)),
+    'cacheWriteTokens', SUM(COALESCE(cache_write_tokens, 0)),
+    'costUsd', SUM(cost_usd)) END FROM runs WHERE runs.task_id = tasks.id) AS usage_json`;
+
+/** " · 12.3k tokens, $0.04" for event lines, or nothing when no usage was reported. */
+function usageNote(usage: Usage | null): string {
+  return usage === null ? '' : ` · ${formatUsage(usage)}`;
+}
 
 export class Store {
   readonly db: Db;
@@ -150,15 +167,27 @@ export class Store {
         `kugetsu.db has schema version ${current}, newer than this kugetsu (${MIGRATIONS.length}): upgrade kugetsu`,
       );
     }
-    for (let version = current; version < MIGRATIONS.length; version += 1) {
-      const sql = MIGRATIONS[version] ?? '';
-      this.immediate(() => {
-        // Another process may have migrated while we waited for the lock.
-        const now = this.db.pragma('user_version', { simple: true }) as number;
-        if (now > version) return;
-        this.db.exec(sql);
-        this.db.pragma(`user_version = ${version + 1}`);
-      });
+    if (current === MIGRATIONS.length) return;
+    // A migration may rebuild a table others reference; SQLite requires foreign keys off for
+    // that, and the pragma has no effect inside a transaction.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      for (let version = current; version < MIGRATIONS.length; version += 1) {
+        const sql = MIGRATIONS[version] ?? '';
+        this.immediate(() => {
+          // Another process may have migrated while we waited for the lock.
+          const now = this.db.pragma('user_version', { simple: true }) as number;
+          if (now > version) return;
+          this.db.exec(sql);
+          const broken = this.db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) {
+            throw new OperationError(`migration ${version + 1} broke ${broken.length} references`);
+          }
+          this.db.pragma(`user_version = ${version + 1}`);
+        });
+      }
+    } finally {
+      this.db.pragma('foreign_keys = ON');
     }
   }
 
@@ -224,9 +253,18 @@ export class Store {
     return this.immediate(() => {
       if (session !== null) this.insertSessionIfMissing(session, now);
       const info = this.stmt(
-        `INSERT INTO tasks (kind, mode, issue_ref, message, agent, state, max_attempts, created_at)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      ).run(task.kind, task.mode, task.issueRef, task.message, task.agent, task.maxAttempts, now);
+        `INSERT INTO tasks (kind, mode, issue_ref, message, agent, model, state, max_attempts, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      ).run(
+        task.kind,
+        task.mode,
+        task.issueRef,
+        task.message,
+        task.agent,
+        task.model ?? null,
+        task.maxAttempts,
+        now,
+      );
       const id = Number(info.lastInsertRowid);
       const target = task.issueRef ?? 'the PM agent';
       this.insertEvent(
@@ -241,7 +279,8 @@ export class Store {
   }
 
   getTask(id: number): Task | null {
-    const row = this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = this.stmt(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as
+      TaskRow | undefined;
     return row === undefined ? null : toTask(row);
   }
 
@@ -264,7 +303,7 @@ export class Store {
       where.push('issue_ref = ?');
       params.push(filter.issueRef);
     }
-    const sql = `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id ${filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''}`;
     return (this.stmt(sql).all(...params) as TaskRow[]).map(toTask);
   }
@@ -272,7 +311,7 @@ export class Store {
   /** The running or newest task of a session. */
   latestTaskFor(issueRef: string): Task | null {
     const row = this.stmt(
-      `SELECT * FROM tasks WHERE issue_ref = ?
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE issue_ref = ?
          ORDER BY (state = 'running') DESC, id DESC LIMIT 1`,
     ).get(issueRef) as TaskRow | undefined;
     return row === undefined ? null : toTask(row);
@@ -288,6 +327,7 @@ export class Store {
       pending: count('pending'),
       running: count('running'),
       completed: count('completed'),
+      needsInput: count('needs_input'),
       error: count('error'),
       cancelled: count('cancelled'),
       slotsHeld: this.countedSlots(),
@@ -325,9 +365,9 @@ export class Store {
   retryTask(id: number, now = Date.now()): Task {
     return this.immediate(() => {
       const task = this.mustGetTask(id);
-      if (task.state !== 'error' && task.state !== 'cancelled') {
+      if (task.state !== 'error' && task.state !== 'cancelled' && task.state !== 'needs_input') {
         throw new OperationError(
-          `task ${id} is ${task.state}: only failed or cancelled tasks can be retried`,
+          `task ${id} is ${task.state}: only failed, cancelled or waiting tasks can be retried`,
         );
       }
       this.stmt(
@@ -344,7 +384,7 @@ export class Store {
     return this.immediate(() => {
       const ids = (
         this.stmt(
-          `SELECT id FROM tasks WHERE state IN ('completed', 'error', 'cancelled')
+          `SELECT id FROM tasks WHERE state IN ('completed', 'needs_input', 'error', 'cancelled')
              AND COALESCE(finished_at, created_at) < ?`,
         ).all(before) as { id: number }[]
       ).map((r) => r.id);
@@ -509,6 +549,30 @@ export class Store {
     });
   }
 
+  /** The usage a running agent reported so far: budgets and `list` see it before the run ends. */
+  recordRunUsage(runId: number, usage: Usage): void {
+    this.stmt(
+      `UPDATE runs SET input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
+         cache_write_tokens = ?, cost_usd = ? WHERE id = ?`,
+    ).run(
+      usage.inputTokens,
+      usage.outputTokens,
+      usage.cacheReadTokens,
+      usage.cacheWriteTokens,
+      usage.costUsd,
+      runId,
+    );
+  }
+
+  /** Budget tokens (input + output + cache writes) of every run started at or after `since`. */
+  budgetTokensSince(since: number): number {
+    const row = this.stmt(
+      `SELECT COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)
+         + COALESCE(cache_write_tokens, 0)), 0) AS n FROM runs WHERE started_at >= ?`,
+    ).get(since) as { n: number };
+    return row.n;
+  }
+
   listRuns(taskId: number): RunRecord[] {
     const rows = this.stmt('SELECT * FROM runs WHERE task_id = ? ORDER BY id').all(
       taskId,
@@ -534,11 +598,13 @@ export class Store {
     runId: number | null,
     exitCode: number | null,
     outcome: AttemptOutcome,
+    usage: Usage | null = null,
     now = Date.now(),
   ): Task {
     return this.immediate(() => {
       const task = this.mustGetTask(taskId);
       this.stmt('DELETE FROM slots WHERE task_id = ?').run(taskId);
+      if (runId !== null && usage !== null) this.recordRunUsage(runId, usage);
       if (runId !== null) {
         this.stmt('UPDATE runs SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?').run(
           now,
@@ -557,6 +623,7 @@ export class Store {
         ).run(sessionState, outcome.agentSessionId, task.message, now, ref);
       }
       const label = `#${taskId}`;
+      const spent = usageNote(this.getTask(taskId)?.usage ?? null);
       switch (outcome.kind) {
         case 'completed':
           this.stmt(
@@ -566,7 +633,19 @@ export class Store {
             'task_completed',
             taskId,
             ref,
-            `${label} completed: ${outcome.result}`,
+            `${label} completed: ${outcome.result}${spent}`,
+            now,
+          );
+          break;
+        case 'needs_input':
+          this.stmt(
+            `UPDATE tasks SET state = 'needs_input', result = ?, finished_at = ?, last_error = NULL WHERE id = ?`,
+          ).run(outcome.question, now, taskId);
+          this.insertEvent(
+            'task_needs_input',
+            taskId,
+            ref,
+            `${label} needs your input: ${outcome.question}${spent}`,
             now,
           );
           break;
@@ -590,7 +669,7 @@ export class Store {
               'task_error',
               taskId,
               ref,
-              `${label} failed after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}: ${outcome.error}`,
+              `${label} failed after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}: ${outcome.error}${spent}`,
               now,
             );
           }

@@ -177,6 +177,20 @@ export class Workspaces {
     return { exists: true, dirty: porcelain !== '', aheadOfBase: Number(ahead) };
   }
 
+  /**
+   * Commits everything left in the worktree, for agents that cannot commit themselves (codex's
+   * sandbox keeps a worktree's git directory read-only). Falls back to a kugetsu identity only
+   * when git has none configured.
+   */
+  async commitAll(target: WorkspaceTarget, message: string): Promise<void> {
+    const cwd = target.worktreePath;
+    await git(['add', '--all'], cwd);
+    const identity = (await gitSucceeds(['config', 'user.email'], cwd))
+      ? []
+      : ['-c', 'user.name=kugetsu', '-c', 'user.email=kugetsu@localhost'];
+    await git([...identity, 'commit', '--quiet', '--no-verify', '-m', message], cwd);
+  }
+
   /** `N files changed, +A -D` for the branch against the remote default branch. */
   async diffstat(target: WorkspaceTarget): Promise<string> {
     const base = await this.defaultBranch(this.mirrorPath(target.server, target.repoPath));

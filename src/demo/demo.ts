@@ -66,7 +66,7 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
   io.out(
     `kugetsu demo in ${dir}\n  a local repository demo/app, MAX_CONCURRENT_AGENTS=2, a scripted agent (no API key)\n`,
   );
-  initHome(env);
+  await initHome(env);
   const ctx = openHome(env);
   try {
     addServer(ctx, { name: 'local', url: pathToFileURL(gitRoot).href, kind: 'git' });

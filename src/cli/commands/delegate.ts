@@ -11,6 +11,7 @@ export function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('delegate', argv, {
     ...JSON_FLAG,
     agent: { type: 'string' },
+    model: { type: 'string' },
   });
   expectPositionals('delegate', positionals, 1, Number.MAX_SAFE_INTEGER, USAGE['delegate'] ?? '');
   return withHome(io, async (ctx, io) => {
@@ -19,6 +20,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       positionals.length === 1 ? (messageArg(positionals[0]) ?? '') : positionals.join(' '),
       {
         agent: parseAgentName(values.agent),
+        model: values.model,
       },
     );
     await ensureDaemon(ctx, daemonLauncher());

@@ -2,10 +2,11 @@ import { doctor } from '../../../core/operations/setup.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { table, type Io } from '../io.js';
 
-export function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('doctor', argv, { ...JSON_FLAG, fix: { type: 'boolean' } });
   expectPositionals('doctor', positionals, 0, 0, 'doctor [--fix] [--json]');
-  const checks = doctor(process.env, values.fix === true);
+  // Progress (a base session being created) goes to stderr: stdout stays the report.
+  const checks = await doctor(process.env, values.fix === true, (line) => io.err(line));
   const ok = checks.every((c) => c.status !== 'fail');
   if (values.json === true) io.json({ ok, checks });
   else
@@ -18,5 +19,5 @@ export function run(argv: string[], io: Io): Promise<number> {
         ]),
       ),
     );
-  return Promise.resolve(ok ? 0 : 1);
+  return ok ? 0 : 1;
 }

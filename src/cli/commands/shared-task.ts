@@ -14,6 +14,7 @@ export const TASK_FLAGS = {
   json: { type: 'boolean' },
   detach: { type: 'boolean', short: 'd' },
   agent: { type: 'string' },
+  model: { type: 'string' },
 } as const;
 
 /** Reports a queued task, then (unless detached) streams it to its end. Exit 0 only if it completed. */
@@ -78,6 +79,8 @@ function describeEnd(task: Task): string {
       return `task #${task.id} failed: ${task.lastError ?? 'unknown error'}`;
     case 'cancelled':
       return `task #${task.id} was stopped`;
+    case 'needs_input':
+      return `task #${task.id} needs your input: ${task.result ?? ''}\n(answer with \`kugetsu continue ${task.issueRef ?? 'REF'} "…"\`)`;
     default:
       return `task #${task.id} is ${task.state}`;
   }
@@ -87,7 +90,7 @@ type Queue = (
   ctx: HomeContext,
   ref: string,
   message: string | undefined,
-  options: { agent: AgentName | undefined },
+  options: { agent: AgentName | undefined; model: string | undefined },
 ) => Promise<{ task: Task; note: string | null }>;
 
 /** A command of the form `NAME REF [MESSAGE]` that queues a task and follows it. */
@@ -103,6 +106,7 @@ export function taskCommand(
     return withHome(io, async (ctx, io) => {
       const queued = await queue(ctx, ref, messageArg(message), {
         agent: parseAgentName(values.agent),
+        model: values.model,
       });
       return reportAndFollow(ctx, io, queued, {
         json: values.json === true,

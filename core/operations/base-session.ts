@@ -1,0 +1,104 @@
+/**
+ * Creating the base session: one agent run, outside any worktree, that takes in kugetsu's
+ * standing instructions. New dev sessions of a backend that forks across directories start as
+ * forks of it; other backends get the same instructions with their first prompt, and their
+ * base record says so (a null session id).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  getBaseSession,
+  setBaseSession,
+  setSessionTotals,
+  type BaseSessionRecord,
+} from '../agent-sessions.js';
+import { buildAgentEnv } from '../agents/agent-env.js';
+import { superviseAgent } from '../agents/agent-supervisor.js';
+import { BASE_SESSION_PROMPT } from '../agents/instructions.js';
+import { agentBackend } from '../agents/registry.js';
+import type { AgentName } from '../domain.js';
+import { OperationError } from '../errors.js';
+import type { HomeContext } from '../home-context.js';
+
+export function baseSessionDir(ctx: HomeContext): string {
+  return join(ctx.paths.root, 'base');
+}
+
+/** The agent's base session, created when missing. Throws OperationError when the run fails. */
+export async function ensureBaseSession(
+  ctx: HomeContext,
+  agent: AgentName,
+  progress: (line: string) => void,
+): Promise<BaseSessionRecord> {
+  const existing = getBaseSession(ctx.store, agent);
+  if (existing !== null) return existing;
+  const backend = agentBackend(agent, ctx.config);
+  if (!backend.forksAcrossDirectories) {
+    setBaseSession(ctx.store, agent, null);
+    return getBaseSession(ctx.store, agent) as BaseSessionRecord;
+  }
+  const cwd = baseSessionDir(ctx);
+  mkdirSync(cwd, { recursive: true, mode: 0o700 });
+  const model = ctx.config.model ?? null;
+  const env = buildAgentEnv({
+    base: ctx.env,
+    withheldKeys: ctx.withheldKeys(),
+    envFiles: ctx.envFiles.merged(agent),
+    task: {
+      taskId: 0,
+      issueRef: null,
+      worktree: cwd,
+      branch: null,
+      mode: 'start',
+      attempt: 1,
+      sessionKey: 'base',
+      agentSessionId: null,
+      model,
+    },
+  });
+  const invocation = backend.prepare({
+    mode: 'start',
+    worktree: cwd,
+    prompt: BASE_SESSION_PROMPT,
+    agentSessionId: null,
+    forkFrom: null,
+    model,
+    env,
+    writableDirs: [],
+    allowedCommands: [],
+  });
+  progress(`creating the ${agent} base session`);
+  const parser = backend.parser(null);
+  const scrubber = ctx.scrubber();
+  const proc = superviseAgent({
+    invocation,
+    cwd,
+    timeoutMs: Math.min(ctx.config.taskTimeoutMs, 5 * 60_000),
+    stallMs: ctx.config.stallTimeoutMs,
+    killGraceMs: ctx.config.killGraceMs,
+    onSpawn: () => undefined,
+    onLine: (line, stream) => {
+      if (stream !== 'stdout') return;
+      const reading = parser.line(line);
+      for (const shown of reading.display) progress(`  ${scrubber.scrub(shown)}`);
+      if (reading.fatal !== undefined) proc.stop('fatal');
+    },
+  });
+  const result = await proc.done;
+  const report = parser.report();
+  if (result.exitCode !== 0 || report.sessionId === null) {
+    const why =
+      report.fatal?.message ??
+      report.error ??
+      result.spawnError ??
+      (result.stopReason !== null
+        ? `stopped (${result.stopReason})`
+        : `exit code ${String(result.exitCode)}`);
+    throw new OperationError(`could not create the ${agent} base session: ${scrubber.scrub(why)}`);
+  }
+  setBaseSession(ctx.store, agent, report.sessionId);
+  if (report.sessionTotals !== null) {
+    setSessionTotals(ctx.store, agent, report.sessionId, report.sessionTotals);
+  }
+  return getBaseSession(ctx.store, agent) as BaseSessionRecord;
+}

@@ -1,0 +1,139 @@
+/**
+ * The three output parsers against output recorded from the real CLIs (opencode 1.18,
+ * claude 2.1, codex 0.169) run against the scripted model server: session ids from the
+ * agent's own events, usage, the final answer, refused permissions and refused credentials.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AgentOutputParser, AgentReport, LineReading } from '../core/agents/agent-output.js';
+import { claudeOutputParser } from '../core/agents/claude/claude-output.js';
+import { codexOutputParser } from '../core/agents/codex/codex-output.js';
+import { opencodeOutputParser } from '../core/agents/opencode/opencode-output.js';
+import { plainOutputParser } from '../core/agents/plain-output.js';
+import { FIXTURES } from './helpers/sandbox.js';
+
+function feed(
+  parser: AgentOutputParser,
+  name: string,
+): { report: AgentReport; readings: LineReading[] } {
+  const text = readFileSync(join(FIXTURES, 'agent-output', name), 'utf8');
+  const readings = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => parser.line(l));
+  return { report: parser.report(), readings };
+}
+
+const shown = (readings: LineReading[]): string[] => readings.flatMap((r) => r.display);
+
+describe('opencode output', () => {
+  it('reads the session, the usage of every step, the answer and the commands', () => {
+    const { report, readings } = feed(opencodeOutputParser(), 'opencode-commit.jsonl');
+    expect(report.sessionId).toBe('ses_dee56574effebNmeEOWTu9tnmv');
+    expect(report.usage).toEqual({
+      inputTokens: 2400,
+      outputTokens: 160,
+      cacheReadTokens: 600,
+      cacheWriteTokens: 0,
+      costUsd: 0,
+    });
+    expect(report.finalText).toBe('DONE: committed hello.txt');
+    expect(report.question).toBeNull();
+    expect(shown(readings)[0]).toMatch(/^\$ echo hello > hello.txt/);
+  });
+
+  it('turns a refused permission into a question', () => {
+    const { report } = feed(opencodeOutputParser(), 'opencode-denied.jsonl');
+    expect(report.question).toContain('refused permission for: bash rm -rf /work/zzz');
+  });
+
+  it('stops at refused credentials, naming the backend and the fix', () => {
+    const { report, readings } = feed(opencodeOutputParser(), 'opencode-auth.jsonl');
+    expect(readings.some((r) => r.fatal !== undefined)).toBe(true);
+    expect(report.fatal?.kind).toBe('auth');
+    expect(report.fatal?.message).toMatch(/^opencode: the model endpoint refused the credentials/);
+    expect(report.fatal?.message).toContain('opencode auth login');
+  });
+});
+
+describe('claude output', () => {
+  it('reads the session from init, the final usage and cost, the answer', () => {
+    const { report, readings } = feed(claudeOutputParser(), 'claude-commit.jsonl');
+    expect(report.sessionId).toBe('75f93a43-567e-4ae4-8e85-d76acc9335d0');
+    expect(report.usage).toMatchObject({
+      inputTokens: 2400,
+      outputTokens: 160,
+      cacheReadTokens: 600,
+    });
+    expect(report.usage?.costUsd).toBeGreaterThan(0);
+    expect(report.finalText).toBe('DONE: committed hello.txt');
+    // Live usage arrives with each assistant message, before the result.
+    expect(readings.filter((r) => r.usage !== undefined).length).toBeGreaterThan(1);
+  });
+
+  it('turns permission_denials into a question naming the command', () => {
+    const { report } = feed(claudeOutputParser(), 'claude-denied.jsonl');
+    expect(report.question).toContain('refused permission for: $ rm -rf /work/nothing');
+  });
+
+  it('stops on the first 401 instead of waiting out claude’s ten retries', () => {
+    const { report, readings } = feed(claudeOutputParser(), 'claude-auth.jsonl');
+    const firstFatal = readings.findIndex((r) => r.fatal !== undefined);
+    expect(firstFatal).toBe(1);
+    expect(report.fatal?.message).toContain('ANTHROPIC_API_KEY');
+  });
+});
+
+describe('codex output', () => {
+  it('reads the thread id, the answer and the usage (cached tokens apart)', () => {
+    const { report } = feed(codexOutputParser(null), 'codex-commit.jsonl');
+    expect(report.sessionId).toBe('01a211b3-551c-75a2-af88-0605b685562c');
+    expect(report.finalText).toBe('DONE: committed hello.txt');
+    expect(report.usage).toEqual({
+      inputTokens: 2400,
+      outputTokens: 160,
+      cacheReadTokens: 600,
+      cacheWriteTokens: 0,
+      costUsd: null,
+    });
+  });
+
+  it('counts only this run when codex reports the thread’s running total', () => {
+    const before = {
+      inputTokens: 1200,
+      outputTokens: 80,
+      cacheReadTokens: 300,
+      cacheWriteTokens: 0,
+      costUsd: null,
+    };
+    const { report } = feed(codexOutputParser(before), 'codex-commit.jsonl');
+    expect(report.usage).toMatchObject({
+      inputTokens: 1200,
+      outputTokens: 80,
+      cacheReadTokens: 300,
+    });
+    expect(report.sessionTotals).toMatchObject({ inputTokens: 2400, outputTokens: 160 });
+  });
+
+  it('stops at a 401', () => {
+    const { report } = feed(codexOutputParser(null), 'codex-auth.jsonl');
+    expect(report.fatal?.kind).toBe('auth');
+    expect(report.fatal?.message).toContain('env_key');
+  });
+});
+
+describe('plain command output', () => {
+  it('takes the marker line as the session and the last line as the answer', () => {
+    const parser = plainOutputParser();
+    parser.line('working');
+    parser.line('KUGETSU_AGENT_SESSION=ses_42');
+    parser.line('echo KUGETSU_AGENT_SESSION=ses_evil');
+    parser.line('all done');
+    expect(parser.report()).toMatchObject({
+      sessionId: 'ses_42',
+      finalText: 'all done',
+      usage: null,
+    });
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The real agent CLIs (opencode-ai, @anthropic-ai/claude-code, @openai/codex from npm) run by
+ * kugetsu against the scripted model server, offline: the whole path from `kugetsu start` to a
+ * commit in the worktree, with the session id read from the agent's own output.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task, Usage } from '../core/domain.js';
+import {
+  API_KEY_VARIABLE,
+  REAL_AGENTS,
+  agentSettings,
+  type RealAgent,
+} from './helpers/agent-world.js';
+import { ModelServer } from './helpers/model-server.mjs';
+import { Sandbox, git } from './helpers/sandbox.js';
+
+interface SessionView {
+  issueRef: string;
+  state: string;
+  agent: string;
+  agentSessionId: string | null;
+  worktreePath: string;
+  branch: string;
+}
+
+const SESSION_ID: Record<RealAgent, RegExp> = {
+  opencode: /^ses_[A-Za-z0-9]+$/,
+  claude: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  codex: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+};
+
+const SECRET_KEY = 'sk-scripted-Secret-4242-abcdefgh';
+
+let model: ModelServer;
+
+beforeAll(async () => {
+  model = await ModelServer.start();
+});
+afterAll(() => model.close());
+
+async function world(agent: RealAgent, settings: Record<string, string> = {}): Promise<Sandbox> {
+  const sb = new Sandbox({ KUGETSU_RETRY_BASE_SECONDS: '0.2', ...settings });
+  Object.assign(sb.env, agentSettings(agent, model, sb.dir), settings);
+  await sb.setup();
+  const keyVar = API_KEY_VARIABLE[agent];
+  if (keyVar !== null) await sb.ok(['env', 'set', keyVar, '-', agent], { input: SECRET_KEY });
+  // `init` could not make codex's base session before its key was set; the doctor does now.
+  await sb.ok(['doctor', '--fix'], { timeoutMs: 90_000 });
+  return sb;
+}
+
+async function finished(sb: Sandbox, id: number): Promise<Task> {
+  return sb.until(
+    `task #${id} to finish`,
+    async () => {
+      const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+      const task = tasks.find((t) => t.id === id);
+      return task !== undefined && task.state !== 'pending' && task.state !== 'running' && task;
+    },
+    90_000,
+  );
+}
+
+async function startDetached(sb: Sandbox, args: string[]): Promise<number> {
+  const out = await sb.json<{ task: Task }>([...args, '--detach']);
+  return out.task.id;
+}
+
+function sessionOf(sessions: SessionView[], ref: string): SessionView {
+  const found = sessions.find((s) => s.issueRef === ref);
+  if (found === undefined) throw new Error(`no session ${ref}`);
+  return found;
+}
+
+describe.each(REAL_AGENTS)('%s backend', (agent) => {
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    sb = await world(agent);
+  }, 120_000);
+  afterAll(() => sb.cleanup());
+
+  it('starts: the agent commits in the worktree, its session id and usage are recorded', async () => {
+    const script = `${agent}-start`;
+    model.script(script, [
+      { shell: 'echo hello > hello.txt && git add hello.txt && git commit -q -m "add hello"' },
+      { answer: 'DONE: added hello.txt' },
+    ]);
+    const id = await startDetached(sb, ['start', 'local/me/app#1', `Add a greeting [[${script}]]`]);
+    const task = await finished(sb, id);
+    expect(task.state, task.lastError ?? '').toBe('completed');
+    expect(task.result).toContain('DONE: added hello.txt');
+
+    const { sessions } = await sb.json<{ sessions: SessionView[] }>(['list', '--all']);
+    const session = sessionOf(sessions, 'local/me/app#1');
+    expect(session.agent).toBe(agent);
+    expect(session.agentSessionId).toMatch(SESSION_ID[agent]);
+    // codex's sandbox cannot write a worktree's git directory: kugetsu commits for it.
+    expect(git(session.worktreePath, ['log', '-1', '--format=%s']).trim()).toBe(
+      agent === 'codex' ? 'DONE: added hello.txt' : 'add hello',
+    );
+    expect(readFileSync(join(session.worktreePath, 'hello.txt'), 'utf8')).toBe('hello\n');
+
+    // Usage: every scripted response reports the same tokens; the task sums its requests.
+    const requests = model.requestsFor(script);
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    const usage = task.usage as Usage;
+    expect(usage.outputTokens).toBe(model.usage.output * requests.length);
+    expect(usage.inputTokens).toBe(model.usage.input * requests.length);
+    expect(usage.cacheReadTokens).toBe(model.usage.cacheRead * requests.length);
+
+    // The prompt reached the model whole, as one message, with kugetsu's standing instructions.
+    const first = JSON.stringify(requests[0]?.body);
+    expect(first).toContain(`Add a greeting [[${script}]]`);
+    expect(first).toContain('You are a coding agent run by kugetsu');
+
+    // The transcript is readable lines, and the API key kept in the env file never shows.
+    const logs = await sb.ok(['logs', String(id)]);
+    // codex reports no item for a command its sandbox refused (the commit), only the answer.
+    expect(logs).toContain(
+      agent === 'codex' ? "committed the agent's changes" : '$ echo hello > hello.txt',
+    );
+    expect(logs).toContain('DONE: added hello.txt');
+    expect(logs).not.toContain(SECRET_KEY);
+  });
+
+  it('continues the same agent session: the request carries the earlier turns', async () => {
+    const script = `${agent}-continue`;
+    model.script(script, [
+      { shell: 'echo again >> hello.txt && git commit -q -am "more hello"' },
+      { answer: 'DONE again' },
+    ]);
+    const before = sessionOf(
+      (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
+      'local/me/app#1',
+    );
+    const id = await startDetached(sb, ['continue', 'local/me/app#1', `More please [[${script}]]`]);
+    const task = await finished(sb, id);
+    expect(task.state, task.lastError ?? '').toBe('completed');
+    const after = sessionOf(
+      (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
+      'local/me/app#1',
+    );
+    expect(after.agentSessionId).toBe(before.agentSessionId);
+    expect(git(after.worktreePath, ['log', '-1', '--format=%s']).trim()).toBe(
+      agent === 'codex' ? 'DONE again' : 'more hello',
+    );
+    const body = JSON.stringify(model.requestsFor(script)[0]?.body);
+    expect(body).toContain(`[[${agent}-start]]`);
+    expect(body).toContain('DONE: added hello.txt');
+    // A continued session has the instructions already: they are not sent again.
+    expect(body.split('You are a coding agent run by kugetsu').length).toBe(2);
+  });
+
+  it('sends the PM agent a request without an issue; it starts a dev task with kugetsu', async () => {
+    const dev = `${agent}-pm-dev`;
+    const pm = `${agent}-pm`;
+    model.script(dev, [
+      { shell: 'echo pm > pm.txt && git add pm.txt && git commit -q -m "from pm"' },
+      { answer: 'DONE pm' },
+    ]);
+    model.script(pm, [
+      { shell: `kugetsu start local/me/app#7 "Write pm.txt [[${dev}]]" --detach` },
+      { answer: 'Started local/me/app#7 for you.' },
+    ]);
+    const out = await sb.json<{ taskId: number; route: string }>([
+      'delegate',
+      `Someone should write pm.txt [[${pm}]]`,
+    ]);
+    expect(out.route).toBe('pm');
+    const pmTask = await finished(sb, out.taskId);
+    expect(pmTask.state, pmTask.lastError ?? '').toBe('completed');
+    expect(pmTask.result).toBe('Started local/me/app#7 for you.');
+    const devTask = await sb.until('the dev task the PM started', async () => {
+      const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+      return tasks.find((t) => t.issueRef === 'local/me/app#7');
+    });
+    expect(devTask.kind).toBe('dev');
+    expect((await finished(sb, devTask.id)).state).toBe('completed');
+    const pmBody = JSON.stringify(model.requestsFor(pm)[0]?.body);
+    expect(pmBody).toContain("You are kugetsu's PM agent");
+    expect(pmBody).toContain('kugetsu list --json');
+  });
+});
