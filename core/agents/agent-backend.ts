@@ -35,6 +35,8 @@ export interface AgentBackend {
    * it: a backend without it gets kugetsu's standing instructions with its first prompt.
    */
   readonly forksAcrossDirectories: boolean;
+  /** Whether new sessions get kugetsu's standing instructions (a user's own command does not). */
+  readonly instructed: boolean;
   /** Whether the agent can commit in a worktree; if not, kugetsu commits what it leaves. */
   readonly commitsItself: boolean;
   /** Builds the invocation; throws OperationError when the backend cannot run. */

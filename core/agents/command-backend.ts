@@ -10,6 +10,7 @@ import { plainOutputParser } from './plain-output.js';
 export function commandBackend(command: string | undefined): AgentBackend {
   return {
     name: 'command',
+    instructed: false,
     forksAcrossDirectories: false,
     commitsItself: true,
     prepare(request: AgentRunRequest): AgentInvocation {

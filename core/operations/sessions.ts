@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { wakeDaemon } from '../daemon/wake.js';
-import type { Session } from '../domain.js';
+import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import type { SessionTask } from '../store/store.js';
@@ -11,13 +11,16 @@ import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
 export interface SessionView extends Session {
   /** The running or newest task of the session. */
   task: SessionTask | null;
+  /** Tokens and cost of every run in the session. */
+  usage: Usage | null;
   worktreeExists: boolean;
 }
 
 export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
-  return ctx.store.listSessionsWithTask({ all }).map(({ session, task }) => ({
+  return ctx.store.listSessionsWithTask({ all }).map(({ session, task, usage }) => ({
     ...session,
     task,
+    usage,
     worktreeExists: existsSync(session.worktreePath),
   }));
 }

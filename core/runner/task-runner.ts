@@ -45,6 +45,7 @@ interface RunResult extends SupervisedResult {
   /** Why the run was stopped for its budget. */
   overBudget: string | null;
   fatal: FatalAgentError | null;
+  lastLine: string | null;
 }
 
 interface ActiveRun {
@@ -218,15 +219,17 @@ export class TaskRunner {
     const base =
       newSession && backend.forksAcrossDirectories ? getBaseSession(store, task.agent) : null;
     const forkFrom = base?.sessionId ?? null;
-    const prompt = isPm
-      ? pmPrompt({ message: task.message, newSession })
-      : devPrompt({
-          message: task.message,
-          issueRef: task.issueRef ?? '',
-          branch: target?.branch ?? '',
-          newSession,
-          forked: forkFrom !== null,
-        });
+    const prompt = !backend.instructed
+      ? task.message
+      : isPm
+        ? pmPrompt({ message: task.message, newSession })
+        : devPrompt({
+            message: task.message,
+            issueRef: task.issueRef ?? '',
+            branch: target?.branch ?? '',
+            newSession,
+            forked: forkFrom !== null,
+          });
     // The PM agent is an agent CLI too: its backend's file (credentials) under pm-agent.env.
     const envFiles = isPm
       ? { ...this.ctx.envFiles.merged(task.agent), ...this.ctx.envFiles.merged('pm-agent') }
@@ -271,6 +274,8 @@ export class TaskRunner {
     }
     if (forkFrom !== null) transcript.note(`forking the base session ${forkFrom}`);
     const totalsOf = newSession ? forkFrom : sessionId;
+    // The last line of either stream: what a failed run's message quotes.
+    let lastLine: string | null = null;
     const parser = backend.parser(
       totalsOf === null ? null : getSessionTotals(store, task.agent, totalsOf),
     );
@@ -296,11 +301,16 @@ export class TaskRunner {
       },
       onLine: (line, stream) => {
         if (stream === 'stderr') {
-          transcript.line(stripAnsi(line));
+          const plain = stripAnsi(line);
+          transcript.line(plain);
+          if (plain.trim() !== '') lastLine = plain.trim();
           return;
         }
         const reading = parser.line(line);
-        for (const shown of reading.display) transcript.line(shown);
+        for (const shown of reading.display) {
+          transcript.line(shown);
+          if (shown.trim() !== '') lastLine = shown.trim();
+        }
         const id = parser.report().sessionId;
         if (id !== null && id !== knownSession) {
           knownSession = id;
@@ -325,7 +335,7 @@ export class TaskRunner {
     if (report.sessionId !== null && report.sessionTotals !== null) {
       setSessionTotals(store, task.agent, report.sessionId, report.sessionTotals);
     }
-    return { ...result, report, overBudget, fatal };
+    return { ...result, report, overBudget, fatal, lastLine };
   }
 
   private recordSession(task: Task, sessionId: string): void {
@@ -413,7 +423,7 @@ export class TaskRunner {
         result.exitCode === null
           ? `killed by ${result.signal ?? 'a signal'}`
           : `exit code ${result.exitCode}`;
-      const said = report.error ?? report.finalText;
+      const said = report.error ?? result.lastLine;
       return this.failure(
         task,
         said === null ? how : `${how}: ${truncate(said, 200)}`,

@@ -94,6 +94,11 @@ export interface RunRow {
   finished_at: number | null;
   exit_code: number | null;
   outcome: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  cost_usd: number | null;
 }
 
 export interface RunRecord {
@@ -107,6 +112,8 @@ export interface RunRecord {
   finishedAt: number | null;
   exitCode: number | null;
   outcome: string | null;
+  /** What the agent reported, live while it runs; null when it reported nothing. */
+  usage: Usage | null;
 }
 
 export function toRun(row: RunRow): RunRecord {
@@ -121,6 +128,16 @@ export function toRun(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     exitCode: row.exit_code,
     outcome: row.outcome,
+    usage:
+      row.input_tokens === null
+        ? null
+        : {
+            inputTokens: row.input_tokens,
+            outputTokens: row.output_tokens ?? 0,
+            cacheReadTokens: row.cache_read_tokens ?? 0,
+            cacheWriteTokens: row.cache_write_tokens ?? 0,
+            costUsd: row.cost_usd,
+          },
   };
 }
 

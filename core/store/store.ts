@@ -111,12 +111,17 @@ export interface QueueStats {
 
 const DAEMON_LOCK = 'daemon_owner';
 
+/** Usage summed over the runs a query selects, as JSON, or NULL when none reported any. */
+const USAGE_JSON = `CASE WHEN COUNT(runs.input_tokens) = 0 THEN NULL ELSE json_object(
+    'inputTokens', SUM(COALESCE(runs.input_tokens, 0)),
+    'outputTokens', SUM(COALESCE(runs.output_tokens, 0)),
+    'cacheReadTokens', SUM(COALESCE(runs.cache_read_tokens, 0)),
+    'cacheWriteTokens', SUM(COALESCE(runs.cache_write_tokens, 0)),
+    'costUsd', SUM(runs.cost_usd)) END`;
+
 /** Task columns plus the usage summed over its runs (one indexed subquery per row). */
-const TASK_COLUMNS = `tasks.*, (SELECT CASE WHEN COUNT(input_tokens) = 0 THEN NULL ELSE json_object(
-    'inputTokens', SUM(COALESCE(input_tokens, 0)), 'outputTokens', SUM(COALESCE(output_tokens, 0)),
-    'cacheReadTokens', SUM(COALESCE(cache_read_tokens, 0)),
-    'cacheWriteTokens', SUM(COALESCE(cache_write_tokens, 0)),
-    'costUsd', SUM(cost_usd)) END FROM runs WHERE runs.task_id = tasks.id) AS usage_json`;
+const TASK_COLUMNS = `tasks.*,
+  (SELECT ${USAGE_JSON} FROM runs WHERE runs.task_id = tasks.id) AS usage_json`;
 
 /** " · 12.3k tokens, $0.04" for event lines, or nothing when no usage was reported. */
 function usageNote(usage: Usage | null): string {
@@ -727,9 +732,16 @@ export class Store {
   }
 
   /** Sessions with their running or newest task, in one query. */
-  listSessionsWithTask(filter: { all: boolean }): { session: Session; task: SessionTask | null }[] {
+  listSessionsWithTask(filter: { all: boolean }): {
+    session: Session;
+    task: SessionTask | null;
+    /** Summed over every run of every task of the session. */
+    usage: Usage | null;
+  }[] {
     const rows = this.stmt(
-      `SELECT s.*, t.id AS t_id, t.state AS t_state, t.attempts AS t_attempts, t.max_attempts AS t_max
+      `SELECT s.*, t.id AS t_id, t.state AS t_state, t.attempts AS t_attempts, t.max_attempts AS t_max,
+           (SELECT ${USAGE_JSON} FROM tasks st JOIN runs ON runs.task_id = st.id
+              WHERE st.issue_ref = s.issue_ref) AS usage_json
          FROM sessions s
          LEFT JOIN tasks t ON t.id = (
            SELECT id FROM tasks WHERE issue_ref = s.issue_ref
@@ -741,9 +753,11 @@ export class Store {
       t_state: string | null;
       t_attempts: number | null;
       t_max: number | null;
+      usage_json: string | null;
     })[];
     return rows.map((row) => ({
       session: toSession(row),
+      usage: row.usage_json === null ? null : (JSON.parse(row.usage_json) as Usage),
       task:
         row.t_id === null
           ? null

@@ -1,5 +1,6 @@
 /** Plain-text rendering shared by several commands. */
-import type { KugetsuEvent, Task } from '../../core/domain.js';
+import type { KugetsuEvent, Task, Usage } from '../../core/domain.js';
+import { budgetTokens, formatTokens } from '../../core/usage.js';
 import type { SessionView } from '../../core/operations/sessions.js';
 import { ago, oneLine, table } from './io.js';
 
@@ -10,7 +11,7 @@ export function taskLine(task: Task): string {
 export function tasksTable(tasks: Task[]): string {
   if (tasks.length === 0) return 'no tasks';
   return table([
-    ['ID', 'STATE', 'MODE', 'TARGET', 'TRY', 'AGE', 'DETAIL'],
+    ['ID', 'STATE', 'MODE', 'TARGET', 'TRY', 'AGE', 'TOKENS', 'DETAIL'],
     ...tasks.map((t) => [
       `#${t.id}`,
       t.state,
@@ -18,6 +19,7 @@ export function tasksTable(tasks: Task[]): string {
       t.issueRef ?? '(PM agent)',
       `${t.attempts}/${t.maxAttempts}`,
       ago(t.createdAt),
+      tokensCell(t.usage),
       oneLine(
         t.state === 'pending'
           ? (t.waitReason ?? 'waiting for the daemon')
@@ -30,16 +32,24 @@ export function tasksTable(tasks: Task[]): string {
 export function sessionsTable(sessions: SessionView[]): string {
   if (sessions.length === 0) return 'no sessions';
   return table([
-    ['REF', 'STATE', 'TASK', 'BRANCH', 'UPDATED', 'LAST MESSAGE'],
+    ['REF', 'STATE', 'TASK', 'BRANCH', 'UPDATED', 'TOKENS', 'LAST MESSAGE'],
     ...sessions.map((s) => [
       s.issueRef,
       s.state,
       s.task === null ? '-' : `#${s.task.id} ${s.task.state}`,
       s.branch,
       ago(s.updatedAt),
+      tokensCell(s.usage),
       oneLine(s.lastMessage ?? '', 40),
     ]),
   ]);
+}
+
+/** Budget tokens and cost in a table cell: `12k $0.04`, or `-` when nothing was reported. */
+export function tokensCell(usage: Usage | null): string {
+  if (usage === null) return '-';
+  const cost = usage.costUsd !== null && usage.costUsd > 0 ? ` $${usage.costUsd.toFixed(2)}` : '';
+  return `${formatTokens(budgetTokens(usage))}${cost}`;
 }
 
 export function eventLine(event: KugetsuEvent): string {

@@ -18,6 +18,7 @@ const DEFAULT_ENV = { DISABLE_AUTOUPDATER: '1' };
 export function claudeBackend(settings: ClaudeSettings): AgentBackend {
   return {
     name: 'claude',
+    instructed: true,
     forksAcrossDirectories: false,
     commitsItself: true,
     prepare(request: AgentRunRequest) {

@@ -16,6 +16,7 @@ export interface CodexSettings {
 export function codexBackend(settings: CodexSettings): AgentBackend {
   return {
     name: 'codex',
+    instructed: true,
     forksAcrossDirectories: true,
     // Codex's sandbox keeps a worktree's git directory read-only, whatever the writable roots.
     commitsItself: settings.sandbox === 'danger-full-access',

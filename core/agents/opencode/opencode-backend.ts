@@ -18,6 +18,7 @@ const DEFAULT_ENV = { OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_FFF: '1
 export function opencodeBackend(): AgentBackend {
   return {
     name: 'opencode',
+    instructed: true,
     forksAcrossDirectories: false,
     commitsItself: true,
     prepare(request: AgentRunRequest) {

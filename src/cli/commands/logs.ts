@@ -6,7 +6,9 @@ import {
   transcriptLines,
 } from '../../../core/operations/tasks.js';
 import { tailLines } from '../../../core/transcripts.js';
+import { formatUsage } from '../../../core/usage.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
+import { tokensCell } from '../format.js';
 import { withHome } from '../home.js';
 import { ago, table, type Io } from '../io.js';
 import { USAGE } from '../usage.js';
@@ -30,13 +32,14 @@ export function run(argv: string[], io: Io): Promise<number> {
           runs.length === 0
             ? 'no runs yet'
             : table([
-                ['TASK', 'TRY', 'REF', 'OUTCOME', 'STARTED', 'TRANSCRIPT'],
+                ['TASK', 'TRY', 'REF', 'OUTCOME', 'STARTED', 'TOKENS', 'TRANSCRIPT'],
                 ...runs.map((r) => [
                   `#${r.taskId}`,
                   String(r.attempt),
                   r.issueRef ?? '(PM agent)',
                   r.outcome ?? 'running',
                   ago(r.startedAt),
+                  tokensCell(r.usage),
                   r.transcript,
                 ]),
               ]),
@@ -71,6 +74,7 @@ export function run(argv: string[], io: Io): Promise<number> {
         `task #${taskId} has no transcript yet (${task.state}${task.waitReason === null ? '' : `: ${task.waitReason}`})`,
       );
     for (const line of count === undefined ? all : all.slice(-count)) io.out(line);
+    if (task.usage !== null) io.out(`[kugetsu] task #${task.id} used ${formatUsage(task.usage)}`);
     return 0;
   });
 }
