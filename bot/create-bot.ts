@@ -13,6 +13,7 @@ import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
+import { parseAgentName } from '../core/agents/registry.js';
 import {
   destroySession,
   knownRepos,
@@ -28,6 +29,7 @@ import {
   transcriptLines,
 } from '../core/operations/tasks.js';
 import { resolveTarget } from '../core/targets.js';
+import { parseTaskFlags } from './task-flags.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
 import { plainTextFallback } from './plain-text-fallback.js';
@@ -45,7 +47,10 @@ export interface BotOptions {
 }
 
 export const COMMANDS = [
-  { command: 'delegate', description: 'Queue work: /delegate fix the login bug in me/app#14' },
+  {
+    command: 'delegate',
+    description: 'Queue work: /delegate [--agent NAME] [--model M] fix the login bug in me/app#14',
+  },
   { command: 'queue', description: 'Pending and running tasks' },
   { command: 'list', description: 'Sessions in use or interrupted (/list all for every one)' },
   { command: 'status', description: 'kugetsu and daemon status' },
@@ -163,7 +168,11 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
 
   async function queueDelegation(text: string): Promise<string> {
-    const result = await delegate(home, text);
+    const flags = parseTaskFlags(text);
+    const result = await delegate(home, flags.message, {
+      agent: parseAgentName(flags.agent),
+      model: flags.model,
+    });
     await options.ensureDaemon();
     const target =
       result.task.issueRef === null

@@ -3,7 +3,7 @@
  * kugetsu against the scripted model server, offline: the whole path from `kugetsu start` to a
  * commit in the worktree, with the session id read from the agent's own output.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task, Usage } from '../core/domain.js';
@@ -12,9 +12,9 @@ import {
   REAL_AGENTS,
   agentSettings,
   type RealAgent,
-} from './helpers/agent-world.js';
+} from './helpers/agent-world.mjs';
 import { ModelServer } from './helpers/model-server.mjs';
-import { Sandbox, git } from './helpers/sandbox.js';
+import { Sandbox, git, running } from './helpers/sandbox.js';
 
 interface SessionView {
   issueRef: string;
@@ -116,6 +116,21 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
     expect(first).toContain(`Add a greeting [[${script}]]`);
     expect(first).toContain('You are a coding agent run by kugetsu');
 
+    // codex forks the base session `doctor --fix` made: its turn comes first in the history,
+    // the dev session is a new one. The others take the instructions with their first prompt.
+    const doctor = await sb.json<{ checks: { name: string; detail: string }[] }>(['doctor']);
+    const base = doctor.checks.find((c) => c.name === 'base session')?.detail ?? '';
+    if (agent === 'codex') {
+      const baseId = /session (\S+), forked/.exec(base)?.[1];
+      expect(baseId).toMatch(SESSION_ID.codex);
+      expect(session.agentSessionId).not.toBe(baseId);
+      expect(first).toContain('Reply with one word, \\"Ready\\"');
+      expect(first.indexOf('Reply with one word')).toBeLessThan(first.indexOf(`[[${script}]]`));
+    } else {
+      expect(base).toContain('cannot fork across directories');
+      expect(first).not.toContain('Reply with one word');
+    }
+
     // The transcript is readable lines, and the API key kept in the env file never shows.
     const logs = await sb.ok(['logs', String(id)]);
     // codex reports no item for a command its sandbox refused (the commit), only the answer.
@@ -183,4 +198,143 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
     expect(pmBody).toContain("You are kugetsu's PM agent");
     expect(pmBody).toContain('kugetsu list --json');
   });
+});
+
+/** Pids of live processes started for a task: their environment names it. */
+function processesOfTask(taskId: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`KUGETSU_TASK_ID=${taskId}`) && running(Number(entry)))
+        pids.push(Number(entry));
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return pids;
+}
+
+describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    sb = await world(agent, {
+      // Long enough for opencode's start-up (no output for ~3 s), short enough for a test.
+      KUGETSU_STALL_TIMEOUT_MINUTES: '0.15',
+      KUGETSU_TASK_BUDGET: '3000',
+    });
+  }, 120_000);
+  afterAll(() => sb.cleanup());
+
+  it('a model that stops answering stalls the run; the whole process tree is killed', async () => {
+    const script = `${agent}-hang`;
+    model.script(script, [{ hang: true }]);
+    const id = await startDetached(sb, ['start', 'local/me/app#20', `Hang [[${script}]]`]);
+    await sb.until('the hung request', () => model.requestsFor(script).length > 0, 60_000);
+    // The whole tree of the first attempt, as it waits on the model.
+    const tree = processesOfTask(id);
+    expect(tree.length).toBeGreaterThan(0);
+    const task = await sb.until(
+      'the stalled attempt',
+      async () => {
+        const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+        const t = tasks.find((x) => x.id === id);
+        return t?.lastError?.startsWith('stalled') === true && t;
+      },
+      60_000,
+    );
+    expect(task.lastError).toContain('KUGETSU_STALL_TIMEOUT_MINUTES');
+    expect(tree.filter((pid) => running(pid))).toEqual([]);
+    await sb.ok(['queue', 'cancel', String(id)]);
+    model.releaseHanging();
+  });
+
+  it('refused credentials end the task at once, naming the backend, without retries', async () => {
+    const script = `${agent}-auth`;
+    model.script(script, [{ fail: 401, message: 'invalid api key' }]);
+    const id = await startDetached(sb, ['start', 'local/me/app#21', `Hello [[${script}]]`]);
+    const task = await finished(sb, id);
+    expect(task.state).toBe('error');
+    expect(task.attempts).toBe(1);
+    expect(task.lastError).toMatch(
+      new RegExp(`^${agent}: the model endpoint refused the credentials`),
+    );
+    expect(task.lastError).not.toContain(SECRET_KEY);
+  });
+
+  it('a run that crosses the task budget is stopped with reason budget', async () => {
+    const script = `${agent}-budget`;
+    model.script(script, [
+      { shell: 'echo 1 > one.txt' },
+      { shell: 'echo 2 > two.txt' },
+      { shell: 'echo 3 > three.txt' },
+      { shell: 'echo 4 > four.txt' },
+      { answer: 'never reached' },
+    ]);
+    const id = await startDetached(sb, ['start', 'local/me/app#22', `Spend [[${script}]]`]);
+    const task = await finished(sb, id);
+    expect(task.state).toBe('error');
+    expect(task.attempts).toBe(1);
+    expect(task.lastError).toMatch(
+      /^budget: the task used [0-9.]+k tokens of KUGETSU_TASK_BUDGET=3000/,
+    );
+    // opencode and claude report usage as they go and are cut short; codex reports it only when
+    // its turn ends, so its run is judged then.
+    if (agent !== 'codex') expect(model.requestsFor(script).length).toBeLessThan(5);
+    const events = await sb.json<{ events: { type: string; message: string }[] }>([
+      'notify',
+      'list',
+      '--all',
+    ]);
+    expect(events.events.some((e) => e.type === 'task_error' && e.message.includes('budget'))).toBe(
+      true,
+    );
+  });
+
+  it.skipIf(agent === 'codex')(
+    'a refused permission ends the attempt as needs_input; the reply continues the session',
+    async () => {
+      const script = `${agent}-denied`;
+      const outside = join(sb.dir, 'outside.txt');
+      model.script(script, [
+        { shell: `rm -f ${outside}` },
+        { answer: 'I was not allowed to delete it. Should I?' },
+      ]);
+      const id = await startDetached(sb, ['start', 'local/me/app#23', `Clean up [[${script}]]`]);
+      const task = await finished(sb, id);
+      expect(task.state).toBe('needs_input');
+      expect(task.result).toContain('refused permission for');
+      expect(task.result).toContain(`rm -f ${outside}`);
+      // claude goes on to answer after the refusal; opencode ends its run with it.
+      if (agent === 'claude') expect(task.result).toContain('Should I?');
+      const events = await sb.json<{ events: { type: string; taskId: number }[] }>([
+        'notify',
+        'list',
+        '--all',
+      ]);
+      expect(events.events.some((e) => e.type === 'task_needs_input' && e.taskId === id)).toBe(
+        true,
+      );
+
+      const before = sessionOf(
+        (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
+        'local/me/app#23',
+      );
+      const reply = `${agent}-reply`;
+      model.script(reply, [{ answer: 'Fine, leaving it.' }]);
+      const next = await finished(
+        sb,
+        await startDetached(sb, ['continue', 'local/me/app#23', `Leave it [[${reply}]]`]),
+      );
+      expect(next.state).toBe('completed');
+      const after = sessionOf(
+        (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
+        'local/me/app#23',
+      );
+      expect(after.agentSessionId).toBe(before.agentSessionId);
+      expect(JSON.stringify(model.requestsFor(reply)[0]?.body)).toContain(`[[${script}]]`);
+    },
+  );
 });
