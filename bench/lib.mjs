@@ -287,7 +287,7 @@ export function makeWorld({ agentScript = 'exit 0', agentCommand, maxAgents = 3 
 
 /** The finished states of a task. */
 export function isFinished(state) {
-  return state === 'completed' || state === 'error' || state === 'cancelled';
+  return state !== 'pending' && state !== 'running';
 }
 
 /** Resolves once the task has finished (polling the store in-process); returns the task. */

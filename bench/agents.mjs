@@ -1,0 +1,155 @@
+/**
+ * The real agent CLIs under kugetsu, against the scripted model server (offline): per backend,
+ *   overhead   task claimed → the agent's first model request (kugetsu's work plus the CLI's
+ *              start-up), median of RUNS one-turn tasks, one at a time, each on a new issue;
+ *   task       task queued → task finished (whole one-turn task, worktree creation included);
+ *   peak RSS   the agent's whole process tree, sampled every 25 ms.
+ * Then opencode as a long-lived `opencode serve`, driven through @opencode-ai/sdk: the same
+ * one-turn prompt in a fresh session each time, measured from the call.
+ */
+import { spawn } from 'node:child_process';
+import console from 'node:console';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import process from 'node:process';
+import { createOpencodeClient } from '@opencode-ai/sdk';
+import { Store } from '../dist/core/store/store.js';
+import { agentSettings, API_KEY_VARIABLE, REAL_AGENTS } from '../test/helpers/agent-world.mjs';
+import { ModelServer } from '../test/helpers/model-server.mjs';
+import { delay, fmt, heading, line, makeWorld, median, note, waitForTask, wallMs } from './lib.mjs';
+
+const RUNS = Number(process.env['BENCH_AGENT_RUNS'] ?? 5);
+
+/** Sum of VmRSS (MB) of live processes whose environment names the task. */
+function treeRssMb(taskId) {
+  let kb = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (!environ.split('\0').includes(`KUGETSU_TASK_ID=${taskId}`)) continue;
+      const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      if (m !== null) kb += Number(m[1]);
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return kb / 1024;
+}
+
+async function benchBackend(agent, model) {
+  const world = makeWorld({ maxAgents: 1 });
+  Object.assign(world.env, agentSettings(agent, model, world.dir), { KUGETSU_AGENT: agent });
+  const key = API_KEY_VARIABLE[agent];
+  if (key !== null) world.cliSync(['env', 'set', key, 'bench-key', agent]);
+  world.startDaemon();
+  const store = Store.open(world.db);
+  const overhead = [];
+  const total = [];
+  let peak = 0;
+  try {
+    for (let i = 1; i <= RUNS; i++) {
+      const script = `bench-${agent}-${i}`;
+      model.script(script, [{ answer: 'DONE' }]);
+      const out = JSON.parse(
+        world.cliSync([
+          'start',
+          `local/me/app#${i}`,
+          `Say done [[${script}]]`,
+          '--detach',
+          '--json',
+        ]),
+      );
+      const id = out.task.id;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          peak = Math.max(peak, treeRssMb(id));
+          await delay(25);
+        }
+      })();
+      const task = await waitForTask(store, id, 120_000);
+      sampling = false;
+      await sampler;
+      if (task.state !== 'completed') throw new Error(`${agent} task ${id}: ${task.lastError}`);
+      const first = model.requestsFor(script)[0];
+      overhead.push(first.at - task.startedAt);
+      total.push(task.finishedAt - task.createdAt);
+    }
+  } finally {
+    store.close();
+    world.cleanup();
+  }
+  return { overhead: median(overhead), total: median(total), peak };
+}
+
+async function benchOpencodeServe(model) {
+  const world = makeWorld({ maxAgents: 1 });
+  const env = { ...world.env, ...agentSettings('opencode', model, world.dir) };
+  const startedAt = wallMs();
+  const server = spawn(
+    join(process.cwd(), 'node_modules', '.bin', 'opencode'),
+    ['serve', '--hostname', '127.0.0.1', '--port', '0'],
+    { cwd: world.repo, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let seen = '';
+      server.stdout.on('data', (d) => {
+        seen += d;
+        const m = /listening on (https?:\/\/\S+)/.exec(seen);
+        if (m !== null) resolve(m[1]);
+      });
+      server.once('exit', (code) => reject(new Error(`opencode serve exited ${code}: ${seen}`)));
+    });
+    const startup = wallMs() - startedAt;
+    const client = createOpencodeClient({ baseUrl: url });
+    const overhead = [];
+    const total = [];
+    for (let i = 1; i <= RUNS; i++) {
+      const script = `bench-serve-${i}`;
+      model.script(script, [{ answer: 'DONE' }]);
+      const asked = wallMs();
+      const session = await client.session.create({ query: { directory: world.repo } });
+      await client.session.prompt({
+        path: { id: session.data.id },
+        query: { directory: world.repo },
+        body: {
+          model: { providerID: 'scripted', modelID: 'm' },
+          parts: [{ type: 'text', text: `Say done [[${script}]]` }],
+        },
+      });
+      total.push(wallMs() - asked);
+      overhead.push(model.requestsFor(script)[0].at - asked);
+    }
+    const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+    const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
+    return { startup, overhead: median(overhead), total: median(total), peak: hwm };
+  } finally {
+    server.kill('SIGTERM');
+    world.cleanup();
+  }
+}
+
+const model = await ModelServer.start();
+try {
+  heading(`agents: one-turn tasks against the scripted model server, median of ${RUNS}`);
+  for (const agent of REAL_AGENTS) {
+    const r = await benchBackend(agent, model);
+    line(
+      `${agent} (run per task)`,
+      `overhead ${fmt(r.overhead, 0)} ms · task ${fmt(r.total, 0)} ms · peak RSS ${fmt(r.peak, 0)} MB`,
+    );
+  }
+  const serve = await benchOpencodeServe(model);
+  line(
+    'opencode serve + sdk',
+    `overhead ${fmt(serve.overhead, 0)} ms · prompt ${fmt(serve.total, 0)} ms · server RSS peak ${fmt(serve.peak, 0)} MB · start-up ${fmt(serve.startup, 0)} ms (once)`,
+  );
+  note(
+    'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve: call → first request, and the whole prompt call.',
+  );
+} finally {
+  await model.close();
+}
+console.log('');
