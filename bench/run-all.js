@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'list-sessions.mjs',
   'daemon-rss.mjs',
   'task-overhead.mjs',
+  'agents.mjs',
 ];
 
 if (!existsSync(join(HERE, '..', 'dist', 'src', 'cli', 'main.js'))) {
