@@ -73,3 +73,7 @@ export function setSessionTotals(
 ): void {
   store.setMeta(totalsKey(agent, sessionId), JSON.stringify(totals));
 }
+
+export function deleteSessionTotals(store: Store, agent: AgentName, sessionId: string): void {
+  store.deleteMeta(totalsKey(agent, sessionId));
+}

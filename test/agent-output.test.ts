@@ -123,6 +123,39 @@ describe('codex output', () => {
   });
 });
 
+describe('unreachable endpoints and missing settings', () => {
+  it('opencode: a connection failure it gave up on stops the attempt, naming the URL', () => {
+    const { report } = feed(opencodeOutputParser(), 'opencode-unreachable.jsonl');
+    expect(report.fatal).toEqual({
+      kind: 'unreachable',
+      message: expect.stringMatching(
+        /^opencode: cannot reach the model endpoint \(http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions: Cannot connect/,
+      ) as unknown,
+    });
+  });
+
+  it('claude: the third unanswered attempt stops it, not the tenth', () => {
+    const { readings } = feed(claudeOutputParser(), 'claude-unreachable.jsonl');
+    expect(readings.map((r) => r.fatal?.kind ?? null)).toEqual([null, null, null, 'unreachable']);
+  });
+
+  it('codex: waiting for the network stops it at once', () => {
+    const { readings, report } = feed(codexOutputParser(null), 'codex-unreachable.jsonl');
+    expect(readings.findIndex((r) => r.fatal !== undefined)).toBe(3);
+    expect(report.fatal?.message).toContain('base_url in CODEX_HOME/config.toml');
+  });
+
+  it('missing credentials are settings to fix, not attempts to repeat', () => {
+    expect(feed(codexOutputParser(null), 'codex-missing-key.jsonl').report.fatal).toEqual({
+      kind: 'config',
+      message: 'codex: SCRIPTED_KEY is not set: `kugetsu env set SCRIPTED_KEY - codex`',
+    });
+    expect(feed(claudeOutputParser(), 'claude-not-logged-in.jsonl').report.fatal?.message).toMatch(
+      /^claude: not logged in: set ANTHROPIC_API_KEY/,
+    );
+  });
+});
+
 describe('plain command output', () => {
   it('takes the marker line as the session and the last line as the answer', () => {
     const parser = plainOutputParser();

@@ -3,7 +3,7 @@
  * kugetsu against the scripted model server, offline: the whole path from `kugetsu start` to a
  * commit in the worktree, with the session id read from the agent's own output.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task, Usage } from '../core/domain.js';
@@ -263,6 +263,43 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
     );
     expect(task.lastError).not.toContain(SECRET_KEY);
   });
+
+  // opencode retries a refused connection for about 70 s before it reports it: its parser is
+  // tested on that report, not here.
+  it.skipIf(agent === 'opencode')(
+    'an unreachable model endpoint fails fast with what to fix, within the attempt limit',
+    async () => {
+      const dead = 'http://127.0.0.1:9';
+      if (agent === 'claude') {
+        await sb.ok(['env', 'set', 'ANTHROPIC_BASE_URL', dead, 'claude']);
+      } else {
+        const home = join(sb.dir, 'codex-dead');
+        mkdirSync(home, { recursive: true });
+        const config = readFileSync(join(sb.env['CODEX_HOME'] ?? '', 'config.toml'), 'utf8');
+        writeFileSync(join(home, 'config.toml'), config.replace(model.url, dead));
+        await sb.ok(['env', 'set', 'CODEX_HOME', home, 'codex']);
+      }
+      try {
+        const started = Date.now();
+        const id = await startDetached(sb, ['start', 'local/me/app#24', 'Hello']);
+        const task = await finished(sb, id);
+        expect(task.state).toBe('error');
+        expect(task.lastError).toMatch(new RegExp(`^${agent}: cannot reach the model endpoint`));
+        // claude alone would retry for minutes and codex wait forever.
+        expect(Date.now() - started).toBeLessThan(60_000);
+        if (agent === 'codex') {
+          // The other CODEX_HOME has no record of the base session: the first attempt found
+          // that out, kugetsu forgot the base, and the next attempts started without it.
+          expect(await sb.ok(['logs', String(id)])).toContain(
+            'codex has no record of the base session',
+          );
+          expect((await sb.cli(['status'])).stdout.trim()).toBe('base_session_missing');
+        }
+      } finally {
+        await sb.ok(['env', 'rm', agent === 'claude' ? 'ANTHROPIC_BASE_URL' : 'CODEX_HOME', agent]);
+      }
+    },
+  );
 
   it('a run that crosses the task budget is stopped with reason budget', async () => {
     const script = `${agent}-budget`;

@@ -5,10 +5,26 @@
  */
 import type { Usage } from '../domain.js';
 
-/** An error that no retry can fix: the agent is stopped at once and the task fails for good. */
-export interface FatalAgentError {
-  kind: 'auth' | 'config';
-  message: string;
+/**
+ * An error the agent would only wait out or retry in vain: it is stopped at once. `auth` and
+ * `config` fail the task for good; `unreachable` fails the attempt, and kugetsu's own backoff
+ * (bounded by KUGETSU_MAX_ATTEMPTS) decides whether another follows.
+ */
+export type FatalAgentError =
+  | { kind: 'auth' | 'config' | 'unreachable'; message: string }
+  /** The agent has no record of a session kugetsu asked it to continue or fork. */
+  | { kind: 'session_lost'; sessionId: string; message: string };
+
+export function isPermanent(error: FatalAgentError): boolean {
+  return error.kind === 'auth' || error.kind === 'config';
+}
+
+/** The message every backend gives for a model endpoint it cannot connect to. */
+export function unreachable(agent: string, detail: string, fix: string): FatalAgentError {
+  return {
+    kind: 'unreachable',
+    message: `${agent}: cannot reach the model endpoint (${oneLine(detail, 160)}): ${fix}`,
+  };
 }
 
 export interface LineReading {
@@ -37,6 +53,8 @@ export interface AgentReport {
 
 export interface AgentOutputParser {
   line(text: string): LineReading;
+  /** Reads one stderr line (already in the transcript): only errors that change the outcome. */
+  stderr?(text: string): FatalAgentError | null;
   report(): AgentReport;
 }
 

@@ -1,6 +1,7 @@
 /** Sessions: listing, destroying and pruning worktrees. */
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { deleteSessionTotals } from '../agent-sessions.js';
 import { wakeDaemon } from '../daemon/wake.js';
 import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
@@ -82,7 +83,7 @@ export async function destroySession(
       `session ${session.issueRef} has uncommitted work in ${session.worktreePath}: commit it, or pass --force`,
     );
   }
-  ctx.store.deleteSession(session.issueRef);
+  forgetSession(ctx, session);
   await ctx.workspaces.remove(target);
   return session;
 }
@@ -126,7 +127,7 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
           continue;
         }
       }
-      ctx.store.deleteSession(session.issueRef);
+      forgetSession(ctx, session);
       await ctx.workspaces.remove(target);
       report.pruned.push(session.issueRef);
     } catch (err) {
@@ -134,4 +135,11 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
     }
   }
   return report;
+}
+
+/** Deletes the session's record and what kugetsu kept about its agent session. */
+function forgetSession(ctx: HomeContext, session: Session): void {
+  ctx.store.deleteSession(session.issueRef);
+  if (session.agentSessionId !== null)
+    deleteSessionTotals(ctx.store, session.agent, session.agentSessionId);
 }

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import {
+  deleteBaseSessions,
   getBaseSession,
   getPmSession,
   getSessionTotals,
@@ -14,7 +15,7 @@ import {
   setSessionTotals,
 } from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
-import type { AgentReport, FatalAgentError } from '../agents/agent-output.js';
+import { isPermanent, type AgentReport, type FatalAgentError } from '../agents/agent-output.js';
 import {
   superviseAgent,
   type AgentProcess,
@@ -117,9 +118,11 @@ export class TaskRunner {
     const { outcome, exitCode, usage } = result;
     if (outcome.kind === 'failed') {
       transcript?.note(
-        outcome.retryDelayMs === null
-          ? 'giving up'
-          : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`,
+        `failed: ${outcome.error}; ${
+          outcome.retryDelayMs === null
+            ? 'giving up'
+            : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`
+        }`,
       );
     }
     await transcript?.close();
@@ -304,6 +307,11 @@ export class TaskRunner {
           const plain = stripAnsi(line);
           transcript.line(plain);
           if (plain.trim() !== '') lastLine = plain.trim();
+          const diagnosed = parser.stderr?.(plain) ?? null;
+          if (diagnosed !== null) {
+            fatal ??= diagnosed;
+            proc.stop('fatal');
+          }
           return;
         }
         const reading = parser.line(line);
@@ -336,6 +344,21 @@ export class TaskRunner {
       setSessionTotals(store, task.agent, report.sessionId, report.sessionTotals);
     }
     return { ...result, report, overBudget, fatal, lastLine };
+  }
+
+  /**
+   * The agent lost a session kugetsu holds (its data wiped, or another CODEX_HOME): forget it, so
+   * the next attempt starts a new one instead of failing the same way. Returns the reason.
+   */
+  private forgetLostSession(task: Task, lostId: string): string {
+    const { store } = this.ctx;
+    if (getBaseSession(store, task.agent)?.sessionId === lostId) {
+      deleteBaseSessions(store, [task.agent]);
+      return `${task.agent} has no record of the base session ${lostId}: kugetsu forgot it (\`kugetsu doctor --fix\` makes a new one); the next attempt starts without it`;
+    }
+    if (task.kind === 'pm') setPmSession(store, task.agent, null);
+    else if (task.issueRef !== null) store.clearAgentSessionId(task.issueRef);
+    return `${task.agent} has no record of session ${lostId}: the next attempt starts a new session`;
   }
 
   private recordSession(task: Task, sessionId: string): void {
@@ -392,12 +415,18 @@ export class TaskRunner {
     if (result.stopReason === 'budget') {
       return this.failure(task, result.overBudget ?? 'budget', sessionId, true);
     }
-    if (result.stopReason === 'fatal' || report.fatal !== null) {
+    const fatal = result.fatal ?? report.fatal;
+    if (fatal?.kind === 'session_lost') {
+      // Not the id this run announced either: a resume that found nothing may announce a new,
+      // empty one.
+      return this.failure(task, this.forgetLostSession(task, fatal.sessionId), null, false);
+    }
+    if (result.stopReason === 'fatal' || fatal !== null) {
       return this.failure(
         task,
-        (result.fatal ?? report.fatal)?.message ?? 'agent error',
+        fatal?.message ?? 'agent error',
         sessionId,
-        true,
+        fatal === null || isPermanent(fatal),
       );
     }
     if (result.stopReason === 'timeout') {

@@ -770,6 +770,10 @@ export class Store {
     }));
   }
 
+  clearAgentSessionId(issueRef: string): void {
+    this.stmt('UPDATE sessions SET agent_session_id = NULL WHERE issue_ref = ?').run(issueRef);
+  }
+
   setAgentSessionId(issueRef: string, agentSessionId: string): void {
     this.stmt('UPDATE sessions SET agent_session_id = ? WHERE issue_ref = ?').run(
       agentSessionId,

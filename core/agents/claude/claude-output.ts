@@ -17,9 +17,12 @@ import {
   type AgentReport,
   type FatalAgentError,
   type LineReading,
+  unreachable,
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
+
+const UNREACHABLE_AFTER = 3;
 
 function usageOf(value: unknown, costUsd: number | null): Usage {
   const u = record(value);
@@ -87,6 +90,16 @@ export function claudeOutputParser(): AgentOutputParser {
             );
             return { display: [`error: ${why}`], fatal };
           }
+          // No HTTP status: the request never got an answer. claude would go on for ten
+          // attempts over several minutes; three tell enough.
+          if (event['error_status'] === null && num(event['attempt']) >= UNREACHABLE_AFTER) {
+            fatal = unreachable(
+              'claude',
+              `no answer after ${num(event['attempt'])} attempts`,
+              'check ANTHROPIC_BASE_URL and that the endpoint is up',
+            );
+            return { display: [`error: ${fatal.message}`], fatal };
+          }
           return {
             display: [
               `model request failed (${why}); claude retries (attempt ${num(event['attempt'])})`,
@@ -131,6 +144,13 @@ export function claudeOutputParser(): AgentOutputParser {
           if (said !== null && said.trim() !== '') finalText = said.trim();
           if (event['is_error'] === true) {
             error = `claude: ${oneLine(said ?? str(event['subtype']) ?? 'error', 300)}`;
+            if (said !== null && /not logged in/i.test(said)) {
+              fatal = {
+                kind: 'config',
+                message:
+                  'claude: not logged in: set ANTHROPIC_API_KEY with `kugetsu env set ANTHROPIC_API_KEY - claude`, or run `claude login`',
+              };
+            }
           }
           const denials = Array.isArray(event['permission_denials'])
             ? event['permission_denials']
@@ -147,6 +167,16 @@ export function claudeOutputParser(): AgentOutputParser {
         default:
           return { display: [] };
       }
+    },
+    stderr(text) {
+      const lost = /No conversation found with session ID: (\S+)/.exec(text);
+      if (lost === null) return null;
+      fatal = {
+        kind: 'session_lost',
+        sessionId: lost[1] ?? '',
+        message: `claude has no record of session ${lost[1] ?? ''}`,
+      };
+      return fatal;
     },
     report(): AgentReport {
       return {

@@ -16,6 +16,7 @@ import {
   type AgentReport,
   type FatalAgentError,
   type LineReading,
+  unreachable,
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, subtractUsage } from '../../usage.js';
@@ -36,6 +37,23 @@ export function codexOutputParser(before: Usage | null): AgentOutputParser {
 
   const failed = (message: string): LineReading => {
     error = `codex: ${oneLine(message, 300)}`;
+    if (/waiting for network|connection failed|error sending request/i.test(message)) {
+      // codex would wait for the network for as long as the task timeout allows.
+      fatal = unreachable(
+        'codex',
+        message,
+        "check the provider's base_url in CODEX_HOME/config.toml and that the endpoint is up",
+      );
+      return { display: [`error: ${oneLine(message)}`], fatal };
+    }
+    const missing = /Missing environment variable: `?([A-Za-z_][A-Za-z0-9_]*)`?/.exec(message);
+    if (missing !== null) {
+      fatal = {
+        kind: 'config',
+        message: `codex: ${missing[1]} is not set: \`kugetsu env set ${missing[1]} - codex\``,
+      };
+      return { display: [`error: ${oneLine(message)}`], fatal };
+    }
     if (AUTH.test(message)) {
       fatal = authFailure(
         'codex',
@@ -112,6 +130,16 @@ export function codexOutputParser(before: Usage | null): AgentOutputParser {
         default:
           return { display: [] };
       }
+    },
+    stderr(text) {
+      const lost = /no rollout found for thread id (\S+)/.exec(text);
+      if (lost === null) return null;
+      fatal = {
+        kind: 'session_lost',
+        sessionId: lost[1] ?? '',
+        message: `codex has no record of session ${lost[1] ?? ''}`,
+      };
+      return fatal;
     },
     report(): AgentReport {
       return { sessionId, usage, finalText, question: null, error, fatal, sessionTotals: totals };

@@ -17,6 +17,7 @@ import {
   type AgentReport,
   type FatalAgentError,
   type LineReading,
+  unreachable,
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
@@ -84,6 +85,15 @@ export function opencodeOutputParser(): AgentOutputParser {
               'opencode',
               message,
               "check the provider's apiKey in the opencode config or `opencode auth login`",
+            );
+            return { display: [`error: ${oneLine(message)}`], fatal };
+          }
+          if (/cannot connect|unable to connect|ECONNREFUSED/i.test(message)) {
+            const url = str(record(data['metadata'])['url']);
+            fatal = unreachable(
+              'opencode',
+              url === null ? message : `${url}: ${message}`,
+              "check the provider's baseURL in the opencode config and that the endpoint is up",
             );
             return { display: [`error: ${oneLine(message)}`], fatal };
           }
