@@ -5,7 +5,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentSettings } from './helpers/agent-world.mjs';
 import { FakeTelegram } from './helpers/fake-telegram.js';
+import { ModelServer } from './helpers/model-server.mjs';
 import { Sandbox, fixture } from './helpers/sandbox.js';
 
 const OWNER = { id: 111, first_name: 'Owner' };
@@ -392,5 +394,91 @@ describe('telegram bot in webhook mode', () => {
     );
     expect(reply).toBeTruthy();
     expect(tg.calls('getUpdates')).toEqual([]);
+  });
+});
+
+describe('telegram bot with a real agent', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+  let model: ModelServer;
+
+  beforeEach(async () => {
+    tg = await FakeTelegram.start();
+    model = await ModelServer.start();
+    sb = new Sandbox({
+      KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_ALLOWED_USERS: String(OWNER.id),
+      TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
+    });
+    // The agent's own set-up, but `command` stays the default: /delegate picks claude.
+    Object.assign(sb.env, agentSettings('claude', model, sb.dir), {
+      KUGETSU_AGENT: 'command',
+      KUGETSU_PM_AGENT: 'claude',
+      ANTHROPIC_API_KEY: 'sk-test-key',
+    });
+    await sb.setup();
+    await sb.ok(['daemon', 'start']);
+    await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+  });
+
+  afterEach(async () => {
+    await sb.cleanup();
+    await tg.close();
+    await model.close();
+  });
+
+  const texts = (): string[] =>
+    tg.messagesIn(OWNER.id).map((m) => (m.text ?? '').replace(/<[^>]+>/g, ''));
+
+  it('/delegate --agent claude; a refused permission asks with a Reply button; the reply continues', async () => {
+    model.script('denied', [
+      { shell: 'rm -rf /srv/elsewhere' },
+      { answer: 'May I delete /srv/elsewhere?' },
+    ]);
+    model.script('answered', [{ answer: 'Understood, leaving it.' }]);
+    tg.userSends(OWNER, '/delegate --agent claude clean up local/me/app#30 [[denied]]');
+    const asked = await tg.waitFor(
+      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('needs your input')),
+      60_000,
+    );
+    expect(asked.text).toContain('$ rm -rf /srv/elsewhere');
+    expect(asked.text).toContain('May I delete /srv/elsewhere?');
+    const buttons = asked.reply_markup?.inline_keyboard?.flat().map((b) => b.text);
+    expect(buttons).toEqual(['Reply', 'Logs', 'Destroy', 'Prune']);
+
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: asked.message_id }, 'continue:1');
+    const prompt = await tg.waitFor(() =>
+      tg.messagesIn(OWNER.id).find((m) => m.text?.startsWith('What should the agent do next')),
+    );
+    tg.userSends(OWNER, 'No, leave it [[answered]]', { replyTo: prompt.message_id });
+    await tg.waitFor(
+      () => texts().find((t) => t.includes('completed') && t.includes('Understood')),
+      60_000,
+    );
+    const { sessions } = await sb.json<{ sessions: { agent: string; agentSessionId: string }[] }>([
+      'list',
+      '--all',
+    ]);
+    expect(sessions[0]?.agent).toBe('claude');
+    // The reply went to the same claude session: its request carries the refused turn.
+    expect(JSON.stringify(model.requestsFor('answered')[0]?.body)).toContain('[[denied]]');
+    expect(tg.violations).toEqual([]);
+  });
+
+  it("pushes the PM agent's answer; a reply to it asks the PM again", async () => {
+    model.script('pm-first', [{ answer: 'Nothing needs starting: the queue is empty.' }]);
+    model.script('pm-second', [{ answer: 'Still nothing to do.' }]);
+    tg.userSends(OWNER, '/delegate what is going on? [[pm-first]]');
+    const answer = await tg.waitFor(
+      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('the queue is empty')),
+      60_000,
+    );
+    tg.userSends(OWNER, 'and now? [[pm-second]]', { replyTo: answer.message_id });
+    await tg.waitFor(() => texts().find((t) => t.includes('queued for the PM agent')));
+    await tg.waitFor(() => texts().find((t) => t.includes('Still nothing to do.')), 60_000);
+    // One PM session across both requests.
+    expect(JSON.stringify(model.requestsFor('pm-second')[0]?.body)).toContain('[[pm-first]]');
   });
 });
