@@ -261,7 +261,11 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       const sessions = listSessions(home, all);
       const lines = sessions.map(
         (s) =>
-          `<code>${escapeHtml(s.issueRef)}</code> <b>${s.state}</b>${s.task === null ? '' : ` · #${s.task.id} ${s.task.state}`}`,
+          `<code>${escapeHtml(s.issueRef)}</code> <b>${s.state}</b>${s.task === null ? '' : ` · #${s.task.id} ${s.task.state}`}${
+            s.pullRequest === null
+              ? ''
+              : ` · <a href="${escapeHtml(s.pullRequest.url)}">PR #${s.pullRequest.number}</a> ${s.pullRequest.state}`
+          }`,
       );
       await ctx.reply(
         lines.length === 0

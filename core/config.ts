@@ -36,6 +36,7 @@ export interface Config {
   verbosity: Verbosity;
   sweepIntervalMs: number;
   cleanupAgeMs: number;
+  intakeIntervalMs: number;
   defaultServer: string | undefined;
   /** Raw `host/owner/repo` or `owner/repo`; the host of the latter depends on the servers. */
   defaultRepo: string | undefined;
@@ -166,6 +167,11 @@ const META = {
     default: '7',
     help: 'Finished tasks older than this are deleted by the sweep.',
     expected: 'a positive number of days, at most 36500',
+  },
+  KUGETSU_INTAKE_INTERVAL_SECONDS: {
+    default: '60',
+    help: 'How often the daemon polls watched repositories (`kugetsu intake add`) for labelled issues and mentions; conditional requests keep idle polls cheap.',
+    expected: `a positive number of seconds, at most ${MAX_TIMER_SECONDS}`,
   },
   KUGETSU_DEFAULT_SERVER: {
     default: '',
@@ -346,6 +352,10 @@ const ConfigSchema = z.object({
     positiveNumber(MAX_TIMER_MINUTES),
   ),
   QUEUE_CLEANUP_AGE_DAYS: withDefault('QUEUE_CLEANUP_AGE_DAYS', positiveNumber(36_500)),
+  KUGETSU_INTAKE_INTERVAL_SECONDS: withDefault(
+    'KUGETSU_INTAKE_INTERVAL_SECONDS',
+    positiveNumber(MAX_TIMER_SECONDS),
+  ),
   KUGETSU_DEFAULT_SERVER: optional(z.string()),
   KUGETSU_DEFAULT_REPO: optional(z.string().refine(isRepoSpec)),
   TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^[0-9]{1,20}:[A-Za-z0-9_-]{1,200}$/)),
@@ -426,6 +436,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     verbosity: v.KUGETSU_VERBOSITY,
     sweepIntervalMs: toMs(v.QUEUE_DAEMON_INTERVAL_MINUTES, MINUTE_MS),
     cleanupAgeMs: toMs(v.QUEUE_CLEANUP_AGE_DAYS, DAY_MS),
+    intakeIntervalMs: toMs(v.KUGETSU_INTAKE_INTERVAL_SECONDS, 1000),
     defaultServer: v.KUGETSU_DEFAULT_SERVER,
     defaultRepo: v.KUGETSU_DEFAULT_REPO,
     telegramBotToken: v.TELEGRAM_BOT_TOKEN,
@@ -459,21 +470,24 @@ export function mergeConfigSources(
   return merged;
 }
 
+/** Every `KEY=value` of `<home>/config.env`, known keys or not; empty when there is no file. */
+export function readConfigFile(home: string): Record<string, string> {
+  const file = join(home, 'config.env');
+  try {
+    return parseDotenv(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new OperationError(`cannot read ${file}: ${errorMessage(err)}`);
+  }
+}
+
 /** Reads `<home>/config.env` (if any), applies precedence and validates. */
 export function loadConfig(
   home: string,
   processEnv: Record<string, string | undefined> = process.env,
+  fileValues: Record<string, string> = readConfigFile(home),
 ): Config {
-  const file = join(home, 'config.env');
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new OperationError(`cannot read ${file}: ${errorMessage(err)}`);
-    }
-  }
-  return parseConfig(mergeConfigSources(processEnv, parseDotenv(text)));
+  return parseConfig(mergeConfigSources(processEnv, fileValues));
 }
 
 /** The text of a fresh config.env (and .env.example): every key commented out, with its help. */

@@ -97,6 +97,16 @@ export interface Session {
   lastTaskId: number | null;
   createdAt: number;
   updatedAt: number;
+  /** The pull request kugetsu opened for the branch, as last seen; null on `git` servers. */
+  pullRequest: SessionPullRequest | null;
+  /** The issue's state on its forge, as last seen; null where unknown. */
+  issueState: 'open' | 'closed' | null;
+}
+
+export interface SessionPullRequest {
+  number: number;
+  url: string;
+  state: 'open' | 'closed' | 'merged';
 }
 
 export interface KugetsuEvent {

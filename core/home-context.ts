@@ -1,11 +1,13 @@
 /** Opens one KUGETSU_HOME: paths, validated config, store, env files, workspaces, secrets. */
 import { existsSync } from 'node:fs';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, readConfigFile, type Config } from './config.js';
+import type { Server } from './domain.js';
 import { EnvFiles } from './env-files.js';
 import { OperationError } from './errors.js';
 import { homePaths, resolveHome, type HomePaths } from './home.js';
 import { Scrubber, isSecretKey } from './secrets.js';
 import { Store } from './store/store.js';
+import { gitAuthEnv } from './workspaces/git-auth.js';
 import { Workspaces } from './workspaces/workspaces.js';
 
 export interface HomeContext {
@@ -19,6 +21,11 @@ export interface HomeContext {
   scrubber(): Scrubber;
   /** kugetsu's own secrets' keys, withheld from agents unless an env file hands them over. */
   withheldKeys(): string[];
+  /**
+   * The server's API token: its `--token-env` variable from the environment, then config.env.
+   * kugetsu uses it for the forge and for git over HTTPS; agents get it only from an env file.
+   */
+  forgeToken(server: Server): string | null;
   close(): void;
 }
 
@@ -35,7 +42,12 @@ export function openHome(
   options: { create?: boolean } = {},
 ): HomeContext {
   const paths = homePaths(resolveHome(env));
-  const config = loadConfig(paths.root, env);
+  const fileValues = readConfigFile(paths.root);
+  const config = loadConfig(paths.root, env, fileValues);
+  const setting = (key: string): string | null => {
+    const value = env[key]?.trim() ? env[key] : fileValues[key];
+    return value === undefined || value.trim() === '' ? null : value;
+  };
   if (options.create !== true && !isInitialized(paths)) {
     throw new OperationError(`kugetsu is not initialized in ${paths.root}: run \`kugetsu init\``);
   }
@@ -46,6 +58,8 @@ export function openHome(
       .listServers()
       .map((s) => s.tokenEnv)
       .filter((k): k is string => k !== null);
+  const forgeToken = (server: Server): string | null =>
+    server.tokenEnv === null ? null : setting(server.tokenEnv);
   // Rebuilt only when an env file or the servers' token variables change: the bot asks for a
   // scrubber on every outgoing call, and reading every env file each time is wasted I/O.
   let cached: { key: string; scrubber: Scrubber } | null = null;
@@ -54,7 +68,9 @@ export function openHome(
     config,
     store,
     envFiles,
-    workspaces: new Workspaces(paths.reposDir),
+    workspaces: new Workspaces(paths.reposDir, (server) =>
+      gitAuthEnv(server, forgeToken(server), env),
+    ),
     env,
     scrubber() {
       const key = `${envFiles.signature()}#${tokenKeys().join(',')}`;
@@ -62,8 +78,8 @@ export function openHome(
       const values = envFiles.secretValues();
       if (config.telegramBotToken !== undefined) values.push(config.telegramBotToken);
       for (const key of tokenKeys()) {
-        const value = env[key];
-        if (value !== undefined) values.push(value);
+        const value = setting(key);
+        if (value !== null) values.push(value);
       }
       for (const [key, value] of Object.entries(env)) {
         if (value !== undefined && value.length >= MIN_ENV_SECRET_LENGTH && isSecretKey(key))
@@ -73,6 +89,7 @@ export function openHome(
       return cached.scrubber;
     },
     withheldKeys: () => ['TELEGRAM_BOT_TOKEN', ...tokenKeys()],
+    forgeToken,
     close: () => store.close(),
   };
 }

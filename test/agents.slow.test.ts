@@ -51,23 +51,6 @@ async function world(agent: RealAgent, settings: Record<string, string> = {}): P
   return sb;
 }
 
-async function finished(sb: Sandbox, id: number): Promise<Task> {
-  return sb.until(
-    `task #${id} to finish`,
-    async () => {
-      const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
-      const task = tasks.find((t) => t.id === id);
-      return task !== undefined && task.state !== 'pending' && task.state !== 'running' && task;
-    },
-    90_000,
-  );
-}
-
-async function startDetached(sb: Sandbox, args: string[]): Promise<number> {
-  const out = await sb.json<{ task: Task }>([...args, '--detach']);
-  return out.task.id;
-}
-
 function sessionOf(sessions: SessionView[], ref: string): SessionView {
   const found = sessions.find((s) => s.issueRef === ref);
   if (found === undefined) throw new Error(`no session ${ref}`);
@@ -88,8 +71,8 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
       { shell: 'echo hello > hello.txt && git add hello.txt && git commit -q -m "add hello"' },
       { answer: 'DONE: added hello.txt' },
     ]);
-    const id = await startDetached(sb, ['start', 'local/me/app#1', `Add a greeting [[${script}]]`]);
-    const task = await finished(sb, id);
+    const id = await sb.startDetached(['start', 'local/me/app#1', `Add a greeting [[${script}]]`]);
+    const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: added hello.txt');
 
@@ -151,8 +134,8 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
       (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
       'local/me/app#1',
     );
-    const id = await startDetached(sb, ['continue', 'local/me/app#1', `More please [[${script}]]`]);
-    const task = await finished(sb, id);
+    const id = await sb.startDetached(['continue', 'local/me/app#1', `More please [[${script}]]`]);
+    const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     const after = sessionOf(
       (await sb.json<{ sessions: SessionView[] }>(['list', '--all'])).sessions,
@@ -185,7 +168,7 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
       `Someone should write pm.txt [[${pm}]]`,
     ]);
     expect(out.route).toBe('pm');
-    const pmTask = await finished(sb, out.taskId);
+    const pmTask = await sb.finished(out.taskId);
     expect(pmTask.state, pmTask.lastError ?? '').toBe('completed');
     expect(pmTask.result).toBe('Started local/me/app#7 for you.');
     const devTask = await sb.until('the dev task the PM started', async () => {
@@ -193,7 +176,7 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
       return tasks.find((t) => t.issueRef === 'local/me/app#7');
     });
     expect(devTask.kind).toBe('dev');
-    expect((await finished(sb, devTask.id)).state).toBe('completed');
+    expect((await sb.finished(devTask.id)).state).toBe('completed');
     const pmBody = JSON.stringify(model.requestsFor(pm)[0]?.body);
     expect(pmBody).toContain("You are kugetsu's PM agent");
     expect(pmBody).toContain('kugetsu list --json');
@@ -231,7 +214,7 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
   it('a model that stops answering stalls the run; the whole process tree is killed', async () => {
     const script = `${agent}-hang`;
     model.script(script, [{ hang: true }]);
-    const id = await startDetached(sb, ['start', 'local/me/app#20', `Hang [[${script}]]`]);
+    const id = await sb.startDetached(['start', 'local/me/app#20', `Hang [[${script}]]`]);
     await sb.until('the hung request', () => model.requestsFor(script).length > 0, 60_000);
     // The whole tree of the first attempt, as it waits on the model.
     const tree = processesOfTask(id);
@@ -254,8 +237,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
   it('refused credentials end the task at once, naming the backend, without retries', async () => {
     const script = `${agent}-auth`;
     model.script(script, [{ fail: 401, message: 'invalid api key' }]);
-    const id = await startDetached(sb, ['start', 'local/me/app#21', `Hello [[${script}]]`]);
-    const task = await finished(sb, id);
+    const id = await sb.startDetached(['start', 'local/me/app#21', `Hello [[${script}]]`]);
+    const task = await sb.finished(id);
     expect(task.state).toBe('error');
     expect(task.attempts).toBe(1);
     expect(task.lastError).toMatch(
@@ -281,8 +264,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
       }
       try {
         const started = Date.now();
-        const id = await startDetached(sb, ['start', 'local/me/app#24', 'Hello']);
-        const task = await finished(sb, id);
+        const id = await sb.startDetached(['start', 'local/me/app#24', 'Hello']);
+        const task = await sb.finished(id);
         expect(task.state).toBe('error');
         expect(task.lastError).toMatch(new RegExp(`^${agent}: cannot reach the model endpoint`));
         // claude alone would retry for minutes and codex wait forever.
@@ -310,8 +293,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
       { shell: 'echo 4 > four.txt' },
       { answer: 'never reached' },
     ]);
-    const id = await startDetached(sb, ['start', 'local/me/app#22', `Spend [[${script}]]`]);
-    const task = await finished(sb, id);
+    const id = await sb.startDetached(['start', 'local/me/app#22', `Spend [[${script}]]`]);
+    const task = await sb.finished(id);
     expect(task.state).toBe('error');
     expect(task.attempts).toBe(1);
     expect(task.lastError).toMatch(
@@ -339,8 +322,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
         { shell: `rm -f ${outside}` },
         { answer: 'I was not allowed to delete it. Should I?' },
       ]);
-      const id = await startDetached(sb, ['start', 'local/me/app#23', `Clean up [[${script}]]`]);
-      const task = await finished(sb, id);
+      const id = await sb.startDetached(['start', 'local/me/app#23', `Clean up [[${script}]]`]);
+      const task = await sb.finished(id);
       expect(task.state).toBe('needs_input');
       expect(task.result).toContain('refused permission for');
       expect(task.result).toContain(`rm -f ${outside}`);
@@ -361,9 +344,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
       );
       const reply = `${agent}-reply`;
       model.script(reply, [{ answer: 'Fine, leaving it.' }]);
-      const next = await finished(
-        sb,
-        await startDetached(sb, ['continue', 'local/me/app#23', `Leave it [[${reply}]]`]),
+      const next = await sb.finished(
+        await sb.startDetached(['continue', 'local/me/app#23', `Leave it [[${reply}]]`]),
       );
       expect(next.state).toBe('completed');
       const after = sessionOf(

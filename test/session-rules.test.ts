@@ -22,6 +22,8 @@ function session(overrides: Partial<Session>): Session {
     lastTaskId: 1,
     createdAt: 0,
     updatedAt: 0,
+    pullRequest: null,
+    issueState: null,
     ...overrides,
   };
 }

@@ -1,44 +1,163 @@
-/** The seam to a code forge (DESIGN.md §3). Issue APIs and pull requests plug in here. */
-import type { Server } from '../domain.js';
-import type { IssueRef } from '../issue-ref.js';
+/**
+ * The seam to a code forge (DESIGN.md §3): the issue's text in, the branch, pull request and
+ * issue comment out. `git` servers have no API: their branch is pushed and that is all.
+ */
+import type { Server, SessionPullRequest } from '../domain.js';
 import type { WorkspaceTarget, Workspaces } from '../workspaces/workspaces.js';
+import type { ForgeApi, ForgeIssueState, ForgePullRequest } from './forge-api.js';
+import { forgeApiFor } from './forge-client.js';
+import { ForgeError } from './forge-http.js';
+import {
+  commentMarker,
+  issueCommentBody,
+  pullRequestBody,
+  pullRequestTitle,
+  type HandOffFacts,
+} from './hand-off-text.js';
 
 export interface IssueContext {
+  number: number;
   title: string;
   body: string;
-  comments: string[];
+  state: ForgeIssueState;
+  labels: string[];
+  url: string;
+  author: string;
+  comments: { author: string; body: string; createdAt: number }[];
 }
 
 export interface HandOffResult {
   /** One line for the completion event: what happened to the branch. */
   summary: string;
-  pullRequestUrl: string | null;
+  pullRequest: SessionPullRequest | null;
+}
+
+export interface ForgeState {
+  pullRequest: SessionPullRequest | null;
+  issueState: ForgeIssueState | null;
 }
 
 export interface Forge {
   /** The issue's own text for the prompt; null where the server has no issue API. */
-  issueContext(ref: IssueRef): Promise<IssueContext | null>;
+  issueContext(repoPath: string, issueNumber: number): Promise<IssueContext | null>;
   /** After a successful run whose branch has commits the base does not. */
-  handOff(target: WorkspaceTarget, workspaces: Workspaces): Promise<HandOffResult>;
+  handOff(
+    target: WorkspaceTarget,
+    workspaces: Workspaces,
+    facts: HandOffFacts,
+  ): Promise<HandOffResult>;
+  /** The session's pull request and issue as the forge has them now. */
+  currentState(
+    repoPath: string,
+    issueNumber: number,
+    pullRequest: SessionPullRequest | null,
+  ): Promise<ForgeState>;
 }
 
-/**
- * A plain git server: no issue API; the branch is pushed back to the remote so the work is
- * in the user's repository. Forge kinds (gitea, github, gitlab) use this until their API
- * clients land, minus the push, which needs their token handling.
- */
-export function forgeFor(server: Server): Forge {
+/** `owner/repo` → its parts; GitLab owners may hold subgroups (`group/sub/repo`). */
+export function splitRepoPath(repoPath: string): { owner: string; repo: string } {
+  const cut = repoPath.lastIndexOf('/');
+  return { owner: repoPath.slice(0, cut), repo: repoPath.slice(cut + 1) };
+}
+
+export function forgeFor(server: Server, token: string | null): Forge {
+  return server.kind === 'git' ? plainGit() : apiForge(forgeApiFor(server, token));
+}
+
+function plainGit(): Forge {
   return {
     issueContext: () => Promise.resolve(null),
     async handOff(target, workspaces) {
-      if (server.kind !== 'git') {
-        return {
-          summary: `branch ${target.branch} kept locally (${server.kind} API support is not yet available)`,
-          pullRequestUrl: null,
-        };
-      }
       await workspaces.pushBranch(target);
-      return { summary: `pushed ${target.branch}`, pullRequestUrl: null };
+      return { summary: `pushed ${target.branch}`, pullRequest: null };
+    },
+    currentState: (_repo, _number, pullRequest) =>
+      Promise.resolve({ pullRequest, issueState: null }),
+  };
+}
+
+function sessionPr(pr: ForgePullRequest): SessionPullRequest {
+  return { number: pr.number, url: pr.url, state: pr.state };
+}
+
+function apiForge(api: ForgeApi): Forge {
+  return {
+    async issueContext(repoPath, issueNumber) {
+      const { owner, repo } = splitRepoPath(repoPath);
+      const [issue, comments] = await Promise.all([
+        api.issue(owner, repo, issueNumber),
+        api.issueComments(owner, repo, issueNumber),
+      ]);
+      return {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state,
+        labels: issue.labels,
+        url: issue.url,
+        author: issue.author,
+        comments: comments.map((c) => ({ author: c.author, body: c.body, createdAt: c.createdAt })),
+      };
+    },
+
+    /**
+     * Push, then open or update the pull request, then comment on the issue. Every step looks
+     * before it writes, so a crash anywhere in between repeats nothing when the attempt runs
+     * again: the push is idempotent, an open PR for the branch is updated rather than opened
+     * twice, and the comment carries the task's marker.
+     */
+    async handOff(target, workspaces, facts) {
+      const { owner, repo } = splitRepoPath(target.repoPath);
+      await workspaces.pushBranch(target);
+      const base = await workspaces.baseBranch(target);
+      const issueTitle =
+        facts.issueTitle ?? (await api.issue(owner, repo, facts.issueNumber)).title;
+      const text = { ...facts, issueTitle };
+      const body = pullRequestBody(text);
+      let verb = 'updated';
+      let pr = await api.findPullRequest(owner, repo, target.branch);
+      if (pr?.state === 'open') {
+        pr = await api.updatePullRequest(owner, repo, pr.number, { title: pr.title, body });
+      } else {
+        try {
+          pr = await api.createPullRequest(owner, repo, {
+            head: target.branch,
+            base,
+            title: pullRequestTitle(text),
+            body,
+          });
+          verb = 'opened';
+        } catch (err) {
+          // Someone (another kugetsu, a person) opened one between the look-up and ours.
+          if (!(err instanceof ForgeError) || (err.status !== 422 && err.status !== 409)) throw err;
+          const raced = await api.findPullRequest(owner, repo, target.branch);
+          if (raced?.state !== 'open') throw err;
+          pr = await api.updatePullRequest(owner, repo, raced.number, { title: raced.title, body });
+        }
+      }
+      const marker = commentMarker(facts.taskId);
+      const comments = await api.issueComments(owner, repo, facts.issueNumber);
+      if (!comments.some((c) => c.body.includes(marker))) {
+        await api.createIssueComment(
+          owner,
+          repo,
+          facts.issueNumber,
+          issueCommentBody(text, pr.url),
+        );
+      }
+      return {
+        summary: `pushed ${target.branch} · pull request #${pr.number} ${verb}`,
+        pullRequest: sessionPr(pr),
+      };
+    },
+
+    async currentState(repoPath, issueNumber, known) {
+      const { owner, repo } = splitRepoPath(repoPath);
+      const [issue, pr] = await Promise.all([
+        api.issue(owner, repo, issueNumber),
+        known === null ? Promise.resolve(null) : api.pullRequest(owner, repo, known.number),
+      ]);
+      return { issueState: issue.state, pullRequest: pr === null ? null : sessionPr(pr) };
     },
   };
 }

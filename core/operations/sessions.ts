@@ -5,9 +5,14 @@ import { deleteSessionTotals } from '../agent-sessions.js';
 import { wakeDaemon } from '../daemon/wake.js';
 import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
+import { forgeFor, type ForgeState } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
+import { parseIssueRef } from '../issue-ref.js';
 import type { SessionTask } from '../store/store.js';
+import { loadWorkflow } from '../runner/issue-prompt.js';
 import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
+import { runHook } from '../workflow/hooks.js';
+import type { WorkspaceTarget } from '../workspaces/workspaces.js';
 
 export interface SessionView extends Session {
   /** The running or newest task of the session. */
@@ -83,6 +88,15 @@ export async function destroySession(
       `session ${session.issueRef} has uncommitted work in ${session.worktreePath}: commit it, or pass --force`,
     );
   }
+  if (!force && session.pullRequest !== null) {
+    const { pullRequest } = await refreshForgeState(ctx, session, 'strict');
+    if (pullRequest?.state === 'open') {
+      throw new OperationError(
+        `session ${session.issueRef} has an open pull request (${pullRequest.url}): merge or close it, or pass --force`,
+      );
+    }
+  }
+  await beforeRemove(ctx, session, target);
   forgetSession(ctx, session);
   await ctx.workspaces.remove(target);
   return session;
@@ -122,11 +136,25 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
           keep('uncommitted work');
           continue;
         }
-        if (status.aheadOfBase > 0 && !(await ctx.workspaces.isPushed(target))) {
+        if (target.server.kind !== 'git') {
+          const state = await refreshForgeState(ctx, session, 'strict');
+          const done =
+            state.issueState === 'closed' ||
+            (state.pullRequest !== null && state.pullRequest.state !== 'open');
+          if (!done) {
+            keep(
+              state.pullRequest === null
+                ? 'issue open, no pull request yet'
+                : `pull request #${state.pullRequest.number} open`,
+            );
+            continue;
+          }
+        } else if (status.aheadOfBase > 0 && !(await ctx.workspaces.isPushed(target))) {
           keep('unpushed commits');
           continue;
         }
       }
+      await beforeRemove(ctx, session, target);
       forgetSession(ctx, session);
       await ctx.workspaces.remove(target);
       report.pruned.push(session.issueRef);
@@ -135,6 +163,67 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
     }
   }
   return report;
+}
+
+/**
+ * Asks the session's forge for its pull request's and issue's state now, and stores both.
+ * `strict` throws when the forge cannot answer; `lenient` falls back to what was last seen.
+ */
+export async function refreshForgeState(
+  ctx: HomeContext,
+  session: Session,
+  mode: 'strict' | 'lenient',
+): Promise<ForgeState> {
+  const server = ctx.store.getServer(session.serverName);
+  const known = { pullRequest: session.pullRequest, issueState: session.issueState };
+  if (server === null || server.kind === 'git') return known;
+  try {
+    const number = parseIssueRef(session.issueRef, {}).number;
+    const state = await forgeFor(server, ctx.forgeToken(server)).currentState(
+      session.repoPath,
+      number,
+      session.pullRequest,
+    );
+    if (state.pullRequest !== null)
+      ctx.store.setSessionPullRequest(session.issueRef, state.pullRequest);
+    if (state.issueState !== null)
+      ctx.store.setSessionIssueState(session.issueRef, state.issueState);
+    return state;
+  } catch (err) {
+    if (mode === 'strict') throw err;
+    return known;
+  }
+}
+
+/**
+ * The repository's `before_remove` hook, in the worktree about to go. Its failure is logged
+ * in the daemon log's stead (there is no run) and never blocks the removal (Symphony's rule).
+ */
+async function beforeRemove(
+  ctx: HomeContext,
+  session: Session,
+  target: WorkspaceTarget,
+): Promise<void> {
+  if (!ctx.workspaces.isWorktree(target.worktreePath)) return;
+  const workflow = await loadWorkflow(ctx.workspaces, target).catch(() => null);
+  const script = workflow?.hooks.scripts.before_remove;
+  if (workflow === null || script === undefined) return;
+  const withheld = new Set(ctx.withheldKeys());
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ctx.env))
+    if (value !== undefined && !withheld.has(key)) env[key] = value;
+  Object.assign(env, {
+    KUGETSU_ISSUE_REF: session.issueRef,
+    KUGETSU_WORKTREE: target.worktreePath,
+    KUGETSU_BRANCH: target.branch,
+  });
+  await runHook('before_remove', script, {
+    cwd: target.worktreePath,
+    env,
+    timeoutMs: workflow.hooks.timeoutMs,
+    killGraceMs: ctx.config.killGraceMs,
+    onLine: () => undefined,
+  });
 }
 
 /** Deletes the session's record and what kugetsu kept about its agent session. */

@@ -13,6 +13,7 @@ import { loadConfig, renderConfigEnv } from '../config.js';
 import { AGENT_NAMES, type AgentName } from '../domain.js';
 import { EnvFiles } from '../env-files.js';
 import { errorMessage } from '../errors.js';
+import { checkServer } from '../forges/server-check.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
 import { Store } from '../store/store.js';
@@ -220,6 +221,13 @@ export async function doctor(
         ? servers.map((s) => `${s.name} (${s.kind})`).join(', ')
         : 'none: add one with `kugetsu server add NAME URL`',
     );
+    const verdicts = await Promise.all(
+      servers.map((server) => checkServer(server, ctx.forgeToken(server))),
+    );
+    servers.forEach((server, i) => {
+      const verdict = verdicts[i];
+      if (verdict !== undefined) add(`server ${server.name}`, verdict.ok, verdict.detail);
+    });
 
     if (ctx.config.telegramBotToken !== undefined) {
       const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.store).length;

@@ -28,15 +28,21 @@ import { agentBackend } from '../agents/registry.js';
 import type { Session, Task, TaskMode, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
+import { ForgeError } from '../forges/forge-http.js';
 import type { HomeContext } from '../home-context.js';
+import { parseIssueRef } from '../issue-ref.js';
 import { identify } from '../process-info.js';
+import { runHook } from '../workflow/hooks.js';
+import { TemplateError } from '../workflow/prompt-template.js';
+import { WorkflowError, renderPrompt, type HookName, type Workflow } from '../workflow/workflow.js';
+import { loadWorkflow, promptVariables } from './issue-prompt.js';
 import { decideAfterFailure, BACKOFF_CAP_MS } from '../retry-policy.js';
 import { effectiveMode } from '../session-rules.js';
 import type { AttemptOutcome } from '../store/store.js';
 import { targetOfSession } from '../targets.js';
 import { TranscriptWriter, transcriptPath } from '../transcripts.js';
 import { ZERO_USAGE, budgetTokens, formatTokens } from '../usage.js';
-import type { WorkspaceTarget } from '../workspaces/workspaces.js';
+import { CredentialsError, type WorkspaceTarget } from '../workspaces/workspaces.js';
 
 /** A failure that another attempt cannot fix (a missing agent, a bad setting). */
 class PermanentFailure extends Error {}
@@ -52,6 +58,8 @@ interface RunResult extends SupervisedResult {
 interface ActiveRun {
   process: AgentProcess | null;
   stopRequested: StopReason | null;
+  /** Ends a hook that runs when the stop comes. */
+  abort: AbortController;
 }
 
 export class TaskRunner {
@@ -80,6 +88,7 @@ export class TaskRunner {
     if (run === undefined) return;
     run.stopRequested ??= reason;
     run.process?.stop(reason);
+    run.abort.abort();
   }
 
   stopAll(reason: StopReason): void {
@@ -92,7 +101,7 @@ export class TaskRunner {
    * the slot held until the next daemon's recovery.
    */
   async run(task: Task): Promise<Task> {
-    const run: ActiveRun = { process: null, stopRequested: null };
+    const run: ActiveRun = { process: null, stopRequested: null, abort: new AbortController() };
     this.active.set(task.id, run);
     const { store } = this.ctx;
     let runId: number | null = null;
@@ -152,6 +161,8 @@ export class TaskRunner {
       );
       let cwd: string;
       let target: WorkspaceTarget | null = null;
+      let workflow: Workflow | null = null;
+      let issuePrompt: string | null = null;
       if (session !== null) {
         target = targetOfSession(this.ctx, session);
         const made = await this.ctx.workspaces.ensureWorktree(target, (line) =>
@@ -159,6 +170,21 @@ export class TaskRunner {
         );
         transcript.note(`worktree ${made}: ${target.worktreePath}`);
         cwd = target.worktreePath;
+        workflow = await this.workflowOf(target, transcript);
+        const hookEnv = this.taskEnv(task, cwd, target, mode, session.agentSessionId, null);
+        if (made === 'created') {
+          const created = await this.hook('after_create', workflow, cwd, hookEnv, run, transcript);
+          if (created !== null) {
+            // Made again, and the hook run again, by the next attempt.
+            await this.ctx.workspaces.discardWorktree(target);
+            throw new Error(created);
+          }
+        }
+        const before = await this.hook('before_run', workflow, cwd, hookEnv, run, transcript);
+        if (before !== null) throw new Error(before);
+        if (mode === 'start' || session.agentSessionId === null) {
+          issuePrompt = await this.issuePrompt(task, target, workflow, transcript);
+        }
       } else {
         mkdirSync(this.ctx.paths.pmDir, { recursive: true });
         cwd = this.ctx.paths.pmDir;
@@ -170,16 +196,25 @@ export class TaskRunner {
           usage: null,
         };
       }
-      const result = await this.spawn(
-        task,
-        mode,
-        cwd,
-        session?.agentSessionId ?? null,
-        target,
-        run,
-        runId,
-        transcript,
-      );
+      let result: RunResult;
+      try {
+        result = await this.spawn(
+          task,
+          mode,
+          cwd,
+          session?.agentSessionId ?? null,
+          target,
+          issuePrompt,
+          run,
+          runId,
+          transcript,
+        );
+      } finally {
+        if (session !== null && target !== null) {
+          const env = this.taskEnv(task, cwd, target, mode, session.agentSessionId, null);
+          await this.hook('after_run', workflow, cwd, env, run, transcript);
+        }
+      }
       agentSessionId = result.report.sessionId;
       return {
         outcome: await this.judge(task, result, target, transcript),
@@ -188,7 +223,7 @@ export class TaskRunner {
       };
     } catch (err) {
       transcript.note(`error: ${errorMessage(err)}`);
-      const permanent = err instanceof PermanentFailure;
+      const permanent = err instanceof PermanentFailure || err instanceof CredentialsError;
       return {
         outcome: this.failure(task, errorMessage(err), agentSessionId, permanent),
         exitCode: null,
@@ -203,6 +238,8 @@ export class TaskRunner {
     cwd: string,
     agentSessionId: string | null,
     target: WorkspaceTarget | null,
+    /** The issue's text and the user's message, for a new session on a forge. */
+    issuePrompt: string | null,
     run: ActiveRun,
     runId: number,
     transcript: TranscriptWriter,
@@ -222,12 +259,13 @@ export class TaskRunner {
     const base =
       newSession && backend.forksAcrossDirectories ? getBaseSession(store, task.agent) : null;
     const forkFrom = base?.sessionId ?? null;
+    const message = issuePrompt ?? task.message;
     const prompt = !backend.instructed
-      ? task.message
+      ? message
       : isPm
-        ? pmPrompt({ message: task.message, newSession })
+        ? pmPrompt({ message, newSession })
         : devPrompt({
-            message: task.message,
+            message,
             issueRef: task.issueRef ?? '',
             branch: target?.branch ?? '',
             newSession,
@@ -344,6 +382,117 @@ export class TaskRunner {
       setSessionTotals(store, task.agent, report.sessionId, report.sessionTotals);
     }
     return { ...result, report, overBudget, fatal, lastLine };
+  }
+
+  /** The environment of a dev task's agent; hooks get it too. */
+  private taskEnv(
+    task: Task,
+    cwd: string,
+    target: WorkspaceTarget,
+    mode: TaskMode,
+    agentSessionId: string | null,
+    model: string | null,
+  ): Record<string, string> {
+    return buildAgentEnv({
+      base: this.ctx.env,
+      withheldKeys: this.ctx.withheldKeys(),
+      envFiles: this.ctx.envFiles.merged(task.agent),
+      task: {
+        taskId: task.id,
+        issueRef: task.issueRef,
+        worktree: cwd,
+        branch: target.branch,
+        mode,
+        attempt: task.attempts,
+        sessionKey: target.workspaceKey,
+        agentSessionId,
+        model,
+      },
+    });
+  }
+
+  /** The repository's WORKFLOW.md; a broken one fails the task until it is fixed. */
+  private async workflowOf(
+    target: WorkspaceTarget,
+    transcript: TranscriptWriter,
+  ): Promise<Workflow | null> {
+    try {
+      const workflow = await loadWorkflow(this.ctx.workspaces, target);
+      if (workflow !== null) transcript.note(`using ${workflow.source} from the default branch`);
+      return workflow;
+    } catch (err) {
+      if (err instanceof WorkflowError || err instanceof TemplateError)
+        throw new PermanentFailure(err.message);
+      throw err;
+    }
+  }
+
+  /** Runs one of the workflow's hooks, if it has it. Returns why it failed, or null. */
+  private async hook(
+    name: HookName,
+    workflow: Workflow | null,
+    cwd: string,
+    env: Record<string, string>,
+    run: ActiveRun,
+    transcript: TranscriptWriter,
+  ): Promise<string | null> {
+    const script = workflow?.hooks.scripts[name];
+    if (workflow === null || script === undefined) return null;
+    transcript.note(`running the ${name} hook`);
+    const result = await runHook(name, script, {
+      cwd,
+      env,
+      timeoutMs: workflow.hooks.timeoutMs,
+      killGraceMs: this.ctx.config.killGraceMs,
+      onLine: (line) => transcript.line(line),
+      signal: run.abort.signal,
+    });
+    if (result.ok) return null;
+    transcript.note(result.summary);
+    // after_run and before_remove only report: the run's outcome is already decided.
+    return name === 'after_run' || name === 'before_remove' ? null : result.summary;
+  }
+
+  /** The first prompt of a session on a forge issue: the issue's text through the template. */
+  private async issuePrompt(
+    task: Task,
+    target: WorkspaceTarget,
+    workflow: Workflow | null,
+    transcript: TranscriptWriter,
+  ): Promise<string | null> {
+    if (target.server.kind === 'git' || task.issueRef === null) return null;
+    const ref = parseIssueRef(task.issueRef, {});
+    let issue;
+    try {
+      issue = await forgeFor(target.server, this.ctx.forgeToken(target.server)).issueContext(
+        target.repoPath,
+        ref.number,
+      );
+    } catch (err) {
+      // A refused token or a missing issue stays so until the user acts: no retry storm.
+      if (err instanceof ForgeError && err.status !== null && [401, 403, 404].includes(err.status))
+        throw new PermanentFailure(err.message);
+      throw err;
+    }
+    if (issue === null) return null;
+    transcript.note(
+      `read issue #${issue.number} (${issue.state}, ${issue.comments.length} comment(s)) from ${target.server.name}`,
+    );
+    const vars = promptVariables({
+      issueRef: task.issueRef,
+      issue,
+      message: task.message,
+      branch: target.branch,
+      repoPath: target.repoPath,
+      defaultBranch: await this.ctx.workspaces.baseBranch(target),
+      attempt: task.attempts,
+    });
+    try {
+      return renderPrompt(workflow, vars);
+    } catch (err) {
+      if (err instanceof TemplateError) throw new PermanentFailure(err.message);
+      throw err;
+    }
   }
 
   /**
@@ -473,10 +622,9 @@ export class TaskRunner {
         agentSessionId: sessionId,
       };
     }
-    if (!agentBackend(task.agent, config).commitsItself) {
-      await this.commitLeftovers(task, target, report.finalText, transcript);
-    }
-    const handedOff = await this.handOff(target, transcript);
+    // Agents that commit may still leave work behind; it is part of the run's result either way.
+    await this.commitLeftovers(task, target, report.finalText, transcript);
+    const handedOff = await this.handOff(task, target, report.finalText, transcript);
     const answer =
       report.finalText === null || task.agent === 'command'
         ? ''
@@ -508,17 +656,40 @@ export class TaskRunner {
   }
 
   /** Diffstat and hand-off; a failed push does not undo a successful run, it is reported. */
-  private async handOff(target: WorkspaceTarget, transcript: TranscriptWriter): Promise<string> {
+  private async handOff(
+    task: Task,
+    target: WorkspaceTarget,
+    answer: string | null,
+    transcript: TranscriptWriter,
+  ): Promise<string> {
     const { workspaces } = this.ctx;
+    const issueRef = task.issueRef ?? '';
     const parts = [`branch ${target.branch}`];
     try {
       const status = await workspaces.status(target);
-      parts.push(await workspaces.diffstat(target));
+      const diffstat = await workspaces.diffstat(target);
+      parts.push(diffstat);
       if (status.dirty) parts.push('uncommitted changes left in the worktree');
       if (status.aheadOfBase > 0) {
-        const handed = await forgeFor(target.server).handOff(target, workspaces);
+        transcript.note(`handing off ${target.branch} to server ${target.server.name}`);
+        const handed = await forgeFor(target.server, this.ctx.forgeToken(target.server)).handOff(
+          target,
+          workspaces,
+          {
+            taskId: task.id,
+            issueRef,
+            issueNumber: parseIssueRef(issueRef, {}).number,
+            issueTitle: null,
+            branch: target.branch,
+            diffstat,
+            answer: task.agent === 'command' ? null : answer,
+          },
+        );
         parts.push(handed.summary);
-        if (handed.pullRequestUrl !== null) parts.push(handed.pullRequestUrl);
+        if (handed.pullRequest !== null) {
+          this.ctx.store.setSessionPullRequest(issueRef, handed.pullRequest);
+          parts.push(handed.pullRequest.url);
+        }
       }
     } catch (err) {
       parts.push(`hand-off failed: ${errorMessage(err)}`);

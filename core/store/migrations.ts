@@ -167,4 +167,33 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN cost_usd REAL;
   CREATE INDEX runs_by_start ON runs (started_at);
   `,
+  // 4: forges. A session remembers its pull request and the states last seen of it and of its
+  // issue (list, prune, destroy). Intake watches repositories; every issue or comment it acted
+  // on is recorded under a unique key, so nothing is queued twice.
+  `
+  ALTER TABLE sessions ADD COLUMN pr_number INTEGER;
+  ALTER TABLE sessions ADD COLUMN pr_url TEXT;
+  ALTER TABLE sessions ADD COLUMN pr_state TEXT;
+  ALTER TABLE sessions ADD COLUMN issue_state TEXT;
+
+  CREATE TABLE intake_repos (
+    server_name TEXT NOT NULL,
+    repo_path TEXT NOT NULL,
+    label TEXT NOT NULL,
+    mention TEXT NOT NULL,
+    issues_etag TEXT,
+    issues_last_modified TEXT,
+    comments_etag TEXT,
+    comments_last_modified TEXT,
+    comments_since INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (server_name, repo_path)
+  );
+
+  CREATE TABLE intake_seen (
+    key TEXT PRIMARY KEY,
+    task_id INTEGER,
+    seen_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -6,6 +6,7 @@ import type {
   Server,
   ServerKind,
   Session,
+  SessionPullRequest,
   SessionState,
   Task,
   TaskKind,
@@ -51,6 +52,10 @@ export interface SessionRow {
   last_task_id: number | null;
   created_at: number;
   updated_at: number;
+  pr_number: number | null;
+  pr_url: string | null;
+  pr_state: string | null;
+  issue_state: string | null;
 }
 
 export interface EventRow {
@@ -180,6 +185,15 @@ export function toSession(row: SessionRow): Session {
     lastTaskId: row.last_task_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    pullRequest:
+      row.pr_number === null || row.pr_url === null
+        ? null
+        : {
+            number: row.pr_number,
+            url: row.pr_url,
+            state: (row.pr_state ?? 'open') as SessionPullRequest['state'],
+          },
+    issueState: row.issue_state as Session['issueState'],
   };
 }
 
@@ -204,5 +218,56 @@ export function toServer(row: ServerRow): Server {
     apiUrl: row.api_url,
     tokenEnv: row.token_env,
     isDefault: row.is_default !== 0,
+  };
+}
+
+export interface IntakeRepoRow {
+  server_name: string;
+  repo_path: string;
+  label: string;
+  mention: string;
+  issues_etag: string | null;
+  issues_last_modified: string | null;
+  comments_etag: string | null;
+  comments_last_modified: string | null;
+  comments_since: number;
+  created_at: number;
+}
+
+/** Where a repository's last intake poll stopped: the forge's validators and the comment cursor. */
+export interface IntakeCursor {
+  issuesEtag: string | null;
+  issuesLastModified: string | null;
+  commentsEtag: string | null;
+  commentsLastModified: string | null;
+  /** Epoch ms: comments created after this have not been looked at. */
+  commentsSince: number;
+}
+
+export interface IntakeRepo extends IntakeCursor {
+  serverName: string;
+  /** `owner/repo` */
+  repoPath: string;
+  /** Open issues carrying it are queued. */
+  label: string;
+  /** A new comment containing it continues the issue's session, e.g. `@kugetsu`. */
+  mention: string;
+  createdAt: number;
+}
+
+export type NewIntakeRepo = Pick<IntakeRepo, 'serverName' | 'repoPath' | 'label' | 'mention'>;
+
+export function toIntakeRepo(row: IntakeRepoRow): IntakeRepo {
+  return {
+    serverName: row.server_name,
+    repoPath: row.repo_path,
+    label: row.label,
+    mention: row.mention,
+    issuesEtag: row.issues_etag,
+    issuesLastModified: row.issues_last_modified,
+    commentsEtag: row.comments_etag,
+    commentsLastModified: row.comments_last_modified,
+    commentsSince: row.comments_since,
+    createdAt: row.created_at,
   };
 }

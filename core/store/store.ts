@@ -11,6 +11,7 @@ import type {
   KugetsuEvent,
   Server,
   Session,
+  SessionPullRequest,
   Task,
   TaskKind,
   TaskMode,
@@ -23,11 +24,16 @@ import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
+  toIntakeRepo,
   toRun,
   toServer,
   toSession,
   toTask,
   type EventRow,
+  type IntakeCursor,
+  type IntakeRepo,
+  type IntakeRepoRow,
+  type NewIntakeRepo,
   type RunRecord,
   type RunRow,
   type ServerRow,
@@ -60,7 +66,14 @@ export interface NewTask {
 
 export type NewSession = Omit<
   Session,
-  'state' | 'agentSessionId' | 'lastMessage' | 'lastTaskId' | 'createdAt' | 'updatedAt'
+  | 'state'
+  | 'agentSessionId'
+  | 'lastMessage'
+  | 'lastTaskId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'pullRequest'
+  | 'issueState'
 >;
 
 export interface ClaimParams {
@@ -781,6 +794,17 @@ export class Store {
     );
   }
 
+  /** Records the session's pull request as last seen on its forge. */
+  setSessionPullRequest(issueRef: string, pr: SessionPullRequest): void {
+    this.stmt(
+      'UPDATE sessions SET pr_number = ?, pr_url = ?, pr_state = ? WHERE issue_ref = ?',
+    ).run(pr.number, pr.url, pr.state, issueRef);
+  }
+
+  setSessionIssueState(issueRef: string, state: 'open' | 'closed'): void {
+    this.stmt('UPDATE sessions SET issue_state = ? WHERE issue_ref = ?').run(state, issueRef);
+  }
+
   /** Deletes a session that is not running; pending tasks for it are cancelled with it. */
   deleteSession(issueRef: string, now = Date.now()): void {
     this.immediate(() => {
@@ -940,6 +964,77 @@ export class Store {
 
   deleteBotState(key: string): void {
     this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
+  }
+
+  // ---- intake ----
+
+  upsertIntakeRepo(repo: NewIntakeRepo, now = Date.now()): IntakeRepo {
+    this.stmt(
+      `INSERT INTO intake_repos (server_name, repo_path, label, mention, comments_since, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (server_name, repo_path) DO UPDATE SET label = excluded.label,
+           mention = excluded.mention`,
+    ).run(repo.serverName, repo.repoPath, repo.label, repo.mention, now, now);
+    const saved = this.listIntakeRepos().find(
+      (r) => r.serverName === repo.serverName && r.repoPath === repo.repoPath,
+    );
+    if (saved === undefined) throw new Error('intake repository vanished after its insert');
+    return saved;
+  }
+
+  removeIntakeRepo(serverName: string, repoPath: string): boolean {
+    return (
+      this.stmt('DELETE FROM intake_repos WHERE server_name = ? AND repo_path = ?').run(
+        serverName,
+        repoPath,
+      ).changes > 0
+    );
+  }
+
+  listIntakeRepos(): IntakeRepo[] {
+    return (
+      this.stmt(
+        'SELECT * FROM intake_repos ORDER BY server_name, repo_path',
+      ).all() as IntakeRepoRow[]
+    ).map(toIntakeRepo);
+  }
+
+  /** Stores the validators and cursor a poll ended with. */
+  saveIntakeCursor(serverName: string, repoPath: string, cursor: IntakeCursor): void {
+    this.stmt(
+      `UPDATE intake_repos SET issues_etag = ?, issues_last_modified = ?, comments_etag = ?,
+         comments_last_modified = ?, comments_since = ? WHERE server_name = ? AND repo_path = ?`,
+    ).run(
+      cursor.issuesEtag,
+      cursor.issuesLastModified,
+      cursor.commentsEtag,
+      cursor.commentsLastModified,
+      cursor.commentsSince,
+      serverName,
+      repoPath,
+    );
+  }
+
+  /**
+   * Runs `act` only if `key` was never seen, and records it in the same transaction: an issue or
+   * comment is acted on once, whatever crashes or concurrent pollers do. Returns act's result,
+   * or null when the key was seen before.
+   */
+  onceForKey<T extends { taskId: number | null }>(
+    key: string,
+    act: () => T,
+    now = Date.now(),
+  ): T | null {
+    return this.immediate(() => {
+      if (this.stmt('SELECT 1 FROM intake_seen WHERE key = ?').get(key) !== undefined) return null;
+      const result = act();
+      this.stmt('INSERT INTO intake_seen (key, task_id, seen_at) VALUES (?, ?, ?)').run(
+        key,
+        result.taskId,
+        now,
+      );
+      return result;
+    });
   }
 
   // ---- meta and the daemon lock ----

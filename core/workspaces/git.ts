@@ -27,10 +27,22 @@ export class GitError extends Error {
   }
 }
 
-/** Runs git and returns its trimmed stdout; a non-zero exit rejects with a GitError. */
-export async function git(args: readonly string[], cwd?: string): Promise<string> {
+/**
+ * Runs git and returns its trimmed stdout; a non-zero exit rejects with a GitError. `env` adds
+ * variables for this call (credentials, see git-auth.ts), never arguments.
+ */
+export async function git(
+  args: readonly string[],
+  cwd?: string,
+  env?: Record<string, string>,
+): Promise<string> {
   const execa = await loadExeca();
-  const result = await execa('git', args, { cwd, env: GIT_ENV, reject: false, stdin: 'ignore' });
+  const result = await execa('git', args, {
+    cwd,
+    env: { ...env, ...GIT_ENV },
+    reject: false,
+    stdin: 'ignore',
+  });
   if (result.exitCode !== 0) throw new GitError(args, result.exitCode, String(result.stderr));
   return String(result.stdout).trim();
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { OperationError, errorMessage } from '../errors.js';
 import type { Server } from '../domain.js';
 import { cloneUrl } from './clone-url.js';
-import { git, gitSucceeds } from './git.js';
+import { GitError, git, gitSucceeds } from './git.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 export interface WorkspaceTarget {
@@ -29,6 +29,27 @@ export interface WorktreeStatus {
   aheadOfBase: number;
 }
 
+/** The server refused git's credentials: no retry helps until the token is fixed. */
+export class CredentialsError extends OperationError {}
+
+const AUTH_FAILURE =
+  /authentication failed|could not read username|terminal prompts disabled|\b40[13]\b/i;
+
+/** The error for a failed fetch or push: a refused token is told apart from the rest. */
+function gitFailure(target: WorkspaceTarget, what: string, err: unknown): OperationError {
+  const detail = errorMessage(err);
+  const stderr = err instanceof GitError ? err.stderr : detail;
+  if (AUTH_FAILURE.test(stderr) && target.server.kind !== 'git') {
+    const token = target.server.tokenEnv === null ? 'its token' : target.server.tokenEnv;
+    return new CredentialsError(
+      `server ${target.server.name} refused kugetsu's credentials to ${what} ${target.repoPath}: check ${token}`,
+    );
+  }
+  return new OperationError(
+    `cannot ${what} ${target.repoPath} with server ${target.server.name}: ${detail}`,
+  );
+}
+
 export class Workspaces {
   // One repository's bare clone is fetched and branched by one operation at a time;
   // concurrent `git fetch` into the same repo fails on ref locks.
@@ -40,7 +61,11 @@ export class Workspaces {
   // up costs git calls on every task.
   private readonly defaultBranches = new Map<string, string>();
 
-  constructor(private readonly reposDir: string) {}
+  constructor(
+    private readonly reposDir: string,
+    /** Environment that authenticates git's requests to a server (see git-auth.ts). */
+    private readonly credentials: (server: Server) => Record<string, string> = () => ({}),
+  ) {}
 
   mirrorPath(server: Server, repoPath: string): string {
     const name = `${server.host ?? server.name}-${repoPath}`.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -99,11 +124,12 @@ export class Workspaces {
     progress: (line: string) => void,
   ): Promise<void> {
     const url = cloneUrl(target.server, target.repoPath);
+    const auth = this.credentials(target.server);
     try {
       if (!existsSync(mirror)) {
         progress(`cloning ${target.repoPath}`);
         await mkdir(this.reposDir, { recursive: true });
-        await git(['clone', '--bare', '--quiet', url, mirror]);
+        await git(['clone', '--bare', '--quiet', url, mirror], undefined, auth);
         // A bare clone maps remote branches onto local ones; keep them apart so fetches never
         // touch the kugetsu/* branches that worktrees have checked out.
         await git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], mirror);
@@ -117,12 +143,10 @@ export class Workspaces {
       }
       progress(`fetching ${target.repoPath}`);
       const startedAt = performance.now();
-      await git(['fetch', '--prune', '--quiet', 'origin'], mirror);
+      await git(['fetch', '--prune', '--quiet', 'origin'], mirror, auth);
       this.fetchedAt.set(mirror, startedAt);
     } catch (err) {
-      throw new OperationError(
-        `cannot fetch ${target.repoPath} from server ${target.server.name}: ${errorMessage(err)}`,
-      );
+      throw gitFailure(target, 'fetch', err);
     }
   }
 
@@ -201,7 +225,24 @@ export class Workspaces {
     return out === '' ? 'no changes' : out;
   }
 
-  /** Pushes the session branch to the remote (used by servers without a forge API). */
+  /**
+   * A file as the remote's default branch has it at the last fetch (`.kugetsu/WORKFLOW.md`);
+   * null when the branch has no such file.
+   */
+  async readDefaultBranchFile(target: WorkspaceTarget, path: string): Promise<string | null> {
+    const mirror = this.mirrorPath(target.server, target.repoPath);
+    const base = await this.defaultBranch(mirror);
+    const spec = `refs/remotes/origin/${base}:${path}`;
+    if (!(await gitSucceeds(['cat-file', '-e', spec], mirror))) return null;
+    return git(['cat-file', 'blob', spec], mirror);
+  }
+
+  /** The remote's default branch, as the mirror knows it. */
+  baseBranch(target: WorkspaceTarget): Promise<string> {
+    return this.defaultBranch(this.mirrorPath(target.server, target.repoPath));
+  }
+
+  /** Pushes the session branch to the remote. */
   async pushBranch(target: WorkspaceTarget): Promise<void> {
     const mirror = this.mirrorPath(target.server, target.repoPath);
     await this.repoLocks.run(mirror, async () => {
@@ -209,11 +250,10 @@ export class Workspaces {
         await git(
           ['push', '--quiet', 'origin', `${target.branch}:refs/heads/${target.branch}`],
           target.worktreePath,
+          this.credentials(target.server),
         );
       } catch (err) {
-        throw new OperationError(
-          `cannot push ${target.branch} to server ${target.server.name}: ${errorMessage(err)}`,
-        );
+        throw gitFailure(target, 'push to', err);
       }
     });
   }
@@ -222,12 +262,22 @@ export class Workspaces {
   async isPushed(target: WorkspaceTarget): Promise<boolean> {
     if (!this.isWorktree(target.worktreePath)) return true;
     const head = await git(['rev-parse', 'HEAD'], target.worktreePath);
-    const remote = await git([
-      'ls-remote',
-      cloneUrl(target.server, target.repoPath),
-      `refs/heads/${target.branch}`,
-    ]).catch(() => '');
+    const remote = await git(
+      ['ls-remote', cloneUrl(target.server, target.repoPath), `refs/heads/${target.branch}`],
+      undefined,
+      this.credentials(target.server),
+    ).catch(() => '');
     return remote.split(/\s+/)[0] === head;
+  }
+
+  /** Removes the worktree but keeps its branch: the next `ensureWorktree` makes it anew. */
+  async discardWorktree(target: WorkspaceTarget): Promise<void> {
+    const mirror = this.mirrorPath(target.server, target.repoPath);
+    await this.repoLocks.run(mirror, async () => {
+      await gitSucceeds(['worktree', 'remove', '--force', target.worktreePath], mirror);
+      await rm(target.worktreePath, { recursive: true, force: true });
+      await gitSucceeds(['worktree', 'prune'], mirror);
+    });
   }
 
   /** Removes the worktree and its branch. */

@@ -32,12 +32,13 @@ export function tasksTable(tasks: Task[]): string {
 export function sessionsTable(sessions: SessionView[]): string {
   if (sessions.length === 0) return 'no sessions';
   return table([
-    ['REF', 'STATE', 'TASK', 'BRANCH', 'UPDATED', 'TOKENS', 'LAST MESSAGE'],
+    ['REF', 'STATE', 'TASK', 'BRANCH', 'PR', 'UPDATED', 'TOKENS', 'LAST MESSAGE'],
     ...sessions.map((s) => [
       s.issueRef,
       s.state,
       s.task === null ? '-' : `#${s.task.id} ${s.task.state}`,
       s.branch,
+      s.pullRequest === null ? '-' : `#${s.pullRequest.number} ${s.pullRequest.state}`,
       ago(s.updatedAt),
       tokensCell(s.usage),
       oneLine(s.lastMessage ?? '', 40),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Task } from '../../core/domain.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -154,6 +155,24 @@ export class Sandbox {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await delay(50);
     }
+  }
+
+  /** Queues with `--detach` and returns the task's id. */
+  async startDetached(args: string[]): Promise<number> {
+    return (await this.json<{ task: Task }>([...args, '--detach'])).task.id;
+  }
+
+  /** Waits until the task left pending and running, and returns it. */
+  finished(id: number, timeoutMs = 90_000): Promise<Task> {
+    return this.until(
+      `task #${id} to finish`,
+      async () => {
+        const { tasks } = await this.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+        const task = tasks.find((t) => t.id === id);
+        return task !== undefined && task.state !== 'pending' && task.state !== 'running' && task;
+      },
+      timeoutMs,
+    );
   }
 
   async cleanup(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Server } from '../../../core/domain.js';
+import { defaultApiUrl } from '../../../core/forges/forge-client.js';
 import { addServer, getServer, removeServer } from '../../../core/operations/servers.js';
 import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
 import { withHome } from '../home.js';
@@ -84,7 +85,7 @@ export function run(argv: string[], io: Io): Promise<number> {
               ['kind', server.kind],
               ['url', server.url],
               ['refs', `${server.host ?? server.name}/OWNER/REPO#N`],
-              ['api', server.apiUrl ?? '-'],
+              ['api', server.apiUrl ?? defaultApiUrl(server) ?? '-'],
               ['token', server.tokenEnv === null ? '-' : `$${server.tokenEnv}`],
               ['default', server.isDefault ? 'yes' : 'no'],
             ]),
