@@ -21,6 +21,8 @@ import {
   signalGroup,
   type ProcessIdentity,
 } from '../process-info.js';
+import { pollIntake } from '../operations/intake.js';
+import { refreshForgeState } from '../operations/sessions.js';
 import { TaskRunner } from '../runner/task-runner.js';
 import { listenForWakeups } from './wake.js';
 
@@ -42,6 +44,8 @@ export class Daemon {
   private readonly pmQueue = new PQueue({ concurrency: 1 });
   private socket: NetServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private intakeTimer: NodeJS.Timeout | null = null;
+  private polling = false;
   private backoffTimer: NodeJS.Timeout | null = null;
   private backoffAt = Number.POSITIVE_INFINITY;
   private dispatching = false;
@@ -80,6 +84,33 @@ export class Daemon {
     this.socket = await listenForWakeups(paths.daemonSocket, () => this.kick());
     this.sweepTimer = setInterval(() => this.sweep(), this.ctx.config.sweepIntervalMs);
     this.sweep();
+    this.intakeTimer = setInterval(() => void this.pollForges(), this.ctx.config.intakeIntervalMs);
+    void this.pollForges();
+  }
+
+  /**
+   * Intake from watched repositories, and the state of open pull requests (for `list`). One
+   * poll at a time: a slow forge must not pile polls up.
+   */
+  private async pollForges(): Promise<void> {
+    if (this.polling || this.stopping !== null) return;
+    this.polling = true;
+    try {
+      const scrub = (text: string): string => this.ctx.scrubber().scrub(text);
+      for (const poll of await pollIntake(this.ctx)) {
+        if (poll.error !== null) this.log(`intake ${poll.repo}: ${scrub(poll.error)}`);
+        for (const task of poll.queued)
+          this.log(`intake ${poll.repo}: queued task #${task.id} for ${task.issueRef ?? ''}`);
+      }
+      for (const session of this.ctx.store.listSessions({ all: true })) {
+        if (session.pullRequest?.state === 'open')
+          await refreshForgeState(this.ctx, session, 'lenient');
+      }
+    } catch (err) {
+      this.log(`forge poll failed: ${this.ctx.scrubber().scrub(errorMessage(err))}`);
+    } finally {
+      this.polling = false;
+    }
   }
 
   private log(line: string): void {
@@ -213,6 +244,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.log('daemon stopping: interrupting running agents');
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      if (this.intakeTimer !== null) clearInterval(this.intakeTimer);
       if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
       await new Promise<void>((resolve) =>
         this.socket === null ? resolve() : this.socket.close(() => resolve()),

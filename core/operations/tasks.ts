@@ -43,6 +43,22 @@ async function queue(
   message: string,
   options: TaskOptions,
 ): Promise<Task> {
+  const task = enqueueFor(ctx, target, mode, message, options);
+  await wakeDaemon(ctx.paths.daemonSocket);
+  return task;
+}
+
+/**
+ * The synchronous part of queueing, for callers that queue inside a transaction of their own
+ * (intake); they wake the daemon after it commits.
+ */
+export function enqueueFor(
+  ctx: HomeContext,
+  target: SessionTarget,
+  mode: TaskMode,
+  message: string,
+  options: TaskOptions,
+): Task {
   const session = ctx.store.getSession(target.issueRef);
   const agent = agentFor(session, options.agent ?? null, ctx.config.agent);
   const model = checkModel(options.model);
@@ -50,7 +66,7 @@ async function queue(
     model: model ?? ctx.config.model ?? null,
     path: agentPath(ctx, agent),
   });
-  const task = ctx.store.enqueueTask(
+  return ctx.store.enqueueTask(
     {
       kind: 'dev',
       mode,
@@ -62,8 +78,6 @@ async function queue(
     },
     newSessionFor(target, agent),
   );
-  await wakeDaemon(ctx.paths.daemonSocket);
-  return task;
 }
 
 function assertNothingQueued(ctx: HomeContext, issueRef: string): void {

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   notify: () => import('./commands/notify.js'),
   env: () => import('./commands/env.js'),
   server: () => import('./commands/server.js'),
+  intake: () => import('./commands/intake.js'),
   logs: () => import('./commands/logs.js'),
   bot: () => import('./commands/bot.js'),
   demo: () => import('./commands/demo.js'),

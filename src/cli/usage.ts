@@ -17,6 +17,7 @@ export const USAGE: Record<string, string> = {
   env: 'env list|show [AGENT]|set KEY VALUE|- [AGENT]|get KEY [AGENT]|rm KEY [AGENT] [--json]',
   server:
     'server list|add NAME URL [--kind K] [--token-env VAR] [--api-url URL]|remove NAME|default NAME|get NAME [--json]',
+  intake: 'intake list|add REPO [--label LABEL] [--mention @NAME]|remove REPO|poll [--json]',
   logs: 'logs [-n RUNS] | logs TASK_ID|REF [-f] [-n LINES] [--json]',
   bot: 'bot [run] | bot allow CODE | bot users | bot revoke USER_ID [--json]',
   demo: 'demo [--tasks N] [--keep]',
@@ -27,7 +28,7 @@ export const SUMMARY = `kugetsu — run AI coding agents on your issues, one git
 
 Usage: kugetsu <command> [options]   (every command that prints data takes --json)
 
-Set-up      init · status · doctor · server · env
+Set-up      init · status · doctor · server · env · intake
 Work        start · continue · resume · stop · delegate
 Look        list · queue · logs · notify
 Clean up    prune · destroy
