@@ -18,23 +18,13 @@ describe('hostile input', () => {
     await sb.cli(['daemon', 'stop']);
   });
 
-  async function snapshot(): Promise<string> {
-    const parts = await Promise.all([
-      sb.ok(['queue', 'list', '--all', '--json']),
-      sb.ok(['list', '--all', '--json']),
-      sb.ok(['notify', 'list', '--all', '--json']),
-      sb.ok(['server', 'list', '--json']),
-    ]);
-    return parts.join('\n');
-  }
-
   async function expectUsageError(
     args: string[],
     mention: string | RegExp,
     env: Record<string, string> = {},
     input?: string,
   ): Promise<void> {
-    const before = await snapshot();
+    const before = sb.stateSnapshot();
     const result = await sb.cli(args, input === undefined ? { env } : { env, input });
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
     const lines = result.stderr.trim().split('\n');
@@ -42,7 +32,7 @@ describe('hostile input', () => {
     expect(lines[0]).toMatch(/^kugetsu: /);
     expect(lines[0]).toMatch(mention);
     expect(lines[0]?.length ?? 0).toBeLessThan(400);
-    expect(await snapshot()).toBe(before);
+    expect(sb.stateSnapshot()).toBe(before);
   }
 
   it.each([
@@ -104,6 +94,10 @@ describe('hostile input', () => {
     [['env', 'set', 'BAD KEY', 'v'], /BAD KEY/],
     [['server', 'add', 'x', 'ftp://host'], /invalid server URL/],
     [['server', 'add', 'x', 'https://user:pw@host'], /must not carry credentials/],
+    [['intake', 'add', '../../etc'], /invalid repository "..\/..\/etc"/],
+    [['intake', 'add', 'local/me/app'], /server local is plain git: intake needs a forge/],
+    [['intake', 'add', 'me/app', '--mention', '@a b'], /invalid --mention "@a b"/],
+    [['intake', 'remove', 'nobody.example/me/app'], /no server for host "nobody.example"/],
   ])('rejects %j', async (args, mention) => {
     await expectUsageError(args, mention);
   });

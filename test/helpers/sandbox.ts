@@ -3,7 +3,16 @@
  * (`file://`) holding real repositories, and the built CLI run as a real child process.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -154,6 +163,30 @@ export class Sandbox {
       if (value !== undefined && value !== null && value !== false) return value;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await delay(50);
+    }
+  }
+
+  /**
+   * Everything kugetsu keeps in the home, as text: every row of every table of the database,
+   * and every settings and env file. Two equal snapshots mean nothing was written.
+   */
+  stateSnapshot(): string {
+    const db = new Database(join(this.home, 'kugetsu.db'), { readonly: true });
+    try {
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all() as { name: string }[];
+      const rows = tables.map(({ name }) => ({
+        name,
+        rows: db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all(),
+      }));
+      const files = ['config.env', ...readdirSync(join(this.home, 'env')).map((f) => `env/${f}`)];
+      return JSON.stringify({
+        rows,
+        files: files.map((f) => [f, readFileSync(join(this.home, f), 'utf8')]),
+      });
+    } finally {
+      db.close();
     }
   }
 
