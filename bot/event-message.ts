@@ -3,11 +3,18 @@ import type { EventType, KugetsuEvent, Task } from '../core/domain.js';
 import { encodeButton, type ButtonAction } from './callback-data.js';
 import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration } from './format.js';
 
+/** A callback button, or (with `url`) one that opens a page. */
+export interface Button {
+  text: string;
+  data: string;
+  url?: string;
+}
+
 export interface EventMessage {
   html: string;
   /** Queued and dequeued arrive silently; what a user waits for pings the phone. */
   silent: boolean;
-  buttons: { text: string; data: string }[][];
+  buttons: Button[][];
 }
 
 const ICONS: Record<EventType, string> = {
@@ -60,11 +67,15 @@ export function taskButtons(
   return hasSession ? [first, [button('Destroy', 'destroy'), button('Prune', 'prune')]] : [first];
 }
 
-/** Builds the message for one event. `errorTail` holds the failed run's last transcript lines. */
+/**
+ * Builds the message for one event. `errorTail` holds the failed run's last transcript lines;
+ * `pullRequest` is the session's, which a completion links to with a button.
+ */
 export function eventMessage(
   event: KugetsuEvent,
   task: Task | null,
   errorTail: readonly string[],
+  pullRequest: { number: number; url: string } | null = null,
 ): EventMessage {
   const target = event.issueRef ?? 'PM agent';
   const lines = [
@@ -88,19 +99,25 @@ export function eventMessage(
   let html = lines.join('\n');
   if (html.length > TELEGRAM_TEXT_LIMIT)
     html = lines.slice(0, 2).join('\n').slice(0, TELEGRAM_TEXT_LIMIT);
-  return {
-    html,
-    silent: SILENT.has(event.type),
-    buttons: WITH_BUTTONS.has(event.type)
-      ? taskButtons(
-          event.taskId,
-          event.type === 'task_started'
-            ? 'running'
-            : event.type === 'task_needs_input'
-              ? 'waiting'
-              : 'ended',
-          event.issueRef !== null,
-        )
-      : [],
-  };
+  const buttons: Button[][] = WITH_BUTTONS.has(event.type)
+    ? taskButtons(
+        event.taskId,
+        event.type === 'task_started'
+          ? 'running'
+          : event.type === 'task_needs_input'
+            ? 'waiting'
+            : 'ended',
+        event.issueRef !== null,
+      )
+    : [];
+  if (
+    event.type === 'task_completed' &&
+    pullRequest !== null &&
+    /^https?:\/\//.test(pullRequest.url)
+  ) {
+    buttons.unshift([
+      { text: `Pull request #${pullRequest.number}`, data: '', url: pullRequest.url },
+    ]);
+  }
+  return { html, silent: SILENT.has(event.type), buttons };
 }

@@ -8,7 +8,7 @@ import { InlineKeyboard } from 'grammy';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import type { Store } from '../core/store/store.js';
-import { eventMessage } from './event-message.js';
+import { eventMessage, type Button } from './event-message.js';
 import { ChatPacer } from './chat-pacer.js';
 
 export interface TelegramSinkOptions {
@@ -20,12 +20,15 @@ export interface TelegramSinkOptions {
   pacer?: ChatPacer;
 }
 
-export function keyboard(rows: { text: string; data: string }[][]): InlineKeyboard | undefined {
+export function keyboard(rows: Button[][]): InlineKeyboard | undefined {
   if (rows.length === 0) return undefined;
   const kb = new InlineKeyboard();
   rows.forEach((row, i) => {
     if (i > 0) kb.row();
-    for (const b of row) kb.text(b.text, b.data);
+    for (const b of row) {
+      if (b.url === undefined) kb.text(b.text, b.data);
+      else kb.url(b.text, b.url);
+    }
   });
   return kb;
 }
@@ -36,10 +39,12 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
     name: 'telegram',
     async deliver(event: KugetsuEvent) {
       const task = options.store.getTask(event.taskId);
+      const session = event.issueRef === null ? null : options.store.getSession(event.issueRef);
       const message = eventMessage(
         event,
         task,
         event.type === 'task_error' ? options.errorTail(event.taskId) : [],
+        session?.pullRequest ?? null,
       );
       for (const chatId of options.chats) {
         if (options.store.isDelivered(event.id, chatId)) continue;

@@ -69,6 +69,21 @@ describe('telegram formatting', () => {
     expect(done.html).toContain('<i>1m 0s · attempt 1/3</i>');
   });
 
+  it("links a completion to the session's pull request with a button that opens it", () => {
+    const pr = { number: 12, url: 'https://git.example.com/me/app/pulls/12' };
+    const done = eventMessage(event('task_completed', '#7 completed'), task, [], pr);
+    expect(done.buttons[0]).toEqual([{ text: 'Pull request #12', data: '', url: pr.url }]);
+    expect(done.buttons.flat().map((b) => b.text)).toContain('Continue');
+    // Only completions, and only web links.
+    expect(eventMessage(event('task_error', 'x'), task, [], pr).buttons.flat()).not.toContainEqual(
+      expect.objectContaining({ url: pr.url }),
+    );
+    const odd = { number: 1, url: 'javascript:alert(1)' };
+    expect(eventMessage(event('task_completed', 'x'), task, [], odd).buttons[0]?.[0]?.text).toBe(
+      'Continue',
+    );
+  });
+
   it('quotes the failure’s last lines, escaped', () => {
     const failed = eventMessage(event('task_error', '#7 failed: exit code 1: <boom>'), task, [
       'line 1',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KugetsuEvent, Session, Task } from '../core/domain.js';
 import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
+import { FakeTelegram } from './helpers/fake-telegram.js';
 import { Sandbox, fixture, running } from './helpers/sandbox.js';
 
 const TOKEN = 'forge-secret-token-4f1c9e';
@@ -125,6 +126,14 @@ describe.each<FakeForgeKind>(['gitea', 'github', 'gitlab'])('hand-off on %s', (k
     const logs = await w.sb.ok(['logs', String(id)]);
     expect(logs).toContain(`read issue #${issue}`);
     expect(logs).not.toContain(TOKEN);
+    // Nothing git keeps names the token: not the remote URL, not a credential.
+    const repos = join(w.sb.home, 'repos');
+    for (const mirror of readdirSync(repos)) {
+      const config = readFileSync(join(repos, mirror, 'config'), 'utf8');
+      expect(config).toContain(`url = ${w.forge.url}/me/app.git`);
+      expect(config).not.toContain(TOKEN);
+      expect(config).not.toContain(Buffer.from(`x-access-token:${TOKEN}`).toString('base64'));
+    }
     expect(JSON.stringify(w.forge.requests)).not.toContain(TOKEN);
   });
 
@@ -167,7 +176,9 @@ describe('WORKFLOW.md and hooks (gitea)', () => {
   const workflow = [
     '---',
     'hooks:',
-    '  after_create: echo "after_create in $(basename "$PWD")" >> "$HOOK_LOG"',
+    '  after_create: |',
+    '    echo "after_create in $(basename "$PWD")" >> "$HOOK_LOG"',
+    '    if [ -f "$HOOK_FAIL.create" ]; then echo "npm ERR! missing script" >&2; exit 1; fi',
     '  before_run: |',
     '    echo "before_run $KUGETSU_TASK_ID" >> "$HOOK_LOG"',
     '    if [ -f "$HOOK_FAIL" ]; then echo "dependencies missing" >&2; exit 3; fi',
@@ -215,6 +226,23 @@ describe('WORKFLOW.md and hooks (gitea)', () => {
     ]);
     await w.sb.ok(['destroy', `${w.host}/me/app#${n}`, '-y', '--force']);
     expect(hookLog().at(-1)).toBe('before_remove');
+  });
+
+  it('a failing after_create fails the attempt; the next attempt makes the worktree and runs it again', async () => {
+    writeFileSync(`${join(w.sb.dir, 'fail-before-run')}.create`, '');
+    try {
+      const n = w.forge.addIssue('me', 'app', { title: 'No deps', body: 'b' });
+      const id = await w.sb.startDetached(['start', `${w.host}/me/app#${n}`, 'go']);
+      const task = await w.sb.finished(id);
+      expect(task.state).toBe('error');
+      expect(task.attempts).toBe(2);
+      expect(task.lastError).toBe('after_create hook failed (exit 1): npm ERR! missing script');
+      const created = hookLog().filter((l) => l.startsWith('after_create') && l.endsWith(`-${n}`));
+      expect(created).toHaveLength(2);
+      expect(await w.sb.ok(['logs', String(id)])).toContain('npm ERR! missing script');
+    } finally {
+      rmSync(`${join(w.sb.dir, 'fail-before-run')}.create`, { force: true });
+    }
   });
 
   it('a failing before_run fails the attempt with its output; the task ends after its attempts', async () => {
@@ -363,5 +391,42 @@ describe('intake (gitea)', () => {
       expect((await w.sb.finished(second.id)).state).toBe('completed');
       expect(await tasksFor(labelled)).toHaveLength(2);
     });
+  });
+});
+
+describe('from the phone to a pull request (gitea)', () => {
+  it('/delegate on a forge issue: the completion push carries the PR link and a button to it', async () => {
+    const tg = await FakeTelegram.start();
+    const owner = { id: 111, first_name: 'Owner' };
+    const settings = {
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_ALLOWED_USERS: String(owner.id),
+      TELEGRAM_NOTIFY_CHATS: String(owner.id),
+    };
+    try {
+      await withWorld('gitea', { settings }, async (w) => {
+        const n = w.forge.addIssue('me', 'app', { title: 'From the phone', body: 'b' });
+        await w.sb.ok(['daemon', 'start']);
+        await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+        tg.userSends(owner, `/delegate work on ${w.host}/me/app#${n}`);
+        const done = await tg.waitFor(
+          () => tg.messagesIn(owner.id).find((m) => m.text?.includes('completed')),
+          60_000,
+        );
+        const { sessions } = await w.sb.json<{ sessions: Session[] }>(['list', '--all']);
+        const pr = sessions[0]?.pullRequest;
+        if (pr === undefined || pr === null) throw new Error('no pull request');
+        expect(pr.url.startsWith(w.forge.url)).toBe(true);
+        expect(done.text).toContain(pr.url);
+        expect(done.reply_markup?.inline_keyboard?.[0]).toEqual([
+          { text: `Pull request #${pr.number}`, url: pr.url },
+        ]);
+        expect(JSON.stringify(tg.messagesIn(owner.id))).not.toContain(TOKEN);
+        expect(tg.violations).toEqual([]);
+      });
+    } finally {
+      await tg.close();
+    }
   });
 });
