@@ -271,26 +271,7 @@ export class TaskRunner {
             newSession,
             forked: forkFrom !== null,
           });
-    // The PM agent is an agent CLI too: its backend's file (credentials) under pm-agent.env.
-    const envFiles = isPm
-      ? { ...this.ctx.envFiles.merged(task.agent), ...this.ctx.envFiles.merged('pm-agent') }
-      : this.ctx.envFiles.merged(task.agent);
-    const env = buildAgentEnv({
-      base: this.ctx.env,
-      withheldKeys: this.ctx.withheldKeys(),
-      envFiles,
-      task: {
-        taskId: task.id,
-        issueRef: task.issueRef,
-        worktree: cwd,
-        branch: target?.branch ?? null,
-        mode: runMode,
-        attempt: task.attempts,
-        sessionKey: target?.workspaceKey ?? 'pm',
-        agentSessionId: sessionId,
-        model,
-      },
-    });
+    const env = this.taskEnv(task, cwd, target, runMode, sessionId, model);
     if (isPm) Object.assign(env, this.pmEnvironment(env));
     let invocation;
     try {
@@ -384,27 +365,32 @@ export class TaskRunner {
     return { ...result, report, overBudget, fatal, lastLine };
   }
 
-  /** The environment of a dev task's agent; hooks get it too. */
+  /** The environment of a task's agent (DESIGN.md §6); a dev task's hooks get it too. */
   private taskEnv(
     task: Task,
     cwd: string,
-    target: WorkspaceTarget,
+    target: WorkspaceTarget | null,
     mode: TaskMode,
     agentSessionId: string | null,
     model: string | null,
   ): Record<string, string> {
+    const { envFiles } = this.ctx;
     return buildAgentEnv({
       base: this.ctx.env,
       withheldKeys: this.ctx.withheldKeys(),
-      envFiles: this.ctx.envFiles.merged(task.agent),
+      // The PM agent is an agent CLI too: its backend's file (credentials) under pm-agent.env.
+      envFiles:
+        task.kind === 'pm'
+          ? { ...envFiles.merged(task.agent), ...envFiles.merged('pm-agent') }
+          : envFiles.merged(task.agent),
       task: {
         taskId: task.id,
         issueRef: task.issueRef,
         worktree: cwd,
-        branch: target.branch,
+        branch: target?.branch ?? null,
         mode,
         attempt: task.attempts,
-        sessionKey: target.workspaceKey,
+        sessionKey: target?.workspaceKey ?? 'pm',
         agentSessionId,
         model,
       },
