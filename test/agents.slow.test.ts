@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task, Usage } from '../core/domain.js';
+import type { Usage } from '../core/domain.js';
 import {
   API_KEY_VARIABLE,
   REAL_AGENTS,
@@ -171,8 +171,8 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
     const pmTask = await sb.finished(out.taskId);
     expect(pmTask.state, pmTask.lastError ?? '').toBe('completed');
     expect(pmTask.result).toBe('Started local/me/app#7 for you.');
-    const devTask = await sb.until('the dev task the PM started', async () => {
-      const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+    const devTask = await sb.until('the dev task the PM started', () => {
+      const tasks = sb.tasks();
       return tasks.find((t) => t.issueRef === 'local/me/app#7');
     });
     expect(devTask.kind).toBe('dev');
@@ -221,8 +221,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
     expect(tree.length).toBeGreaterThan(0);
     const task = await sb.until(
       'the stalled attempt',
-      async () => {
-        const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+      () => {
+        const tasks = sb.tasks();
         const t = tasks.find((x) => x.id === id);
         return t?.lastError?.startsWith('stalled') === true && t;
       },

@@ -29,8 +29,8 @@ describe('daemon', () => {
     await sb.ok(['queue', 'enqueue', 'local/me/app#1', 'quick']);
     const task = await sb.until(
       'the task to complete',
-      async () => {
-        const { tasks } = await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
+      () => {
+        const tasks = sb.tasks();
         return tasks[0]?.state === 'completed' ? tasks[0] : null;
       },
       20_000,
@@ -57,12 +57,7 @@ describe('daemon', () => {
     expect(await sb.ok(['queue', 'list'])).toContain('low memory');
 
     await sb.ok(['daemon', 'restart'], { env: { KUGETSU_MIN_FREE_MEMORY_MB: '0' } });
-    await sb.until(
-      'the task to complete',
-      async () =>
-        (await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all'])).tasks[0]?.state ===
-        'completed',
-    );
+    await sb.until('the task to complete', () => sb.tasks()[0]?.state === 'completed');
   });
 
   it('a second daemon for the same home refuses to start', async () => {

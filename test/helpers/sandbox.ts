@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Task } from '../../core/domain.js';
+import { Store } from '../../core/store/store.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -52,6 +53,7 @@ export class Sandbox {
   readonly gitRoot: string;
   readonly env: Record<string, string>;
   private readonly children = new Set<ChildProcess>();
+  private openStore: Store | null = null;
 
   constructor(settings: Record<string, string> = {}) {
     this.dir = realpathSync(mkdtempSync(join(tmpdir(), 'kgt-')));
@@ -195,20 +197,35 @@ export class Sandbox {
     return (await this.json<{ task: Task }>([...args, '--detach'])).task.id;
   }
 
+  /**
+   * The home's store, opened in this process. For waiting: a poll that ran the CLI would start
+   * a node process every few milliseconds and take the CPU from the agents under test.
+   */
+  store(): Store {
+    this.openStore ??= Store.open(join(this.home, 'kugetsu.db'));
+    return this.openStore;
+  }
+
+  /** Every task, as `queue list --all --json` has them. */
+  tasks(): Task[] {
+    return this.store().listTasks({});
+  }
+
   /** Waits until the task left pending and running, and returns it. */
   finished(id: number, timeoutMs = 90_000): Promise<Task> {
     return this.until(
       `task #${id} to finish`,
-      async () => {
-        const { tasks } = await this.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
-        const task = tasks.find((t) => t.id === id);
-        return task !== undefined && task.state !== 'pending' && task.state !== 'running' && task;
+      () => {
+        const task = this.store().getTask(id);
+        return task !== null && task.state !== 'pending' && task.state !== 'running' && task;
       },
       timeoutMs,
     );
   }
 
   async cleanup(): Promise<void> {
+    this.openStore?.close();
+    this.openStore = null;
     await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => undefined);
     for (const child of this.children) child.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
