@@ -4,7 +4,13 @@
  */
 import type { Server, SessionPullRequest } from '../domain.js';
 import type { WorkspaceTarget, Workspaces } from '../workspaces/workspaces.js';
-import type { ForgeApi, ForgeIssueState, ForgePullRequest } from './forge-api.js';
+import type {
+  ForgeApi,
+  ForgeComment,
+  ForgeIssue,
+  ForgeIssueState,
+  ForgePullRequest,
+} from './forge-api.js';
 import { forgeApiFor } from './forge-client.js';
 import { ForgeError } from './forge-http.js';
 import {
@@ -15,15 +21,9 @@ import {
   type HandOffFacts,
 } from './hand-off-text.js';
 
-export interface IssueContext {
-  number: number;
-  title: string;
-  body: string;
-  state: ForgeIssueState;
-  labels: string[];
-  url: string;
-  author: string;
-  comments: { author: string; body: string; createdAt: number }[];
+/** The issue as the prompt needs it: its own fields and every comment, oldest first. */
+export interface IssueContext extends Omit<ForgeIssue, 'updatedAt'> {
+  comments: Pick<ForgeComment, 'author' | 'body' | 'createdAt'>[];
 }
 
 export interface HandOffResult {
