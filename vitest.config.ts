@@ -8,6 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'fast',
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.slow.test.ts'],
         },
@@ -15,6 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'slow',
+          // After the fast suites, with a worker count of its own.
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.slow.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
