@@ -226,7 +226,23 @@ export class Sandbox {
   async cleanup(): Promise<void> {
     this.openStore?.close();
     this.openStore = null;
-    await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => undefined);
+    const daemonPid = Number(
+      (() => {
+        try {
+          return readFileSync(join(this.home, 'daemon.pid'), 'utf8');
+        } catch {
+          return '';
+        }
+      })(),
+    );
+    const stopped = await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => null);
+    // A daemon that outlived its stop would live on with its home deleted: end it and its agents.
+    if (daemonPid > 0 && running(daemonPid)) {
+      process.stderr.write(
+        `sandbox: daemon ${daemonPid} still ran after \`daemon stop\` (${stopped?.stderr.trim() ?? 'timed out'}); killing it\n`,
+      );
+      process.kill(daemonPid, 'SIGKILL');
+    }
     for (const child of this.children) child.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
