@@ -9,14 +9,25 @@
  */
 import { spawn } from 'node:child_process';
 import console from 'node:console';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { Store } from '../dist/core/store/store.js';
 import { agentSettings, API_KEY_VARIABLE, REAL_AGENTS } from '../test/helpers/agent-world.mjs';
 import { ModelServer } from '../test/helpers/model-server.mjs';
-import { delay, fmt, heading, line, makeWorld, median, note, waitForTask, wallMs } from './lib.mjs';
+import {
+  delay,
+  fmt,
+  git,
+  heading,
+  line,
+  makeWorld,
+  median,
+  note,
+  waitForTask,
+  wallMs,
+} from './lib.mjs';
 
 const RUNS = Number(process.env['BENCH_AGENT_RUNS'] ?? 5);
 
@@ -104,29 +115,44 @@ async function benchOpencodeServe(model) {
     });
     const startup = wallMs() - startedAt;
     const client = createOpencodeClient({ baseUrl: url });
-    const overhead = [];
-    const total = [];
-    for (let i = 1; i <= RUNS; i++) {
-      const script = `bench-serve-${i}`;
+    // kugetsu gives every issue a worktree of its own, and opencode serve bootstraps an instance
+    // per directory: a new task's first prompt pays that, a continued session does not.
+    const promptIn = async (directory, script) => {
       model.script(script, [{ answer: 'DONE' }]);
       const asked = wallMs();
-      const session = await client.session.create({ query: { directory: world.repo } });
+      const session = await client.session.create({ query: { directory } });
       await client.session.prompt({
         path: { id: session.data.id },
-        query: { directory: world.repo },
+        query: { directory },
         body: {
           model: { providerID: 'scripted', modelID: 'm' },
           parts: [{ type: 'text', text: `Say done [[${script}]]` }],
         },
       });
-      total.push(wallMs() - asked);
-      overhead.push(model.requestsFor(script)[0].at - asked);
+      return { total: wallMs() - asked, overhead: model.requestsFor(script)[0].at - asked };
+    };
+    const fresh = [];
+    const again = [];
+    for (let i = 1; i <= RUNS; i++) {
+      const directory = join(world.dir, `worktree-${i}`);
+      mkdirSync(directory);
+      git(directory, ['init', '--quiet']);
+      fresh.push(await promptIn(directory, `bench-serve-${i}`));
+      again.push(await promptIn(directory, `bench-serve-${i}-again`));
     }
+    const overhead = median(fresh.map((r) => r.overhead));
+    const total = median(fresh.map((r) => r.total));
+    const againOverhead = median(again.map((r) => r.overhead));
     const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
     const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
-    return { startup, overhead: median(overhead), total: median(total), peak: hwm };
+    return { startup, overhead, total, againOverhead, peak: hwm };
   } finally {
-    server.kill('SIGTERM');
+    // It writes under its HOME until it exits: removing the world before then races it.
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
     world.cleanup();
   }
 }
@@ -144,7 +170,7 @@ try {
   const serve = await benchOpencodeServe(model);
   line(
     'opencode serve + sdk',
-    `overhead ${fmt(serve.overhead, 0)} ms · prompt ${fmt(serve.total, 0)} ms · server RSS peak ${fmt(serve.peak, 0)} MB · start-up ${fmt(serve.startup, 0)} ms (once)`,
+    `new worktree: overhead ${fmt(serve.overhead, 0)} ms · prompt ${fmt(serve.total, 0)} ms · same worktree again: overhead ${fmt(serve.againOverhead, 0)} ms · server RSS peak ${fmt(serve.peak, 0)} MB · start-up ${fmt(serve.startup, 0)} ms (once)`,
   );
   note(
     'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve: call → first request, and the whole prompt call.',
