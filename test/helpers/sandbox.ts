@@ -223,6 +223,17 @@ export class Sandbox {
     );
   }
 
+  /** Whether `pid` runs with this sandbox's KUGETSU_HOME. */
+  private ownsProcess(pid: number): boolean {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .includes(`KUGETSU_HOME=${this.home}`);
+    } catch {
+      return false;
+    }
+  }
+
   async cleanup(): Promise<void> {
     this.openStore?.close();
     this.openStore = null;
@@ -236,8 +247,9 @@ export class Sandbox {
       })(),
     );
     const stopped = await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => null);
-    // A daemon that outlived its stop would live on with its home deleted: end it and its agents.
-    if (daemonPid > 0 && running(daemonPid)) {
+    // A daemon that outlived its stop would live on with its home deleted: end it. The pid file
+    // may be stale, so only a process whose environment names this home is ours.
+    if (daemonPid > 0 && running(daemonPid) && this.ownsProcess(daemonPid)) {
       process.stderr.write(
         `sandbox: daemon ${daemonPid} still ran after \`daemon stop\` (${stopped?.stderr.trim() ?? 'timed out'}); killing it\n`,
       );
