@@ -12,6 +12,7 @@ import console from 'node:console';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { Store } from '../dist/core/store/store.js';
 import { agentSettings, API_KEY_VARIABLE, REAL_AGENTS } from '../test/helpers/agent-world.mjs';
@@ -151,7 +152,10 @@ async function benchOpencodeServe(model) {
     if (server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server.once('exit', resolve));
       server.kill('SIGTERM');
+      // opencode serve may not act on SIGTERM while it has sessions open.
+      const forced = setTimeout(() => server.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(forced);
     }
     world.cleanup();
   }
