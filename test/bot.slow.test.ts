@@ -14,6 +14,25 @@ const OWNER = { id: 111, first_name: 'Owner' };
 const STRANGER = { id: 999, first_name: 'Mallory' };
 const SECRET = 'tok_5a4b3c2d1e0f9a8b7c6d';
 
+/** A sandbox whose daemon runs the bot against `tg`, the owner allowed and notified. */
+function botSandbox(tg: FakeTelegram, settings: Record<string, string> = {}): Sandbox {
+  return new Sandbox({
+    KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    TELEGRAM_ALLOWED_USERS: String(OWNER.id),
+    TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
+    ...settings,
+  });
+}
+
+/** Sets the sandbox up and starts its daemon; resolves once the bot polls. */
+async function startBot(sb: Sandbox, tg: FakeTelegram): Promise<void> {
+  await sb.setup();
+  await sb.ok(['daemon', 'start']);
+  await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+}
+
 interface Task {
   id: number;
   state: string;
@@ -26,16 +45,8 @@ describe('telegram bot', () => {
 
   beforeEach(async () => {
     tg = await FakeTelegram.start();
-    sb = new Sandbox({
-      KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_ALLOWED_USERS: String(OWNER.id),
-      TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
-    });
-    await sb.setup();
-    await sb.ok(['daemon', 'start']);
-    await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+    sb = botSandbox(tg);
+    await startBot(sb, tg);
   });
 
   afterEach(async () => {
@@ -405,22 +416,14 @@ describe('telegram bot with a real agent', () => {
   beforeEach(async () => {
     tg = await FakeTelegram.start();
     model = await ModelServer.start();
-    sb = new Sandbox({
-      KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_ALLOWED_USERS: String(OWNER.id),
-      TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
-    });
+    sb = botSandbox(tg);
     // The agent's own set-up, but `command` stays the default: /delegate picks claude.
     Object.assign(sb.env, agentSettings('claude', model, sb.dir), {
       KUGETSU_AGENT: 'command',
       KUGETSU_PM_AGENT: 'claude',
       ANTHROPIC_API_KEY: 'sk-test-key',
     });
-    await sb.setup();
-    await sb.ok(['daemon', 'start']);
-    await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+    await startBot(sb, tg);
   });
 
   afterEach(async () => {
