@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**
  * A process named by pid *and* start time, so a pid the kernel has reused for another
@@ -8,6 +8,12 @@ export interface ProcessIdentity {
   pid: number;
   /** Kernel start time (clock ticks since boot) from /proc; '' where /proc is unavailable. */
   start: string;
+  /**
+   * The PID namespace the pid is numbered in (`pid:[4026531836]`). An agent's sandbox (codex
+   * runs its commands in one) numbers processes differently: there, the daemon's pid names
+   * nothing or something else, and a kugetsu run inside must not conclude the daemon is dead.
+   */
+  ns?: string;
 }
 
 interface ProcStat {
@@ -32,21 +38,38 @@ function readProcStat(pid: number): ProcStat | null {
 
 const hasProc = readProcStat(process.pid) !== null;
 
+function readPidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+}
+
+const ownNamespace = readPidNamespace();
+
 export function processStartTime(pid: number): string {
   return readProcStat(pid)?.start ?? '';
 }
 
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, start: processStartTime(process.pid) };
+  const me: ProcessIdentity = { pid: process.pid, start: processStartTime(process.pid) };
+  if (ownNamespace !== '') me.ns = ownNamespace;
+  return me;
 }
 
 export function identify(pid: number): ProcessIdentity {
   return { pid, start: processStartTime(pid) };
 }
 
-/** True while the very process identified (not merely its pid) is alive and not a zombie. */
+/**
+ * True while the very process identified (not merely its pid) is alive and not a zombie. A
+ * process of another PID namespace cannot be looked up from here: it counts as alive, so it is
+ * never taken over, reclaimed or signalled.
+ */
 export function isAlive(id: ProcessIdentity): boolean {
   if (!Number.isInteger(id.pid) || id.pid <= 0) return false;
+  if (!inThisNamespace(id)) return true;
   if (hasProc) {
     const stat = readProcStat(id.pid);
     if (stat === null || isZombie(stat)) return false;
@@ -58,6 +81,15 @@ export function isAlive(id: ProcessIdentity): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether `id`'s pid means the same process here: it was numbered in this PID namespace. */
+export function inThisNamespace(id: ProcessIdentity): boolean {
+  return id.ns === undefined || id.ns === ownNamespace;
+}
+
+export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  return a.pid === b.pid && a.start === b.start && (a.ns ?? '') === (b.ns ?? '');
 }
 
 const isZombie = (stat: ProcStat): boolean => stat.state === 'Z' || stat.state === 'X';

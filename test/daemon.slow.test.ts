@@ -1,5 +1,6 @@
 /** The daemon as a user meets it: event-driven dispatch, admission control, following logs, the demo. */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, Sandbox, fixture } from './helpers/sandbox.js';
 
@@ -98,5 +99,47 @@ describe('daemon', () => {
     expect(result.out).toContain('4/4 tasks completed; at most 2 agents ran at once (cap 2).');
     for (const n of [1, 2, 3, 4]) expect(result.out).toContain(`kugetsu/local-demo-app-${n}`);
     expect(result.out.match(/task_started/g)).toHaveLength(4);
+  });
+});
+
+// An agent's sandbox (codex runs every command in a PID namespace of its own) that runs
+// `kugetsu` sees other pids: there the daemon's pid names nothing. It must still count as alive.
+const canUnshare = process.getuid?.() === 0 && existsSync('/usr/bin/unshare');
+
+describe.skipIf(!canUnshare)('daemon seen from another PID namespace', () => {
+  let sb: Sandbox;
+  afterEach(() => sb.cleanup());
+
+  const inNamespace = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        '/usr/bin/unshare',
+        ['--pid', '--fork', '--mount-proc', process.execPath, CLI, ...args],
+        { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  it('is neither taken over nor signalled, and its running task is not recovered', async () => {
+    sb = new Sandbox({ KUGETSU_AGENT_COMMAND: fixture('hang-agent.sh') });
+    sb.env['COUNTER_DIR'] = sb.dir;
+    await sb.setup();
+    await sb.ok(['daemon', 'start']);
+    const { pid } = await sb.json<{ pid: number }>(['daemon', 'status']);
+    const id = await sb.startDetached(['start', 'local/me/app#1', 'hang']);
+    await sb.until('the task to run', () => sb.store().getTask(id)?.state === 'running');
+
+    const run = await inNamespace(['daemon', 'run']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/a daemon already runs/);
+    const stop = await inNamespace(['daemon', 'stop']);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toMatch(/runs in another PID namespace/);
+
+    expect((await sb.json<{ pid: number }>(['daemon', 'status'])).pid).toBe(pid);
+    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect(await sb.ok(['daemon', 'logs'])).not.toMatch(/interrupted by a previous daemon/);
   });
 });

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OperationError } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
-import { isAlive, type ProcessIdentity } from '../process-info.js';
+import { inThisNamespace, isAlive, type ProcessIdentity } from '../process-info.js';
 import { tailLines } from '../transcripts.js';
 
 /** How to launch `daemon run` (the entry point knows its own path; core does not). */
@@ -56,6 +56,12 @@ export async function stopDaemon(
 ): Promise<ProcessIdentity | null> {
   const owner = ctx.store.daemonOwner();
   if (owner === null) return null;
+  if (!inThisNamespace(owner)) {
+    // Its pid names another process here, or none: signalling it could hit a stranger.
+    throw new OperationError(
+      `daemon ${owner.pid} runs in another PID namespace (${owner.ns ?? '?'}): stop it from there`,
+    );
+  }
   process.kill(owner.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (isAlive(owner)) {

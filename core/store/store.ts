@@ -19,7 +19,7 @@ import type {
 } from '../domain.js';
 import { OperationError } from '../errors.js';
 import { formatUsage } from '../usage.js';
-import { isAlive, type ProcessIdentity } from '../process-info.js';
+import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -1070,7 +1070,7 @@ export class Store {
   acquireDaemonLock(me: ProcessIdentity): { ok: true } | { ok: false; holder: ProcessIdentity } {
     return this.immediate(() => {
       const holder = this.daemonOwner();
-      if (holder !== null && !(holder.pid === me.pid && holder.start === me.start)) {
+      if (holder !== null && !sameProcess(holder, me)) {
         return { ok: false as const, holder };
       }
       this.setMeta(DAEMON_LOCK, JSON.stringify(me));
@@ -1083,7 +1083,7 @@ export class Store {
       const raw = this.getMeta(DAEMON_LOCK);
       if (raw === null) return;
       const holder = JSON.parse(raw) as ProcessIdentity;
-      if (holder.pid === me.pid && holder.start === me.start) this.deleteMeta(DAEMON_LOCK);
+      if (sameProcess(holder, me)) this.deleteMeta(DAEMON_LOCK);
     });
   }
 }
