@@ -184,13 +184,18 @@ describe.each(REAL_AGENTS)('%s backend', (agent) => {
 });
 
 /** Pids of live processes started for a task: their environment names it. */
-function processesOfTask(taskId: number): number[] {
+/** Live processes of one sandbox's task: other suites running at the same time have task ids too. */
+function processesOfTask(sb: Sandbox, taskId: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (environ.includes(`KUGETSU_TASK_ID=${taskId}`) && running(Number(entry)))
+      if (
+        environ.includes(`KUGETSU_TASK_ID=${taskId}`) &&
+        environ.includes(`KUGETSU_HOME=${sb.home}`) &&
+        running(Number(entry))
+      )
         pids.push(Number(entry));
     } catch {
       // gone already, or not ours to read
@@ -215,23 +220,26 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
     const script = `${agent}-hang`;
     model.script(script, [{ hang: true }]);
     const id = await sb.startDetached(['start', 'local/me/app#20', `Hang [[${script}]]`]);
-    await sb.until('the hung request', () => model.requestsFor(script).length > 0, 60_000);
-    // The whole tree of the first attempt, as it waits on the model.
-    const tree = processesOfTask(id);
-    expect(tree.length).toBeGreaterThan(0);
-    const task = await sb.until(
-      'the stalled attempt',
-      () => {
-        const tasks = sb.tasks();
-        const t = tasks.find((x) => x.id === id);
-        return t?.lastError?.startsWith('stalled') === true && t;
-      },
-      60_000,
-    );
-    expect(task.lastError).toContain('KUGETSU_STALL_TIMEOUT_MINUTES');
-    expect(tree.filter((pid) => running(pid))).toEqual([]);
-    await sb.ok(['queue', 'cancel', String(id)]);
-    model.releaseHanging();
+    try {
+      await sb.until('the hung request', () => model.requestsFor(script).length > 0, 60_000);
+      // The whole tree of the first attempt, as it waits on the model.
+      const tree = processesOfTask(sb, id);
+      expect(tree.length).toBeGreaterThan(0);
+      const task = await sb.until(
+        'the stalled attempt',
+        () => {
+          const t = sb.store().getTask(id);
+          return t?.lastError?.startsWith('stalled') === true && t;
+        },
+        60_000,
+      );
+      expect(task.lastError).toContain('KUGETSU_STALL_TIMEOUT_MINUTES');
+      expect(tree.filter((pid) => running(pid))).toEqual([]);
+    } finally {
+      // A failure here must not leave a hung task retrying under the next test.
+      await sb.cli(['queue', 'cancel', String(id)]);
+      model.releaseHanging();
+    }
   });
 
   it('refused credentials end the task at once, naming the backend, without retries', async () => {
