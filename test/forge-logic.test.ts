@@ -13,6 +13,7 @@ import {
 } from '../core/forges/hand-off-text.js';
 import { mentions, nextCommentsSince, planIntake } from '../core/forges/intake-plan.js';
 import { judgeIdentity } from '../core/forges/server-check.js';
+import { validateMessage } from '../core/operations/tasks.js';
 import { promptVariables } from '../core/runner/issue-prompt.js';
 import { gitAuthEnv } from '../core/workspaces/git-auth.js';
 
@@ -93,6 +94,18 @@ describe('intake planning', () => {
     });
     expect(actions.map((a) => a.key)).toEqual(['comment:s/me/app/10', 'comment:s/me/app/12']);
     expect(actions[0]?.message).toContain('@kugetsu please');
+  });
+
+  it('turns a hostile comment into a message any task accepts', () => {
+    const [action] = planIntake({
+      ...base,
+      issues: null,
+      comments: [comment(20, 5, `@kugetsu do\0 it ${'x'.repeat(70_000)}`, 2_000)],
+    });
+    if (action === undefined) throw new Error('no action');
+    expect(action.message).not.toContain('\0');
+    expect(() => validateMessage(action.message)).not.toThrow();
+    expect(action.message).toMatch(/cut by kugetsu: \d+ more characters\]$/);
   });
 
   it('matches a mention as a word of its own', () => {

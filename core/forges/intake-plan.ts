@@ -64,11 +64,22 @@ export function planIntake(input: IntakeInput): IntakeAction[] {
     actions.push({
       key: commentKey(input.scope, comment.id),
       issueNumber: comment.issueNumber,
-      message: `${comment.author} commented on the issue (${comment.url}):\n\n${comment.body.trim()}`,
+      message: `${comment.author} commented on the issue (${comment.url}):\n\n${commentText(comment.body)}`,
       why: 'mention',
     });
   }
   return actions;
+}
+
+// A task's message is limited (MAX_MESSAGE_BYTES) and may hold no NUL: a comment that broke
+// either rule would fail its enqueue on every poll and block the repository's intake for good.
+const MAX_COMMENT_CHARS = 8_000;
+
+function commentText(body: string): string {
+  const text = body.replaceAll('\0', '').trim();
+  return text.length > MAX_COMMENT_CHARS
+    ? `${text.slice(0, MAX_COMMENT_CHARS)}\n[… cut by kugetsu: ${text.length - MAX_COMMENT_CHARS} more characters]`
+    : text;
 }
 
 /** The comment cursor after a poll: the newest comment seen, never moving backwards. */
