@@ -162,6 +162,11 @@ export function findIssueRefInText(
   return null;
 }
 
+/** The issue number of a ref kugetsu normalised and stored (`host/owner/repo#N`). */
+export function issueNumberOf(issueRef: string): number {
+  return parseIssueRef(issueRef, {}).number;
+}
+
 /** Parses KUGETSU_DEFAULT_REPO: `host/owner/repo`, or `owner/repo` on the default server. */
 export function parseRepoSpec(
   spec: string,

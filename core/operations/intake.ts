@@ -10,7 +10,8 @@ import { forgeApiFor } from '../forges/forge-client.js';
 import { splitRepoPath } from '../forges/forge.js';
 import { nextCommentsSince, planIntake } from '../forges/intake-plan.js';
 import type { HomeContext } from '../home-context.js';
-import { parseIssueRef } from '../issue-ref.js';
+import { issueNumberOf, parseIssueRef } from '../issue-ref.js';
+import { effectiveMode } from '../session-rules.js';
 import type { IntakeRepo } from '../store/rows.js';
 import { refDefaults, serverRefHost, targetFor } from '../targets.js';
 import { enqueueFor } from './tasks.js';
@@ -101,7 +102,7 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   const withSession = new Set<number>();
   for (const session of ctx.store.listSessions({ all: true })) {
     if (session.serverName !== server.name || session.repoPath !== watched.repoPath) continue;
-    withSession.add(parseIssueRef(session.issueRef, {}).number);
+    withSession.add(issueNumberOf(session.issueRef));
   }
   const actions = planIntake({
     scope: `${server.name}/${watched.repoPath}`,
@@ -116,8 +117,7 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   for (const action of actions) {
     const target = targetFor(ctx, { host, owner, repo, number: action.issueNumber });
     const done = ctx.store.onceForKey(action.key, () => {
-      const session = ctx.store.getSession(target.issueRef);
-      const mode = session === null ? 'start' : session.state === 'left' ? 'resume' : 'continue';
+      const mode = effectiveMode('start', ctx.store.getSession(target.issueRef));
       const task = enqueueFor(ctx, target, mode, action.message, {});
       return { taskId: task.id, task };
     });

@@ -7,7 +7,7 @@ import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor, type ForgeState } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
-import { parseIssueRef } from '../issue-ref.js';
+import { issueNumberOf } from '../issue-ref.js';
 import type { SessionTask } from '../store/store.js';
 import { loadWorkflow } from '../runner/issue-prompt.js';
 import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
@@ -178,7 +178,7 @@ export async function refreshForgeState(
   const known = { pullRequest: session.pullRequest, issueState: session.issueState };
   if (server === null || server.kind === 'git') return known;
   try {
-    const number = parseIssueRef(session.issueRef, {}).number;
+    const number = issueNumberOf(session.issueRef);
     const state = await forgeFor(server, ctx.forgeToken(server)).currentState(
       session.repoPath,
       number,

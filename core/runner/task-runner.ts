@@ -30,7 +30,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
 import { ForgeError } from '../forges/forge-http.js';
 import type { HomeContext } from '../home-context.js';
-import { parseIssueRef } from '../issue-ref.js';
+import { issueNumberOf } from '../issue-ref.js';
 import { identify } from '../process-info.js';
 import { runHook } from '../workflow/hooks.js';
 import { TemplateError } from '../workflow/prompt-template.js';
@@ -447,12 +447,11 @@ export class TaskRunner {
     transcript: TranscriptWriter,
   ): Promise<string | null> {
     if (target.server.kind === 'git' || task.issueRef === null) return null;
-    const ref = parseIssueRef(task.issueRef, {});
     let issue;
     try {
       issue = await forgeFor(target.server, this.ctx.forgeToken(target.server)).issueContext(
         target.repoPath,
-        ref.number,
+        issueNumberOf(task.issueRef),
       );
     } catch (err) {
       // A refused token or a missing issue stays so until the user acts: no retry storm.
@@ -664,7 +663,7 @@ export class TaskRunner {
           {
             taskId: task.id,
             issueRef,
-            issueNumber: parseIssueRef(issueRef, {}).number,
+            issueNumber: issueNumberOf(issueRef),
             issueTitle: null,
             branch: target.branch,
             diffstat,
