@@ -111,6 +111,11 @@ describe.each<FakeForgeKind>(['gitea', 'github', 'gitlab'])('hand-off on %s', (k
 
     const comments = kugetsuComments(w.forge, issue);
     expect(comments).toHaveLength(1);
+    // The issue is read once: the hand-off reuses the title the prompt already had.
+    const issueReads = w.forge.requests.filter(
+      (r) => r.method === 'GET' && new RegExp(`/issues/${issue}$`).test(r.path),
+    );
+    expect(issueReads).toHaveLength(1);
     expect(task.result).toMatch(/pull request #\d+ opened/);
     const prUrl = /(https?:\/\/\S+)/.exec(task.result?.split(' · ').at(-1) ?? '')?.[1];
     expect(prUrl).toBeDefined();

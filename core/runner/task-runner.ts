@@ -162,7 +162,7 @@ export class TaskRunner {
       let cwd: string;
       let target: WorkspaceTarget | null = null;
       let workflow: Workflow | null = null;
-      let issuePrompt: string | null = null;
+      let issue: { prompt: string; title: string } | null = null;
       if (session !== null) {
         target = targetOfSession(this.ctx, session);
         const made = await this.ctx.workspaces.ensureWorktree(target, (line) =>
@@ -183,7 +183,7 @@ export class TaskRunner {
         const before = await this.hook('before_run', workflow, cwd, hookEnv, run, transcript);
         if (before !== null) throw new Error(before);
         if (mode === 'start' || session.agentSessionId === null) {
-          issuePrompt = await this.issuePrompt(task, target, workflow, transcript);
+          issue = await this.issuePrompt(task, target, workflow, transcript);
         }
       } else {
         mkdirSync(this.ctx.paths.pmDir, { recursive: true });
@@ -204,7 +204,7 @@ export class TaskRunner {
           cwd,
           session?.agentSessionId ?? null,
           target,
-          issuePrompt,
+          issue?.prompt ?? null,
           run,
           runId,
           transcript,
@@ -217,7 +217,7 @@ export class TaskRunner {
       }
       agentSessionId = result.report.sessionId;
       return {
-        outcome: await this.judge(task, result, target, transcript),
+        outcome: await this.judge(task, result, target, issue?.title ?? null, transcript),
         exitCode: result.exitCode,
         usage: result.report.usage,
       };
@@ -439,13 +439,16 @@ export class TaskRunner {
     return name === 'after_run' || name === 'before_remove' ? null : result.summary;
   }
 
-  /** The first prompt of a session on a forge issue: the issue's text through the template. */
+  /**
+   * The first prompt of a session on a forge issue: the issue's text through the template, and
+   * the title, which the hand-off then need not fetch again.
+   */
   private async issuePrompt(
     task: Task,
     target: WorkspaceTarget,
     workflow: Workflow | null,
     transcript: TranscriptWriter,
-  ): Promise<string | null> {
+  ): Promise<{ prompt: string; title: string } | null> {
     if (target.server.kind === 'git' || task.issueRef === null) return null;
     let issue;
     try {
@@ -473,7 +476,7 @@ export class TaskRunner {
       attempt: task.attempts,
     });
     try {
-      return renderPrompt(workflow, vars);
+      return { prompt: renderPrompt(workflow, vars), title: issue.title };
     } catch (err) {
       if (err instanceof TemplateError) throw new PermanentFailure(err.message);
       throw err;
@@ -538,6 +541,8 @@ export class TaskRunner {
     task: Task,
     result: RunResult,
     target: WorkspaceTarget | null,
+    /** Known when this run read the issue; else the hand-off reads it. */
+    issueTitle: string | null,
     transcript: TranscriptWriter,
   ): Promise<AttemptOutcome> {
     const { config } = this.ctx;
@@ -609,7 +614,7 @@ export class TaskRunner {
     }
     // Agents that commit may still leave work behind; it is part of the run's result either way.
     await this.commitLeftovers(task, target, report.finalText, transcript);
-    const handedOff = await this.handOff(task, target, report.finalText, transcript);
+    const handedOff = await this.handOff(task, target, report.finalText, issueTitle, transcript);
     const answer =
       report.finalText === null || task.agent === 'command'
         ? ''
@@ -645,6 +650,7 @@ export class TaskRunner {
     task: Task,
     target: WorkspaceTarget,
     answer: string | null,
+    issueTitle: string | null,
     transcript: TranscriptWriter,
   ): Promise<string> {
     const { workspaces } = this.ctx;
@@ -664,7 +670,7 @@ export class TaskRunner {
             taskId: task.id,
             issueRef,
             issueNumber: issueNumberOf(issueRef),
-            issueTitle: null,
+            issueTitle,
             branch: target.branch,
             diffstat,
             answer: task.agent === 'command' ? null : answer,
