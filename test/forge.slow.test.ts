@@ -233,37 +233,34 @@ describe('WORKFLOW.md and hooks (gitea)', () => {
     expect(hookLog().at(-1)).toBe('before_remove');
   });
 
-  it('a failing after_create fails the attempt; the next attempt makes the worktree and runs it again', async () => {
-    writeFileSync(`${join(w.sb.dir, 'fail-before-run')}.create`, '');
+  /** Starts a task while `marker` makes a hook fail; the task ends in error after 2 attempts. */
+  async function failedWhile(marker: string, title: string): Promise<{ n: number; task: Task }> {
+    writeFileSync(marker, '');
     try {
-      const n = w.forge.addIssue('me', 'app', { title: 'No deps', body: 'b' });
+      const n = w.forge.addIssue('me', 'app', { title, body: 'b' });
       const id = await w.sb.startDetached(['start', `${w.host}/me/app#${n}`, 'go']);
       const task = await w.sb.finished(id);
       expect(task.state).toBe('error');
       expect(task.attempts).toBe(2);
-      expect(task.lastError).toBe('after_create hook failed (exit 1): npm ERR! missing script');
-      const created = hookLog().filter((l) => l.startsWith('after_create') && l.endsWith(`-${n}`));
-      expect(created).toHaveLength(2);
-      expect(await w.sb.ok(['logs', String(id)])).toContain('npm ERR! missing script');
+      return { n, task };
     } finally {
-      rmSync(`${join(w.sb.dir, 'fail-before-run')}.create`, { force: true });
+      rmSync(marker, { force: true });
     }
+  }
+
+  it('a failing after_create fails the attempt; the next attempt makes the worktree and runs it again', async () => {
+    const { n, task } = await failedWhile(`${join(w.sb.dir, 'fail-before-run')}.create`, 'No deps');
+    expect(task.lastError).toBe('after_create hook failed (exit 1): npm ERR! missing script');
+    const created = hookLog().filter((l) => l.startsWith('after_create') && l.endsWith(`-${n}`));
+    expect(created).toHaveLength(2);
+    expect(await w.sb.ok(['logs', String(task.id)])).toContain('npm ERR! missing script');
   });
 
   it('a failing before_run fails the attempt with its output; the task ends after its attempts', async () => {
-    writeFileSync(join(w.sb.dir, 'fail-before-run'), '');
-    try {
-      const n = w.forge.addIssue('me', 'app', { title: 'Broken deps', body: 'b' });
-      const id = await w.sb.startDetached(['start', `${w.host}/me/app#${n}`, 'go']);
-      const task = await w.sb.finished(id);
-      expect(task.state).toBe('error');
-      expect(task.attempts).toBe(2);
-      expect(task.lastError).toBe('before_run hook failed (exit 3): dependencies missing');
-      expect(await w.sb.ok(['logs', String(id)])).toContain('dependencies missing');
-      expect(readdirSync(w.prompts).some((f) => f.startsWith(`prompt-${id}-`))).toBe(false);
-    } finally {
-      rmSync(join(w.sb.dir, 'fail-before-run'), { force: true });
-    }
+    const { task } = await failedWhile(join(w.sb.dir, 'fail-before-run'), 'Broken deps');
+    expect(task.lastError).toBe('before_run hook failed (exit 3): dependencies missing');
+    expect(await w.sb.ok(['logs', String(task.id)])).toContain('dependencies missing');
+    expect(readdirSync(w.prompts).some((f) => f.startsWith(`prompt-${task.id}-`))).toBe(false);
   });
 });
 
