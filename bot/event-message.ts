@@ -26,6 +26,8 @@ const ICONS: Record<EventType, string> = {
   task_retrying: '🔁',
   task_cancelled: '⏹',
   task_needs_input: '❓',
+  approval_requested: '🙋',
+  approval_resolved: '☑️',
 };
 
 const LABELS: Record<EventType, string> = {
@@ -37,6 +39,8 @@ const LABELS: Record<EventType, string> = {
   task_retrying: 'retrying',
   task_cancelled: 'stopped',
   task_needs_input: 'needs your input',
+  approval_requested: 'asks',
+  approval_resolved: 'answered',
 };
 
 const WITH_BUTTONS = new Set<EventType>([

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type {
   Usage,
   AgentName,
+  EventData,
   EventType,
   KugetsuEvent,
   Server,
@@ -21,6 +22,7 @@ import { OperationError } from '../errors.js';
 import { formatUsage } from '../usage.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
+import { ApprovalRecords } from './approval-records.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
@@ -143,9 +145,15 @@ function usageNote(usage: Usage | null): string {
 
 export class Store {
   readonly db: Db;
+  readonly approvals: ApprovalRecords;
 
   private constructor(db: Db) {
     this.db = db;
+    this.approvals = new ApprovalRecords({
+      stmt: (sql) => this.stmt(sql),
+      immediate: (fn) => this.immediate(fn),
+      insertEvent: (...args) => this.insertEvent(...args),
+    });
   }
 
   /** Opens (creating if needed) the database and applies pending migrations. */
@@ -622,6 +630,8 @@ export class Store {
     return this.immediate(() => {
       const task = this.mustGetTask(taskId);
       this.stmt('DELETE FROM slots WHERE task_id = ?').run(taskId);
+      // Nothing is waiting for these answers any more; the pushes that asked are edited.
+      this.approvals.closeOpenForTask(taskId, 'the attempt ended', now);
       if (runId !== null && usage !== null) this.recordRunUsage(runId, usage);
       if (runId !== null) {
         this.stmt('UPDATE runs SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?').run(
@@ -827,10 +837,18 @@ export class Store {
     issueRef: string | null,
     message: string,
     now: number,
+    data: EventData = {},
   ): void {
     this.stmt(
-      'INSERT INTO events (type, task_id, issue_ref, message, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(type, taskId, issueRef, message, now);
+      'INSERT INTO events (type, task_id, issue_ref, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      type,
+      taskId,
+      issueRef,
+      message,
+      Object.keys(data).length === 0 ? null : JSON.stringify(data),
+      now,
+    );
   }
 
   listEvents(filter: { unreadOnly: boolean; afterId?: number; limit?: number }): KugetsuEvent[] {
