@@ -30,6 +30,9 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   intake: () => import('./commands/intake.js'),
   logs: () => import('./commands/logs.js'),
   bot: () => import('./commands/bot.js'),
+  approvals: () => import('./commands/approvals.js'),
+  approve: () => import('./commands/approve.js'),
+  deny: () => import('./commands/deny.js'),
   demo: () => import('./commands/demo.js'),
 };
 
