@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   approvals: () => import('./commands/approvals.js'),
   approve: () => import('./commands/approve.js'),
   deny: () => import('./commands/deny.js'),
+  mcp: () => import('./commands/mcp.js'),
   demo: () => import('./commands/demo.js'),
 };
 

@@ -23,6 +23,7 @@ export const USAGE: Record<string, string> = {
   approvals: 'approvals [--all] [--json]',
   approve: 'approve ID [--task] [--answer TEXT] [--json]',
   deny: 'deny ID [--message TEXT] [--json]',
+  mcp: 'mcp permissions   (the MCP server claude starts for its permission prompts)',
   demo: 'demo [--tasks N] [--keep]',
   help: 'help [COMMAND]',
 };
@@ -36,6 +37,6 @@ Work        start · continue · resume · stop · delegate
 Look        list · queue · logs · notify
 Answer      approvals · approve · deny
 Clean up    prune · destroy
-Run         daemon · bot · demo
+Run         daemon · bot · demo · mcp
 
 Exit codes: 0 done, 1 the operation failed, 2 usage error. \`kugetsu help COMMAND\` for one command.`;
