@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentRunRequest } from '../core/agents/agent-backend.js';
+import { claudeBackend } from '../core/agents/claude/claude-backend.js';
+import { claudeOutputParser } from '../core/agents/claude/claude-output.js';
 import {
+  PERMISSION_PROMPT_TOOL,
   claudeAsk,
   claudePermissionFlags,
   permissionResult,
@@ -261,6 +265,78 @@ describe("the policy as claude's flags", () => {
 
   it('KUGETSU_CLAUDE_PERMISSION_MODE wins over the policy', () => {
     expect(flags(DEFAULT_POLICY_TEXT, { permissionMode: 'plan' }).permissionMode).toBe('plan');
+  });
+});
+
+describe('the claude backend with a permission server', () => {
+  const request: AgentRunRequest = {
+    mode: 'start',
+    worktree: '/w',
+    prompt: 'go',
+    agentSessionId: null,
+    forkFrom: null,
+    model: null,
+    env: { PATH: `${process.cwd()}/node_modules/.bin`, ANTHROPIC_API_KEY: 'sk-very-secret-1' },
+    writableDirs: [],
+    allowedCommands: ['kugetsu'],
+    policy: policy(DEFAULT_POLICY_TEXT),
+    permissionServer: {
+      command: '/usr/bin/node',
+      args: ['/k/main.js', 'mcp', 'permissions'],
+      env: { KUGETSU_HOME: '/h', KUGETSU_TASK_ID: '7' },
+    },
+  };
+  const backend = claudeBackend({ permissionMode: null, allowedTools: ['Bash(git log:*)'] });
+
+  it('names kugetsu as the permission prompt tool; argv carries no secret', () => {
+    const { args } = backend.prepare(request);
+    const config = args[args.indexOf('--mcp-config') + 1] ?? '';
+    expect(JSON.parse(config)).toEqual({
+      mcpServers: {
+        kugetsu: {
+          type: 'stdio',
+          command: '/usr/bin/node',
+          args: ['/k/main.js', 'mcp', 'permissions'],
+          env: { KUGETSU_HOME: '/h', KUGETSU_TASK_ID: '7', KUGETSU_WORKTREE: '/w' },
+          timeout: 2 ** 31 - 1,
+        },
+      },
+    });
+    expect(args[args.indexOf('--permission-prompt-tool') + 1]).toBe(PERMISSION_PROMPT_TOOL);
+    expect(args[args.indexOf('--permission-mode') + 1]).toBe('default');
+    expect(args[args.indexOf('--allowedTools') + 1]).toBe('Bash(git log:*),Bash(kugetsu:*)');
+    expect(args.join(' ')).not.toContain('sk-very-secret-1');
+  });
+
+  it('without one, claude refuses what it would ask, as before', () => {
+    const { args } = backend.prepare({ ...request, permissionServer: null });
+    expect(args[args.indexOf('--permission-mode') + 1]).toBe('acceptEdits');
+    expect(args).not.toContain('--mcp-config');
+    expect(args).not.toContain('--permission-prompt-tool');
+  });
+
+  it('a refusal is a question only when nobody was asked', () => {
+    const init = (status: string) =>
+      JSON.stringify({
+        type: 'system',
+        subtype: 'init',
+        session_id: 's',
+        mcp_servers: [{ name: 'kugetsu', status }],
+      });
+    const result = JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      result: 'I was told no.',
+      permission_denials: [{ tool_name: 'Bash', tool_input: { command: 'rm -rf x' } }],
+    });
+    const asked = claudeOutputParser();
+    asked.line(init('connected'));
+    asked.line(result);
+    expect(asked.report().question).toBeNull();
+    const refused = claudeOutputParser();
+    refused.line(init('failed'));
+    refused.line(result);
+    expect(refused.report().question).toContain('refused permission for: $ rm -rf x');
   });
 });
 
