@@ -32,6 +32,7 @@ import { resolveTarget } from '../core/targets.js';
 import { parseTaskFlags } from './task-flags.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
+import { LIFECYCLE_METHODS } from './lifecycle-observer.js';
 import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './telegram-sink.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
@@ -80,8 +81,16 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     client: { apiRoot: home.config.telegramApiRoot },
   });
 
-  // Flood control: wait out 429 retry_after and retry (never a hand-written loop).
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+  // Flood control: wait out 429 retry_after and retry (never a hand-written loop). Not the
+  // calls that start and poll the bot: grammY retries those itself (getUpdates every 3 s), the
+  // supervisor the webhook's; autoRetry's doubling to an hour would keep the bot deaf long after
+  // Telegram is back, and hide each failure from the bot's health record.
+  const retry = autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 });
+  bot.api.config.use((prev, method, payload, signal) =>
+    LIFECYCLE_METHODS.has(method)
+      ? prev(method, payload, signal)
+      : retry(prev, method, payload, signal),
+  );
   bot.api.config.use(plainTextFallback);
   // Every outgoing text passes the scrubber, whatever handler produced it.
   bot.api.config.use((prev, method, payload, signal) =>
