@@ -13,6 +13,7 @@ import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
+import { botHealthLine } from '../core/bot-health-report.js';
 import { parseAgentName } from '../core/agents/registry.js';
 import {
   destroySession,
@@ -238,11 +239,13 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     guarded(async (ctx) => {
       const stats = home.store.queueStats();
       const daemon = home.store.daemonOwner();
+      const { status, telegram } = homeStatus(home.env);
       await ctx.reply(
         [
-          `status: <b>${homeStatus(home.env)}</b>`,
+          `status: <b>${status}</b>`,
           `daemon: ${daemon === null ? 'not running' : `running (pid ${daemon.pid})`}`,
           `agents: ${stats.slotsHeld}/${home.config.maxConcurrentAgents} · pending ${stats.pending} · done ${stats.completed} · failed ${stats.error}`,
+          ...(telegram === null ? [] : [`telegram: ${escapeHtml(botHealthLine(telegram))}`]),
         ].join('\n'),
         { parse_mode: 'HTML' },
       );
