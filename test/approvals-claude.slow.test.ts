@@ -1,23 +1,26 @@
 /**
  * Approvals for the real claude binary: with the default KUGETSU_APPROVAL_POLICY, a command the
  * scripted model asks to run reaches kugetsu through claude's permission-prompt tool (kugetsu's
- * own MCP server), waits as an open approval, and the answer decides what happens: the command
- * runs, or the model is told no and the run ends cleanly. Answers go through the CLI
- * (`kugetsu approve|deny`), as a phone's would through the store.
+ * own MCP server), waits as an open approval, is pushed by the daemon's bot to the fake Bot
+ * API, and the answer — a tap or a reply on the phone, or `kugetsu approve|deny` — decides what
+ * happens: the command runs, or the model is told no and the run ends cleanly.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../core/approvals/approval.js';
 import { API_KEY_VARIABLE, agentSettings } from './helpers/agent-world.mjs';
+import { OWNER, botSandbox, buttonsOf, rendered, startBot } from './helpers/bot-world.js';
+import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';
 import { ModelServer } from './helpers/model-server.mjs';
-import { Sandbox, running } from './helpers/sandbox.js';
+import { type Sandbox, running } from './helpers/sandbox.js';
 
 const API_KEY = 'sk-scripted-Secret-4242-abcdefgh';
 /** A deployment token the user keeps in claude's env file: the agent has it, pushes must not. */
 const DEPLOY_TOKEN = 'tok-Deploy-Secret-7531-qwerty';
 
 let model: ModelServer;
+let tg: FakeTelegram;
 let sb: Sandbox;
 /** Latencies measured along the way, printed at the end. */
 const timings: Record<string, number[]> = {};
@@ -25,10 +28,11 @@ const measure = (what: string, ms: number): void => void (timings[what] ??= []).
 
 beforeAll(async () => {
   model = await ModelServer.start();
-  sb = new Sandbox({ KUGETSU_RETRY_BASE_SECONDS: '0.2' });
+  tg = await FakeTelegram.start();
   // The default policy: bash, outside and network ask; edits in the worktree are allowed.
+  sb = botSandbox(tg, { KUGETSU_RETRY_BASE_SECONDS: '0.2' });
   Object.assign(sb.env, agentSettings('claude', model, sb.dir));
-  await sb.setup();
+  await startBot(sb, tg);
   await sb.ok(['env', 'set', API_KEY_VARIABLE.claude ?? 'ANTHROPIC_API_KEY', '-', 'claude'], {
     input: API_KEY,
   });
@@ -41,8 +45,30 @@ afterAll(async () => {
   );
   if (lines.length > 0) process.stdout.write(`claude approvals, measured:\n${lines.join('\n')}\n`);
   await sb?.cleanup();
+  await tg?.close();
   await model?.close();
 });
+
+/** The approval's push to the owner's chat (the message with its buttons), once it is sent. */
+async function pushOf(approval: Approval): Promise<ChatMessage> {
+  // Other messages may name the approval too (a task's progress line says what it waits for).
+  const buttons = new RegExp(`"approval:[a-z0-9]+:${approval.id}"`);
+  const push = await tg.waitFor(
+    () => tg.messagesIn(OWNER.id).find((m) => buttons.test(JSON.stringify(m.reply_markup ?? {}))),
+    30_000,
+  );
+  const sent = tg.calls('sendMessage').find((c) => buttons.test(JSON.stringify(c.params)));
+  if (sent !== undefined) measure('open row → push sent', sent.at - approval.createdAt);
+  return push;
+}
+
+/** Taps a button of the push. */
+const press = (push: ChatMessage, data: string): void =>
+  void tg.userPresses(OWNER, { chatId: OWNER.id, messageId: push.message_id }, data);
+
+/** The push as the chat shows it now (the bot edits it once answered). */
+const current = (push: ChatMessage): ChatMessage | undefined =>
+  tg.messagesIn(OWNER.id).find((m) => m.message_id === push.message_id);
 
 /** The task's one open approval, once it is there; a task that ended without one fails. */
 function openApproval(taskId: number): Promise<Approval> {
@@ -132,14 +158,25 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(sb.store().getTask(id)?.state).toBe('running');
     const listed = await sb.json<{ approvals: Approval[] }>(['approvals']);
     expect(listed.approvals.map((a) => a.id)).toEqual([approval.id]);
+    // The phone pings with the command and its reason, and the three buttons.
+    const push = await pushOf(approval);
+    expect(push.disable_notification).not.toBe(true);
+    expect(buttonsOf(push)).toEqual([['Allow once', 'Allow for this task'], ['Deny']]);
+    expect(rendered(push.text ?? '')).toContain('date +%s%3N > ran.txt');
+    expect(rendered(push.text ?? '')).toContain('Run a command');
 
-    await sb.ok(['approve', String(approval.id)]);
+    press(push, `approval:once:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: ran it');
     const answered = sb.store().approvals.get(approval.id);
-    expect(answered).toMatchObject({ state: 'allowed', scope: 'once' });
-    expect(answered?.answeredBy?.channel).toBe('cli');
+    expect(answered).toMatchObject({
+      state: 'allowed',
+      scope: 'once',
+      answeredBy: { channel: 'telegram', who: 'Owner' },
+    });
+    await tg.waitFor(() => buttonsOf(current(push)).length === 0 || null);
+    expect(rendered(current(push)?.text ?? '')).toContain('allowed once by Owner (telegram)');
     const ranAt = Number(readFileSync(join(worktree, 'ran.txt'), 'utf8').trim());
     measure('answer → command runs', ranAt - (answered?.resolvedAt ?? 0));
     expect(toolResults(script, 1)).toEqual([
@@ -159,14 +196,14 @@ describe('claude asks kugetsu before it runs a command', () => {
     const approval = await openApproval(id);
     const tree = processesOfTask(id);
     expect(tree.length).toBeGreaterThan(0);
-    await sb.ok(['deny', String(approval.id), '--message', 'not on this branch']);
+    press(await pushOf(approval), `approval:deny:${approval.id}`);
     const task = await sb.finished(id);
     // The refusal was an answer the agent was told, not a question left for later.
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
     expect(task.result).toContain('Understood, leaving it.');
     expect(existsSync(join(worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
-    expect(toolResults(script, 1)).toEqual([{ content: 'not on this branch', is_error: true }]);
+    expect(toolResults(script, 1)).toEqual([{ content: 'denied by Owner', is_error: true }]);
     expect(sb.tasks().length).toBe(before + 1);
     expect(sb.store().approvals.list({ taskId: id })).toEqual([]);
     expect(tree.filter((pid) => running(pid))).toEqual([]);
@@ -182,7 +219,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     const id = await sb.startDetached(['start', 'local/me/app#3', `Both [[${script}]]`]);
     const approval = await openApproval(id);
     expect(approval.subject).toBe('echo one > one.txt');
-    await sb.ok(['approve', String(approval.id), '--task']);
+    press(await pushOf(approval), `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     const worktree = worktreeOf('local/me/app#3');
@@ -232,7 +269,7 @@ describe('claude asks kugetsu before it runs a command', () => {
         'edit allowed by the policy: tool call → result back at the model',
         second.at - first.at,
       );
-    await sb.ok(['deny', String(settings.id)]);
+    press(await pushOf(settings), `approval:deny:${settings.id}`);
     const beyond = await sb.until('the outside edit asked about', () =>
       sb
         .store()
@@ -240,7 +277,7 @@ describe('claude asks kugetsu before it runs a command', () => {
         .find((a) => a.id !== settings.id),
     );
     expect(beyond).toMatchObject({ category: 'outside', subject: outside, reason: null });
-    await sb.ok(['deny', String(beyond.id)]);
+    press(await pushOf(beyond), `approval:deny:${beyond.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(existsSync(outside)).toBe(false);
@@ -279,7 +316,9 @@ describe('claude asks kugetsu before it runs a command', () => {
       options: ['red', 'blue'],
       reason: 'red: warm · blue: cool',
     });
-    await sb.ok(['approve', String(question.id), '--answer', 'blue, please']);
+    const push = await pushOf(question);
+    expect(buttonsOf(push)).toEqual([['red'], ['blue'], ['Let the agent decide']]);
+    tg.userSends(OWNER, 'blue, please', { replyTo: push.message_id });
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(sb.store().approvals.get(question.id)).toMatchObject({
@@ -303,6 +342,9 @@ describe('claude asks kugetsu before it runs a command', () => {
     );
     const listed = await sb.ok(['approvals', '--json']);
     expect(listed).toContain('***MASKED***');
+    const push = await pushOf(approval);
+    expect(rendered(push.text ?? '')).toContain('Bearer ***MASKED***');
+    // Answered from the CLI this time.
     await sb.ok(['deny', String(approval.id)]);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
@@ -313,5 +355,8 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(rows).toContain('***MASKED***');
     expect(await sb.ok(['notify', 'list', '--all', '--json'])).not.toContain(DEPLOY_TOKEN);
     expect(await sb.ok(['logs', String(id)])).not.toContain(DEPLOY_TOKEN);
+    // Nor anything the bot sent or edited.
+    for (const call of tg.calls('sendMessage').concat(tg.calls('editMessageText')))
+      expect(JSON.stringify(call.params)).not.toContain(DEPLOY_TOKEN);
   });
 });

@@ -486,13 +486,24 @@ describe('kugetsu mcp permissions against a real home', () => {
       { kind: 'pm', mode: 'start', issueRef: null, message: 'go', agent: 'claude', maxAttempts: 1 },
       null,
     ).id;
+    // Only a running task's agent may ask.
+    store.claimTasks({
+      owner: { pid: process.pid, start: 'test' },
+      maxAgents: 1,
+      availableMemoryMb: null,
+      minFreeMemoryMb: 0,
+    });
   });
   afterEach(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function server(policyText = DEFAULT_POLICY_TEXT, env: Record<string, string> = {}) {
+  function server(
+    policyText = DEFAULT_POLICY_TEXT,
+    env: Record<string, string> = {},
+    task = () => taskId,
+  ) {
     const input = new PassThrough();
     const output = new PassThrough();
     let text = '';
@@ -500,7 +511,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     const served = servePermissions({
       env: {
         KUGETSU_HOME: dir,
-        KUGETSU_TASK_ID: String(taskId),
+        KUGETSU_TASK_ID: String(task()),
         KUGETSU_WORKTREE: join(dir, 'wt-link'),
         KUGETSU_APPROVAL_POLICY: policyText,
         ...env,
@@ -604,6 +615,17 @@ describe('kugetsu mcp permissions against a real home', () => {
     expect(await s.result(1)).toEqual({
       behavior: 'allow',
       updatedInput: { ...input, answers: { 'Which colour?': 'blue' } },
+    });
+    s.end();
+    await s.served;
+  });
+
+  it('refuses, failing closed, for a task that is not running', async () => {
+    const s = server(DEFAULT_POLICY_TEXT, {}, () => taskId + 1);
+    s.call(1, 'Bash', { command: 'ls' });
+    expect(await s.result(1)).toEqual({
+      behavior: 'deny',
+      message: `kugetsu could not ask the user (task ${taskId + 1} is not running: only a running task's agent can ask): denied`,
     });
     s.end();
     await s.served;

@@ -52,7 +52,7 @@ export async function servePermissions(options: PermissionServerOptions): Promis
   const worktree = env['KUGETSU_WORKTREE']?.trim() || options.cwd;
 
   const home: { opening: Promise<Ready> | null } = { opening: null };
-  const ready = (): Promise<Ready> => (home.opening ??= openGate(env, taskId, worktree, log));
+  const ready = (): Promise<Ready> => (home.opening ??= openGate(env, taskId, worktree));
 
   const tool: McpTool = {
     name: PERMISSION_TOOL_NAME,
@@ -102,22 +102,23 @@ export async function servePermissions(options: PermissionServerOptions): Promis
   }
 }
 
-async function openGate(
-  env: NodeJS.ProcessEnv,
-  taskId: number,
-  worktree: string,
-  log: (line: string) => void,
-): Promise<Ready> {
-  const [{ openHome }, { approvalGate }, { policyFor }, { wakeDaemon }, { realpathSync }] =
+async function openGate(env: NodeJS.ProcessEnv, taskId: number, worktree: string): Promise<Ready> {
+  const [{ openHome }, { gateForRunningTask }, { policyFor }, { wakeDaemon }, { realpathSync }] =
     await Promise.all([
       import('../../home-context.js'),
-      import('../../approvals/gate.js'),
+      import('../../approvals/task-gate.js'),
       import('../../approvals/policy.js'),
       import('../../daemon/wake.js'),
       import('node:fs'),
     ]);
   const ctx = openHome(env);
-  const { config } = ctx;
+  let gate: ApprovalGate;
+  try {
+    gate = gateForRunningTask(ctx, taskId);
+  } catch (err) {
+    ctx.close();
+    throw err;
+  }
   const roots = [worktree];
   try {
     const real = realpathSync(worktree);
@@ -125,27 +126,15 @@ async function openGate(
   } catch {
     // A worktree that is not there: every path is outside it.
   }
-  // The daemon pushes the row (and later its answer) as soon as it hears of it.
-  const announce = (): void => void wakeDaemon(ctx.paths.daemonSocket);
-  const gate = approvalGate({
-    store: ctx.store,
-    taskId,
-    agent: 'claude',
-    policy: config.approvalPolicy,
-    timeoutMs: config.approvalTimeoutMs,
-    announce,
-    scrub: (text) => ctx.scrubber().scrub(text),
-    note: (line) => log(`task #${taskId}: ${ctx.scrubber().scrub(line)}`),
-  });
   return {
     ctx,
     gate,
-    announce,
+    announce: () => void wakeDaemon(ctx.paths.daemonSocket),
     context: {
       roots,
       permissionMode: permissionModeFor(
-        policyFor(config.approvalPolicy, 'claude'),
-        config.claudePermissionMode,
+        policyFor(ctx.config.approvalPolicy, 'claude'),
+        ctx.config.claudePermissionMode,
         true,
       ),
     },
