@@ -76,7 +76,7 @@ function workflowError(text: string): Error {
 }
 
 const ISSUE_FIELDS =
-  'issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments';
+  'issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments, issue.identifier, issue.id, issue.description';
 const ROOTS = 'issue, message, branch, repo, default_branch, attempt';
 
 describe('parseWorkflow: front matter', () => {
@@ -765,5 +765,71 @@ describe('renderPrompt', () => {
 
   it('appends nothing for an empty message', () => {
     expect(renderPrompt(parseWorkflow('Fix it.'), vars({ message: '  ' }))).toBe('Fix it.');
+  });
+});
+
+describe('a WORKFLOW.md written for Symphony', () => {
+  const workflow = parseWorkflow(fixture('symphony-linear.md'));
+  const appended = `\n\n${APPENDED_MESSAGE_HEADING}\n\nfix the flaky login test`;
+
+  it("parses, keeping Symphony's settings and running its hooks", () => {
+    expect(workflow.config).toMatchObject({
+      tracker: { kind: 'linear', active_states: ['Todo', 'In Progress'] },
+      codex: { approval_policy: 'never', turn_sandbox_policy: { type: 'workspaceWrite' } },
+    });
+    expect(Object.keys(workflow.hooks.scripts)).toEqual(['after_create', 'before_remove']);
+  });
+
+  it("renders as Symphony renders it, with its names for kugetsu's fields", () => {
+    expect(renderPrompt(workflow, vars({ attempt: 2 }))).toBe(
+      [
+        'You are working on a ticket `git.example.com/me/app#14`',
+        '',
+        '',
+        'Follow-up context:',
+        '',
+        '- This is follow-up attempt #2.',
+        '- Resume from the current workspace state instead of restarting from scratch.',
+        '  ',
+        '',
+        'Issue context:',
+        'Identifier: git.example.com/me/app#14',
+        'Title: Login test is flaky',
+        'Current status: open',
+        'Labels: bugci',
+        'URL: https://git.example.com/me/app/issues/14',
+        '',
+        'Description:',
+        '',
+        'It fails one run in ten.',
+        '',
+        '',
+        'Instructions:',
+        '',
+        '1. This is an unattended session. Do not ask a human to perform follow-up actions.',
+        '2. Work only in the provided repository copy.',
+      ].join('\n') + appended,
+    );
+  });
+
+  it("issue.description is nil for an empty body, as Symphony's trackers give it", () => {
+    const empty = vars({ issue: { ...vars().issue, body: '' } });
+    expect(renderPrompt(workflow, empty)).toContain('Description:\n\nNo description provided.\n');
+    expect(renderPrompt(parseWorkflow('[{{ issue.description }}]'), empty)).toBe(`[]${appended}`);
+    expect(renderPrompt(parseWorkflow('{{ issue.identifier }} {{ issue.id }}'), vars())).toBe(
+      `git.example.com/me/app#14 14${appended}`,
+    );
+  });
+
+  it("differs on the first run: kugetsu's attempt is 1 there, Symphony's is nil", () => {
+    expect(renderPrompt(workflow, vars({ attempt: 1 }))).toContain(
+      'Follow-up context:\n\n- This is follow-up attempt #1.',
+    );
+  });
+
+  it('a Symphony field kugetsu does not have fails the parse, naming it', () => {
+    expect(() => parseWorkflow('Due {{ issue.priority }}')).toThrow(
+      /^\.kugetsu\/WORKFLOW\.md line 1: unknown variable issue\.priority \(/,
+    );
   });
 });

@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { OperationError } from '../errors.js';
 import {
   type CompiledTemplate,
+  type TemplateValue,
   type VariableSchema,
   compileTemplate,
   templateTypes as t,
@@ -87,11 +88,33 @@ export type PromptVariables = {
   /** `owner/repo` */
   repo: string;
   default_branch: string;
-  /** 1-based. */
+  /** 1-based: 1 on the first run (Symphony's is nil there, and 1 on the first retry). */
   attempt: number;
 };
 
-/** The schema templates are checked against: {@link PromptVariables}, field for field. */
+/**
+ * Symphony's names for kugetsu's issue fields, so a WORKFLOW.md written for Symphony renders:
+ * `issue.identifier` is the ref, `issue.id` the number as text (as Symphony's GitHub and GitLab
+ * trackers give it), and `issue.description` the body — nil when it is empty, as Symphony's
+ * trackers give it, so `{% if issue.description %}` means "has a description" there and here.
+ */
+function withSymphonyNames(vars: PromptVariables): Record<string, TemplateValue> {
+  const { issue } = vars;
+  return {
+    ...vars,
+    issue: {
+      ...issue,
+      identifier: issue.ref,
+      id: String(issue.number),
+      description: issue.body === '' ? null : issue.body,
+    },
+  };
+}
+
+/**
+ * The schema templates are checked against: {@link PromptVariables}, field for field, and
+ * Symphony's names for issue fields (see withSymphonyNames).
+ */
 export const PROMPT_VARIABLES: VariableSchema = {
   issue: t.object({
     ref: t.string,
@@ -103,6 +126,9 @@ export const PROMPT_VARIABLES: VariableSchema = {
     url: t.string,
     author: t.string,
     comments: t.list(t.object({ author: t.string, body: t.string, created_at: t.string })),
+    identifier: t.string,
+    id: t.string,
+    description: t.string,
   }),
   message: t.string,
   branch: t.string,
@@ -177,7 +203,7 @@ export const APPENDED_MESSAGE_HEADING = '## Message from the user';
  */
 export function renderPrompt(workflow: Workflow | null, vars: PromptVariables): string {
   const template = workflow?.template ?? builtIn;
-  const { text, inserted } = template.render(vars);
+  const { text, inserted } = template.render(withSymphonyNames(vars));
   const prompt = text.trim();
   const { message } = vars;
   const inPrompt = inserted.includes(message) && text.includes(message);
