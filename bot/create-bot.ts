@@ -3,12 +3,8 @@
  * never run agents: they validate, write through core operations, and answer at once.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import {
-  conversations,
-  createConversation,
-  type ConversationFlavor,
-} from '@grammyjs/conversations';
-import { Bot, InputFile, type Context } from 'grammy';
+import { conversations, createConversation } from '@grammyjs/conversations';
+import { Bot, InputFile } from 'grammy';
 import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
@@ -33,10 +29,13 @@ import { parseTaskFlags } from './task-flags.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
 import { plainTextFallback } from './plain-text-fallback.js';
-import { keyboard } from './telegram-sink.js';
+import { keyboard } from './keyboard.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
+import { approvalsFeature } from './approvals-feature.js';
+import type { BotContext } from './bot-context.js';
+import { displayName } from './user-name.js';
 
-export type BotContext = ConversationFlavor<Context>;
+export type { BotContext } from './bot-context.js';
 
 export interface BotOptions {
   ctx: HomeContext;
@@ -60,6 +59,7 @@ export const COMMANDS = [
   { command: 'logs', description: 'Last transcript lines: /logs REF|TASK [full]' },
   { command: 'destroy', description: 'Remove a session and its worktree: /destroy REF' },
   { command: 'prune', description: 'Remove sessions whose work is safe' },
+  { command: 'pending', description: 'Requests waiting for your answer' },
   { command: 'help', description: 'What this bot can do' },
 ] as const;
 
@@ -167,6 +167,9 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     }, 'delegate'),
   );
 
+  // Before the general handlers: its buttons and question replies are matched first.
+  bot.use(approvalsFeature(home, log));
+
   async function queueDelegation(text: string): Promise<string> {
     const flags = parseTaskFlags(text);
     const result = await delegate(home, flags.message, {
@@ -244,9 +247,10 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'queue',
     guarded(async (ctx) => {
       const tasks = home.store.listTasks({ states: ['pending', 'running'] });
+      const waiting = new Set(home.store.approvals.list().map((a) => a.taskId));
       const lines = tasks.map(
         (t) =>
-          `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}`,
+          `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}${waiting.has(t.id) ? '\n   <i>waiting for your answer: /pending</i>' : ''}`,
       );
       await ctx.reply(lines.length === 0 ? 'The queue is empty.' : lines.join('\n'), {
         parse_mode: 'HTML',
@@ -498,14 +502,6 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   });
 
   return bot;
-}
-
-function displayName(ctx: Context): string {
-  const from = ctx.from;
-  if (from === undefined) return 'unknown';
-  return from.username !== undefined
-    ? `@${from.username}`
-    : [from.first_name, from.last_name ?? ''].join(' ').trim();
 }
 
 /** Scrubs the human-readable fields of an outgoing Bot API payload. */

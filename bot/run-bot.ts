@@ -29,6 +29,7 @@ export function prepareBot(options: BotOptions): RunningBot {
     api: bot.api,
     store: home.store,
     chats: home.config.telegramNotifyChats,
+    stallExtendMs: home.config.stallExtendMs,
     errorTail: (taskId) => {
       const run = home.store.listRuns(taskId).at(-1);
       return run === undefined ? [] : tailLines(run.transcript, ERROR_TAIL_LINES, home.scrubber());

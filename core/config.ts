@@ -154,7 +154,7 @@ const META = {
   },
   KUGETSU_STALL_TIMEOUT_MINUTES: {
     default: '10',
-    help: 'A run with no output for this long is stalled: killed, a failed attempt.',
+    help: 'A run with no output for this long is stalled: asked about first (KUGETSU_STALL_GRACE_MINUTES), then killed as a failed attempt. Time spent waiting for an approval does not count.',
     expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
   },
   KUGETSU_STALL_GRACE_MINUTES: {

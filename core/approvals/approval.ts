@@ -110,22 +110,29 @@ export function describeResolution(approval: Approval): string {
   }
 }
 
-/** "run `npm test`", "edit src/a.ts", "a question": what is asked, for one-line displays. */
+/** "wants to run", "wants to edit": what a permission is for, before its subject. */
+export function requestAction(request: Pick<ApprovalRequest, 'tool' | 'category'>): string {
+  switch (request.category) {
+    case 'bash':
+      return 'wants to run';
+    case 'edit':
+      return 'wants to edit';
+    case 'outside':
+      return `wants to use (${request.tool}) outside its worktree`;
+    case 'network':
+      return 'wants to fetch';
+    default:
+      return `wants to use ${request.tool}`;
+  }
+}
+
+/** "wants to run npm test", "asks: which branch?": what is asked, for one-line displays. */
 export function describeRequest(
   request: Pick<ApprovalRequest, 'kind' | 'tool' | 'category' | 'subject'>,
 ): string {
   if (request.kind === 'question') return `asks: ${request.subject}`;
   if (request.kind === 'stall') return request.subject;
-  switch (request.category) {
-    case 'bash':
-      return `wants to run ${request.subject}`;
-    case 'edit':
-      return `wants to edit ${request.subject}`;
-    case 'outside':
-      return `wants to use ${request.subject} outside its worktree`;
-    case 'network':
-      return `wants to fetch ${request.subject}`;
-    default:
-      return `wants to use ${request.tool}${request.subject === '' ? '' : `: ${request.subject}`}`;
-  }
+  return request.subject === ''
+    ? requestAction(request)
+    : `${requestAction(request)} ${request.subject}`;
 }

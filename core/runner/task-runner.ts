@@ -271,7 +271,8 @@ export class TaskRunner {
             forked: forkFrom !== null,
           });
     const env = this.taskEnv(task, cwd, target, runMode, sessionId, model);
-    if (isPm) Object.assign(env, this.pmEnvironment(env));
+    // The PM agent runs kugetsu; a command agent asks through `kugetsu ask`, its only way to.
+    if (isPm || task.agent === 'command') Object.assign(env, this.kugetsuOnPath(env));
     let invocation;
     try {
       invocation = backend.prepare({
@@ -608,8 +609,8 @@ export class TaskRunner {
     };
   }
 
-  /** The PM agent runs `kugetsu` itself: on its PATH, against this home. */
-  private pmEnvironment(env: Record<string, string>): Record<string, string> {
+  /** `kugetsu` on the agent's PATH, against this home. */
+  private kugetsuOnPath(env: Record<string, string>): Record<string, string> {
     const extra: Record<string, string> = { KUGETSU_HOME: this.ctx.paths.root };
     if (this.kugetsuCli !== null) {
       const binDir = writeKugetsuShim(this.ctx.paths.root, this.kugetsuCli);

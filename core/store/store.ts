@@ -914,8 +914,9 @@ export class Store {
 
   /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
   deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
+    // An approval's message is edited by its resolution too: the first push is what was sent.
     const row = this.stmt(
-      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ?',
+      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ? ORDER BY event_id LIMIT 1',
     ).get(chatId, messageId) as
       | {
           event_id: number;
@@ -934,6 +935,45 @@ export class Store {
           taskId: row.task_id,
           issueRef: row.issue_ref,
         };
+  }
+
+  /** Where each chat got an event's push. */
+  deliveriesOf(eventId: number): ChatDelivery[] {
+    const rows = this.stmt(
+      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE event_id = ?',
+    ).all(eventId) as {
+      event_id: number;
+      chat_id: number;
+      message_id: number;
+      task_id: number;
+      issue_ref: string | null;
+    }[];
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      chatId: r.chat_id,
+      messageId: r.message_id,
+      taskId: r.task_id,
+      issueRef: r.issue_ref,
+    }));
+  }
+
+  /** The approval whose request a chat message pushed, if it is one. */
+  approvalPushedAs(chatId: number, messageId: number): number | null {
+    const row = this.stmt(
+      `SELECT json_extract(e.data, '$.approvalId') AS id FROM chat_deliveries d
+         JOIN events e ON e.id = d.event_id
+         WHERE d.chat_id = ? AND d.message_id = ? AND e.type = 'approval_requested'`,
+    ).get(chatId, messageId) as { id: number | null } | undefined;
+    return row?.id ?? null;
+  }
+
+  /** The `approval_requested` event of an approval, whose pushes a resolution edits. */
+  approvalRequestEvent(approvalId: number): number | null {
+    const row = this.stmt(
+      `SELECT id FROM events WHERE type = 'approval_requested'
+         AND json_extract(data, '$.approvalId') = ? ORDER BY id LIMIT 1`,
+    ).get(approvalId) as { id: number } | undefined;
+    return row?.id ?? null;
   }
 
   /** Where each chat got the latest `task_started` push of a task: the live status message. */
