@@ -1,5 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
+import {
+  SETTINGS_TABLE_BEGIN,
+  SETTINGS_TABLE_END,
+  renderConfigEnv,
+  renderSettingsTable,
+  spliceSettingsTable,
+} from '../core/config/render.js';
 import { SETTINGS, type Setting } from '../core/config/settings.js';
 import { UsageError } from '../core/errors.js';
 import { isSecretKey } from '../core/secrets.js';
@@ -50,5 +60,44 @@ describe('the settings table', () => {
       expect(message).toMatch(new RegExp(`^invalid ${key} \\(value not shown\\): expected `));
       expect(message).not.toContain('s3cr3t');
     }
+  });
+});
+
+describe('files generated from the table', () => {
+  const REGENERATE = 'out of date with core/config/settings.ts: run `npm run docs:config`';
+
+  it('.env.example is what `kugetsu init` writes', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    expect(example, `.env.example is ${REGENERATE}`).toBe(renderConfigEnv());
+  });
+
+  it('docs/configuration.md holds the settings table as the table says', async () => {
+    const path = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
+    const doc = readFileSync(path, 'utf8');
+    // Formatted as scripts/docs-config.mjs writes it (and as `npm run lint` checks it).
+    const options = (await prettier.resolveConfig(path)) ?? {};
+    const expected = await prettier.format(spliceSettingsTable(doc), {
+      ...options,
+      filepath: path,
+    });
+    expect(doc, `docs/configuration.md is ${REGENERATE}`).toBe(expected);
+  });
+
+  it('the docs table has one row per setting, in order, with its default', () => {
+    const rows = renderSettingsTable().split('\n').slice(2);
+    expect(rows).toHaveLength(settings.length);
+    settings.forEach((s, i) => {
+      expect(rows[i]).toMatch(new RegExp(`^\\| \`${s.key}\` \\| `));
+      if (s.default !== undefined && s.default !== '')
+        expect(rows[i]).toContain(`\`${s.default}\``);
+    });
+  });
+
+  it('splices between the markers only, and refuses a doc without them', () => {
+    const doc = `# T\n\n${SETTINGS_TABLE_BEGIN}\nold\n${SETTINGS_TABLE_END}\n\ntail\n`;
+    expect(spliceSettingsTable(doc, 'NEW')).toBe(
+      `# T\n\n${SETTINGS_TABLE_BEGIN}\n\nNEW\n\n${SETTINGS_TABLE_END}\n\ntail\n`,
+    );
+    expect(() => spliceSettingsTable('# T\n', 'NEW')).toThrow(SETTINGS_TABLE_BEGIN);
   });
 });
