@@ -39,7 +39,7 @@ function code(value: string): string {
 // and the characters markdown or a table cell would read as syntax, escaped (`_` only where it
 // could start or end emphasis: sandbox_mode is plain text).
 const PROSE =
-  /docs\/([\w-]+\.md(?:#[\w-]+)?)|\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=[\w-]+)?)\b|([\\*<>[\]|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))/g;
+  /docs\/([\w-]+\.md)(#[\w-]+)?|\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=[\w-]+)?)\b|([\\*<>[\]|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))/g;
 
 /** A one-line doc as markdown: `code` kept (its `|` escaped), the rest as PROSE says. */
 function markdown(doc: string): string {
@@ -48,11 +48,14 @@ function markdown(doc: string): string {
     .map((part, i) =>
       i % 2 === 1
         ? part.replace(/\|/g, '\\|')
-        : part.replace(PROSE, (_match, page?: string, name?: string, special?: string) => {
-            if (page !== undefined) return `[docs/${page}](${page})`;
-            if (name !== undefined) return code(name);
-            return `\\${special ?? ''}`;
-          }),
+        : part.replace(
+            PROSE,
+            (_m, page?: string, anchor?: string, name?: string, char?: string) => {
+              if (page !== undefined) return `[docs/${page}](${page}${anchor ?? ''})`;
+              if (name !== undefined) return code(name);
+              return `\\${char ?? ''}`;
+            },
+          ),
     )
     .join('');
 }

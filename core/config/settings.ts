@@ -50,7 +50,7 @@ export const SETTINGS = [
     field: 'agent',
     type: t.oneOf(AGENT_NAMES),
     default: 'opencode',
-    doc: `Agent backend for issue work: ${agents}.`,
+    doc: `Agent backend for issue work: ${agents} (see docs/agents.md).`,
   },
   {
     key: 'KUGETSU_AGENT_COMMAND',
@@ -69,13 +69,13 @@ export const SETTINGS = [
     key: 'KUGETSU_MODEL',
     field: 'model',
     type: t.matching(/^\S+$/, 'a model name without spaces'),
-    doc: "Model for every backend (default: each agent's own choice).",
+    doc: "Model for every backend (default: each agent's own choice); agents see it as KUGETSU_MODEL.",
   },
   {
     key: 'KUGETSU_CLAUDE_PERMISSION_MODE',
     field: 'claudePermissionMode',
     type: t.oneOf(['default', 'acceptEdits', 'plan', 'bypassPermissions']),
-    doc: 'claude --permission-mode for every run (default: from KUGETSU_APPROVAL_POLICY, see docs/agents.md). What claude asks about goes to kugetsu as an approval.',
+    doc: 'claude --permission-mode for every run (default: from KUGETSU_APPROVAL_POLICY, see docs/agents.md#claude-code). What claude asks about goes to kugetsu as an approval.',
   },
   {
     key: 'KUGETSU_CLAUDE_ALLOWED_TOOLS',
@@ -97,7 +97,7 @@ export const SETTINGS = [
     field: 'approvalPolicy',
     type: t.approvalPolicy(),
     default: DEFAULT_POLICY_TEXT,
-    doc: 'What agents may do without asking: comma-separated [agent:]category=allow|ask|deny, categories bash, edit (inside the worktree), outside (beyond it), network, other, question; the most specific rule wins. `ask` waits for an answer from the phone or `kugetsu approve`.',
+    doc: 'What agents may do without asking: comma-separated `[agent:]category=allow|ask|deny` rules, categories bash, edit (inside the worktree), outside (beyond it), network, other, question; the most specific rule wins. `ask` waits for an answer from the phone or `kugetsu approve`.',
   },
   {
     key: 'KUGETSU_APPROVAL_TIMEOUT',
@@ -160,13 +160,13 @@ export const SETTINGS = [
     field: 'minFreeMemoryMb',
     type: t.wholeNumber({ min: 0, unit: 'MB' }),
     default: '512',
-    doc: 'No agent starts while less memory than this is available; its task waits. 0 turns the check off.',
+    doc: 'No agent starts while less memory than this is available (MemAvailable); its task waits, and `queue list` says why. 0 turns the check off.',
   },
   {
     key: 'KUGETSU_TEMP_DIR',
     field: 'tempDir',
     type: t.absolutePath(),
-    doc: 'Directory for temporary files (default: the system temp dir).',
+    doc: "Directory for temporary files, such as the demo's home (default: the system temp dir).",
   },
   {
     key: 'KUGETSU_VERBOSITY',
@@ -194,7 +194,7 @@ export const SETTINGS = [
     field: 'intakeIntervalMs',
     type: t.seconds(),
     default: '60',
-    doc: 'How often the daemon polls watched repositories (`kugetsu intake add`) for labelled issues and mentions; conditional requests keep idle polls cheap.',
+    doc: 'How often the daemon polls watched repositories (`kugetsu intake add`) for labelled issues and mentions, and refreshes open pull requests; conditional requests keep idle polls cheap.',
   },
   {
     key: 'KUGETSU_DEFAULT_SERVER',
@@ -217,7 +217,7 @@ export const SETTINGS = [
       'a bot token of the form 123456:ABC-def',
     ),
     secret: true,
-    doc: 'Token from @BotFather; when set, the daemon runs the Telegram bot. Never passed to agents.',
+    doc: 'Token from @BotFather; when set, the daemon runs the Telegram bot (see docs/telegram.md). Never passed to agents.',
   },
   {
     key: 'TELEGRAM_ALLOWED_USERS',
@@ -281,6 +281,6 @@ export const SETTINGS = [
     field: 'killGraceMs',
     type: t.seconds(),
     default: '10',
-    doc: 'Stop, timeout and shutdown send SIGTERM to the agent, then SIGKILL after this long.',
+    doc: "Stop, timeout and shutdown send SIGTERM to the agent's process group, then SIGKILL after this long.",
   },
 ] as const satisfies readonly Setting[];
