@@ -211,6 +211,8 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
     sb = await world(agent, {
       // Long enough for opencode's start-up (no output for ~3 s), short enough for a test.
       KUGETSU_STALL_TIMEOUT_MINUTES: '0.15',
+      // The stall question nobody answers here ends in 3 s.
+      KUGETSU_STALL_GRACE_MINUTES: '0.05',
       KUGETSU_TASK_BUDGET: '3000',
     });
   }, 120_000);
