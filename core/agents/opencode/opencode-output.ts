@@ -1,7 +1,8 @@
 /**
  * Reads `opencode run --format json`: one JSON event per line (`step_start`, `tool_use`,
- * `text`, `step_finish`, `error`), each carrying the session id. Usage arrives per step in
- * `step_finish`; a permission opencode refused shows as a tool part in error.
+ * `text`, `step_finish`, `error`), each carrying the session id — as `opencode run` prints them
+ * and as the server driver (opencode-driver.ts) writes them from the server's events. Usage
+ * arrives per step in `step_finish`; a permission refused shows as a tool part in error.
  */
 import {
   authFailure,
@@ -22,7 +23,12 @@ import {
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
 
-const REJECTED = /rejected permission/i;
+/**
+ * A refusal, in opencode's words: a person's (or kugetsu's) reply rejected the call ("The user
+ * rejected permission to use this specific tool call…"), or a `deny` rule did ("The user has
+ * specified a rule which prevents you from using this specific tool call…").
+ */
+const REJECTED = /rejected permission|rule which prevents you from using/i;
 
 export function opencodeOutputParser(): AgentOutputParser {
   let sessionId: string | null = null;
