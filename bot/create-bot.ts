@@ -9,6 +9,7 @@ import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
+import { botHealthLine } from '../core/bot-health-report.js';
 import { parseAgentName } from '../core/agents/registry.js';
 import {
   destroySession,
@@ -28,6 +29,7 @@ import { resolveTarget } from '../core/targets.js';
 import { parseTaskFlags } from './task-flags.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
+import { LIFECYCLE_METHODS } from './lifecycle-observer.js';
 import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './keyboard.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
@@ -80,8 +82,16 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     client: { apiRoot: home.config.telegramApiRoot },
   });
 
-  // Flood control: wait out 429 retry_after and retry (never a hand-written loop).
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+  // Flood control: wait out 429 retry_after and retry (never a hand-written loop). Not the
+  // calls that start and poll the bot: grammY retries those itself (getUpdates every 3 s), the
+  // supervisor the webhook's; autoRetry's doubling to an hour would keep the bot deaf long after
+  // Telegram is back, and hide each failure from the bot's health record.
+  const retry = autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 });
+  bot.api.config.use((prev, method, payload, signal) =>
+    LIFECYCLE_METHODS.has(method)
+      ? prev(method, payload, signal)
+      : retry(prev, method, payload, signal),
+  );
   bot.api.config.use(plainTextFallback);
   // Every outgoing text passes the scrubber, whatever handler produced it.
   bot.api.config.use((prev, method, payload, signal) =>
@@ -232,11 +242,13 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     guarded(async (ctx) => {
       const stats = home.store.queueStats();
       const daemon = home.store.daemonOwner();
+      const { status, telegram } = homeStatus(home.env);
       await ctx.reply(
         [
-          `status: <b>${homeStatus(home.env)}</b>`,
+          `status: <b>${status}</b>`,
           `daemon: ${daemon === null ? 'not running' : `running (pid ${daemon.pid})`}`,
           `agents: ${stats.slotsHeld}/${home.config.maxConcurrentAgents} · pending ${stats.pending} · done ${stats.completed} · failed ${stats.error}`,
+          ...(telegram === null ? [] : [`telegram: ${escapeHtml(botHealthLine(telegram))}`]),
         ].join('\n'),
         { parse_mode: 'HTML' },
       );

@@ -41,17 +41,13 @@ beforeAll(async () => {
 afterAll(() => model.close());
 
 /**
- * These tests run commands unattended: what they test is not the asking, which
- * approvals-<agent>.slow.test.ts covers with the default policy.
+ * These suites test runs, not approvals: commands and reads beyond the worktree run unattended
+ * (approvals-*.slow.test.ts ask with the default policy).
  */
-const UNATTENDED = 'bash=allow,outside=allow,network=allow';
+const UNATTENDED = { KUGETSU_APPROVAL_POLICY: 'bash=allow,outside=allow,network=allow' };
 
 async function world(agent: RealAgent, settings: Record<string, string> = {}): Promise<Sandbox> {
-  const sb = new Sandbox({
-    KUGETSU_RETRY_BASE_SECONDS: '0.2',
-    KUGETSU_APPROVAL_POLICY: UNATTENDED,
-    ...settings,
-  });
+  const sb = new Sandbox({ KUGETSU_RETRY_BASE_SECONDS: '0.2', ...UNATTENDED, ...settings });
   Object.assign(sb.env, agentSettings(agent, model, sb.dir), settings);
   await sb.setup();
   const keyVar = API_KEY_VARIABLE[agent];
@@ -220,10 +216,10 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
   beforeAll(async () => {
     sb = await world(agent, {
       // opencode refuses what lies outside the worktree itself, as the policy says.
-      KUGETSU_APPROVAL_POLICY: `${UNATTENDED},opencode:outside=deny`,
+      KUGETSU_APPROVAL_POLICY: `${UNATTENDED.KUGETSU_APPROVAL_POLICY},opencode:outside=deny`,
       // Long enough for opencode's start-up (no output for ~3 s), short enough for a test.
       KUGETSU_STALL_TIMEOUT_MINUTES: '0.15',
-      // The stall question nobody answers here ends in 3 s.
+      // A stall is asked about first; nobody answers here, so the grace ends it (3 s).
       KUGETSU_STALL_GRACE_MINUTES: '0.05',
       KUGETSU_TASK_BUDGET: '3000',
     });
@@ -335,7 +331,9 @@ describe.each(REAL_AGENTS)('%s backend when things go wrong', (agent) => {
     );
   });
 
-  it.skipIf(agent === 'codex')(
+  // claude asks kugetsu instead of refusing (approvals-claude.slow.test.ts); opencode refuses
+  // by the policy's own deny rule (`opencode:outside=deny` above), natively.
+  it.skipIf(agent === 'codex' || agent === 'claude')(
     'a refused permission ends the attempt as needs_input; the reply continues the session',
     async () => {
       const script = `${agent}-denied`;
