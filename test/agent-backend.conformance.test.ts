@@ -54,10 +54,9 @@ describe.each(AGENT_NAMES)('agent backend %s', (name) => {
     }
     expect(invocation.args.join(' ')).not.toContain(hostile);
     expect(invocation.file).not.toContain(hostile);
-    // On stdin, or — for an agent kugetsu converses with — sent by its driver (opencode's goes
-    // over HTTP: test/opencode-driver.test.ts).
-    if (invocation.driver === undefined) expect(invocation.stdin).toBe(hostile);
-    else expect(['', hostile]).toContain(invocation.stdin);
+    // An agent kugetsu converses with gets the prompt inside its protocol, from the driver
+    // (opencode's over HTTP: test/opencode-server.test.ts) — never in its environment either.
+    expect(invocation.stdin).toBe(invocation.driver === undefined ? hostile : '');
     if (name !== 'command') {
       for (const value of Object.values(invocation.env)) expect(value).not.toContain(hostile);
     }
@@ -81,17 +80,18 @@ describe('agent CLI invocations', () => {
     // opencode's server takes the session over HTTP (opencode-driver.ts), not in argv.
     expect(continued('opencode')).toEqual(['serve', '--hostname', '127.0.0.1', '--port', '0']);
     expect(continued('claude')).toContain('--resume');
-    expect(continued('codex').slice(0, 2)).toEqual(['exec', 'resume']);
-    const forked = agentBackend('codex', settings).prepare({
+    // codex is one app-server for start, continue and fork: the thread is chosen in the
+    // protocol (codex-app-server.test.ts), the sandbox and policy here.
+    const codex = agentBackend('codex', settings).prepare({
       ...request,
       mode: 'start',
       agentSessionId: null,
       forkFrom: 'base-1',
-    }).args;
-    expect(forked.slice(0, 2)).toEqual(['exec', 'fork']);
-    expect(forked.at(-2)).toBe('base-1');
-    expect(forked.at(-1)).toBe('-');
-    expect(forked).toContain('sandbox_workspace_write.writable_roots=["/repo.git"]');
+    });
+    expect(codex.args[0]).toBe('app-server');
+    expect(codex.args).toContain('sandbox_mode="workspace-write"');
+    expect(codex.args).toContain('sandbox_workspace_write.writable_roots=["/repo.git"]');
+    expect(codex.driver).toBeDefined();
   });
 
   it('an opencode model must name its provider', () => {
