@@ -3,8 +3,9 @@
  * against the scripted model server, whose model wants to run a command, under the default
  * policy (bash asks). The request reaches kugetsu as an open approval, the real daemon's bot
  * pushes it to the fake Bot API, and a tap answers it: Allow once runs the command, Deny tells
- * the model and the run ends cleanly, Allow for this task asks no more, a question is answered
- * by a reply, and a stop while it waits ends the server's whole process group.
+ * the model and the run ends cleanly, Allow for this task asks no more, a subagent's command
+ * asks too, a question is answered by a reply, and a stop while it waits ends the server's whole
+ * process group.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,7 +118,8 @@ describe('opencode approvals through its server', () => {
   it('Allow once: the command asked about runs and the task completes', async () => {
     const script = 'oc-allow';
     const { id, ref } = await start(script, [
-      { shell: `echo allowed > allowed.txt && echo ${SECRET} > /dev/null` },
+      // The command stamps when it ran: the answer reached the agent by then.
+      { shell: `date +%s%3N > allowed.txt && echo ${SECRET} > /dev/null` },
       { answer: 'DONE: allowed.txt written' },
     ]);
     const { approval, push, pushedAt } = await opened(id);
@@ -126,11 +128,11 @@ describe('opencode approvals through its server', () => {
       kind: 'permission',
       tool: 'bash',
       category: 'bash',
-      subject: 'echo allowed > allowed.txt && echo ***MASKED*** > /dev/null',
+      subject: 'date +%s%3N > allowed.txt && echo ***MASKED*** > /dev/null',
       reason: 'Run a command',
     });
     const text = rendered(push.text ?? '');
-    expect(text).toContain('echo allowed > allowed.txt');
+    expect(text).toContain('date +%s%3N > allowed.txt');
     expect(text).not.toContain(SECRET);
     // The model is held: one request so far, the one that asked for the command.
     const toolCall = model.requestsFor(script)[0];
@@ -142,7 +144,8 @@ describe('opencode approvals through its server', () => {
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: allowed.txt written');
-    expect(readFileSync(join(await worktreeOf(ref), 'allowed.txt'), 'utf8')).toBe('allowed\n');
+    const ranAt = Number(readFileSync(join(await worktreeOf(ref), 'allowed.txt'), 'utf8'));
+    expect(ranAt).toBeGreaterThan(pressedAt);
     expect(sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
       scope: 'once',
@@ -152,10 +155,10 @@ describe('opencode approvals through its server', () => {
     const resolvedAt = sb.store().approvals.get(approval.id)?.resolvedAt ?? 0;
     const since = toolCall?.at ?? 0;
     timings.push(
-      `model's tool call → open row ${approval.createdAt - since} ms → push seen ${pushedAt - since} ms; tap → row answered ${resolvedAt - pressedAt} ms → the model's next request (command run) ${(next?.at ?? 0) - resolvedAt} ms`,
+      `model's tool call → open row ${approval.createdAt - since} ms → push seen ${pushedAt - since} ms; tap → row answered ${resolvedAt - pressedAt} ms → the command runs ${ranAt - resolvedAt} ms → the model's next request ${(next?.at ?? 0) - ranAt} ms`,
     );
     const logs = await sb.ok(['logs', String(id)]);
-    expect(logs).toContain('$ echo allowed > allowed.txt');
+    expect(logs).toContain('$ date +%s%3N > allowed.txt');
     expect(logs).not.toContain(SECRET);
   });
 
@@ -171,10 +174,10 @@ describe('opencode approvals through its server', () => {
     expect(tree.length).toBeGreaterThan(0);
     press(push, `approval:deny:${approval.id}`);
     const task = await sb.finished(id);
-    // The refusal is a question for the user, with the model's answer to it.
-    expect(task.state).toBe('needs_input');
+    // The model heard the refusal and ended its turn with its own account, as claude and codex
+    // do: the person decided already, so it is no question for them.
+    expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
-    expect(task.result).toContain('refused permission for: bash touch denied.txt');
     expect(task.result).toContain('Understood, I will leave it.');
     expect(existsSync(join(await worktreeOf(ref), 'denied.txt'))).toBe(false);
     // The model heard why, in the one request after the refusal.
@@ -215,6 +218,30 @@ describe('opencode approvals through its server', () => {
     expect(await sb.ok(['logs', String(id)])).toContain(
       'bash was allowed for the rest of this task',
     );
+  });
+
+  it('a subagent asks as well: its command waits for the same answer', async () => {
+    const child = 'oc-child';
+    model.script(child, [{ shell: 'echo child > child.txt' }, { answer: 'child done' }]);
+    const script = 'oc-subagent';
+    const { id, ref } = await start(script, [
+      {
+        tool: 'task',
+        input: {
+          description: 'write child.txt',
+          prompt: `Write child.txt [[${child}]]`,
+          subagent_type: 'general',
+        },
+      },
+      { answer: 'DONE: the subagent wrote it' },
+    ]);
+    const { approval, push } = await opened(id);
+    expect(approval).toMatchObject({ category: 'bash', subject: 'echo child > child.txt' });
+    expect(existsSync(join(await worktreeOf(ref), 'child.txt'))).toBe(false);
+    press(push, `approval:once:${approval.id}`);
+    const task = await sb.finished(id);
+    expect(task.state, task.lastError ?? '').toBe('completed');
+    expect(readFileSync(join(await worktreeOf(ref), 'child.txt'), 'utf8')).toBe('child\n');
   });
 
   it('a question is pushed and the reply to it is the answer', async () => {

@@ -266,15 +266,18 @@ describe('opencode server events read as opencode run prints them', () => {
     expect(fromServe.report().sessionId).toMatch(/^ses_/);
   });
 
-  it('a rejected command is a refused permission to the parser; the model’s answer follows', () => {
+  it('a denial kugetsu answered was told to the model: its answer is the result, no question', () => {
     const { lines } = translate(fixture('serve-bash-rejected.jsonl'));
     const parser = opencodeOutputParser();
-    for (const line of lines) parser.line(line);
-    expect(parser.report().question).toContain('refused permission for: bash echo no > no.txt');
+    const shownLines = lines.flatMap((line) => parser.line(line).display);
+    expect(shownLines).toContain(
+      '  ! The user rejected permission to use this specific tool call with the following feedback: Not allowed: use something else',
+    );
+    expect(parser.report().question).toBeNull();
     expect(parser.report().finalText).toBe('I was told no');
   });
 
-  it('a call a deny rule refused is a refused permission too', () => {
+  it('a call a deny rule refused, nobody asked, is a question for the user', () => {
     const { lines } = translate(fixture('serve-outside-denied.jsonl'));
     const parser = opencodeOutputParser();
     for (const line of lines) parser.line(line);
