@@ -4,11 +4,16 @@
  *              start-up), median of RUNS one-turn tasks, one at a time, each on a new issue;
  *   task       task queued → task finished (whole one-turn task, worktree creation included);
  *   peak RSS   the agent's whole process tree, sampled every 25 ms.
- * Then opencode as a long-lived `opencode serve`, driven through @opencode-ai/sdk: the same
- * one-turn prompt in a fresh session each time, measured from the call. And codex's two ways to
+ * opencode's backend is one `opencode serve` per run, codex's a `codex app-server`, claude's
+ * `claude -p`. Then, without kugetsu, opencode's two ways to run a task side by side in a new
+ * directory each: `opencode run --format json` (what kugetsu ran before), and `opencode serve`
+ * started, prompted over HTTP and stopped (what it runs now, for approvals). Then opencode as a
+ * long-lived `opencode serve`, driven through @opencode-ai/sdk: the same one-turn prompt in a
+ * fresh session each time, measured from the call. And codex's two ways to
  * run a task side by side, without kugetsu: `codex exec --json` (what kugetsu ran before) and
  * `codex app-server` spoken to by kugetsu's own driver (what it runs now, for approvals).
  */
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import console from 'node:console';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -38,6 +43,7 @@ const RUNS = Number(process.env['BENCH_AGENT_RUNS'] ?? 5);
 /** `BENCH_AGENTS=codex` measures only those agents (comma-separated); every one by default. */
 const ONLY = (process.env['BENCH_AGENTS'] ?? '').split(',').filter((a) => a !== '');
 const measured = (agent) => ONLY.length === 0 || ONLY.includes(agent);
+const OPENCODE_BIN = join(process.cwd(), 'node_modules', '.bin', 'opencode');
 
 /** Sum of VmRSS (MB) of live processes whose environment names the task. */
 function treeRssMb(taskId) {
@@ -100,6 +106,95 @@ async function benchBackend(agent, model) {
     world.cleanup();
   }
   return { overhead: median(overhead), total: median(total), peak };
+}
+
+/** Resolves with the child's exit, and the time it happened. */
+function exitOf(child) {
+  return new Promise((resolve) => child.once('exit', () => resolve(wallMs())));
+}
+
+/** The URL `opencode serve` prints once it listens. */
+function listening(server) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    server.stdout.on('data', (d) => {
+      seen += d;
+      const m = /listening on (https?:\/\/\S+)/.exec(seen);
+      if (m !== null) resolve(m[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`opencode serve exited ${code}: ${seen}`)));
+  });
+}
+
+/**
+ * opencode per task without kugetsu: `run` against `serve` + HTTP + stop, in a new directory
+ * each time, alternating so that both see the same machine.
+ */
+async function benchOpencodePerTask(model) {
+  const world = makeWorld({ maxAgents: 1 });
+  const env = { ...world.env, ...agentSettings('opencode', model, world.dir) };
+  const result = { run: { first: [], total: [] }, serve: { up: [], first: [], total: [] } };
+  try {
+    for (let i = 1; i <= RUNS; i++) {
+      for (const mode of ['run', 'serve']) {
+        const dir = join(world.dir, `task-${mode}-${i}`);
+        mkdirSync(dir);
+        git(dir, ['init', '--quiet']);
+        const script = `per-task-${mode}-${i}`;
+        model.script(script, [{ answer: 'DONE' }]);
+        const prompt = `Say done [[${script}]]`;
+        const childEnv = { ...env, PWD: dir, OPENCODE_SERVER_PASSWORD: `bench-${i}` };
+        const startedAt = wallMs();
+        if (mode === 'run') {
+          const child = spawn(OPENCODE_BIN, ['run', '--format', 'json'], {
+            cwd: dir,
+            env: childEnv,
+            stdio: ['pipe', 'ignore', 'ignore'],
+          });
+          const exited = exitOf(child);
+          child.stdin.end(prompt);
+          const endedAt = await exited;
+          result.run.first.push(model.requestsFor(script)[0].at - startedAt);
+          result.run.total.push(endedAt - startedAt);
+          continue;
+        }
+        const server = spawn(OPENCODE_BIN, ['serve', '--hostname', '127.0.0.1', '--port', '0'], {
+          cwd: dir,
+          env: childEnv,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        const exited = exitOf(server);
+        const url = await listening(server);
+        result.serve.up.push(wallMs() - startedAt);
+        const client = createOpencodeClient({
+          baseUrl: url,
+          headers: {
+            authorization: `Basic ${Buffer.from(`opencode:bench-${i}`).toString('base64')}`,
+          },
+        });
+        const session = await client.session.create({ query: { directory: dir } });
+        await client.session.prompt({
+          path: { id: session.data.id },
+          query: { directory: dir },
+          body: { parts: [{ type: 'text', text: prompt }] },
+        });
+        server.kill('SIGTERM');
+        const endedAt = await exited;
+        result.serve.first.push(model.requestsFor(script)[0].at - startedAt);
+        result.serve.total.push(endedAt - startedAt);
+      }
+    }
+  } finally {
+    world.cleanup();
+  }
+  return {
+    run: { first: median(result.run.first), total: median(result.run.total) },
+    serve: {
+      up: median(result.serve.up),
+      first: median(result.serve.first),
+      total: median(result.serve.total),
+    },
+  };
 }
 
 async function benchOpencodeServe(model) {
@@ -262,11 +357,20 @@ try {
   for (const agent of REAL_AGENTS.filter(measured)) {
     const r = await benchBackend(agent, model);
     line(
-      `${agent} (run per task)`,
+      `${agent} per task`,
       `overhead ${fmt(r.overhead, 0)} ms · task ${fmt(r.total, 0)} ms · peak RSS ${fmt(r.peak, 0)} MB`,
     );
   }
   if (measured('opencode')) {
+    const direct = await benchOpencodePerTask(model);
+    line(
+      'opencode run, no kugetsu',
+      `spawn → first request ${fmt(direct.run.first, 0)} ms · spawn → exit ${fmt(direct.run.total, 0)} ms`,
+    );
+    line(
+      'opencode serve, no kugetsu',
+      `spawn → listening ${fmt(direct.serve.up, 0)} ms · → first request ${fmt(direct.serve.first, 0)} ms · spawn → exit ${fmt(direct.serve.total, 0)} ms`,
+    );
     const serve = await benchOpencodeServe(model);
     line(
       'opencode serve + sdk',
@@ -281,7 +385,7 @@ try {
     line('codex app-server + driver', timings(codex.appServer));
   }
   note(
-    'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve: call → first request, and the whole prompt call. codex modes: without kugetsu, a new directory each run.',
+    'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve + sdk: call → first request, and the whole prompt call. opencode run/serve and codex modes: without kugetsu, a new directory each run.',
   );
 } finally {
   await model.close();

@@ -54,8 +54,12 @@ describe.each(AGENT_NAMES)('agent backend %s', (name) => {
     }
     expect(invocation.args.join(' ')).not.toContain(hostile);
     expect(invocation.file).not.toContain(hostile);
-    // An agent kugetsu converses with gets the prompt inside its protocol, from the driver.
+    // An agent kugetsu converses with gets the prompt inside its protocol, from the driver
+    // (opencode's over HTTP: test/opencode-server.test.ts) — never in its environment either.
     expect(invocation.stdin).toBe(invocation.driver === undefined ? hostile : '');
+    if (name !== 'command') {
+      for (const value of Object.values(invocation.env)) expect(value).not.toContain(hostile);
+    }
     expect(invocation.env['PATH']).toBe('/bin');
   });
 
@@ -73,7 +77,8 @@ describe('agent CLI invocations', () => {
   it('continue and fork use each CLI’s own flags', () => {
     const continued = (name: 'opencode' | 'claude' | 'codex') =>
       agentBackend(name, settings).prepare(request).args;
-    expect(continued('opencode')).toEqual(['run', '--format', 'json', '--session', 'ses_1']);
+    // opencode's server takes the session over HTTP (opencode-driver.ts), not in argv.
+    expect(continued('opencode')).toEqual(['serve', '--hostname', '127.0.0.1', '--port', '0']);
     expect(continued('claude')).toContain('--resume');
     // codex is one app-server for start, continue and fork: the thread is chosen in the
     // protocol (codex-app-server.test.ts), the sandbox and policy here.

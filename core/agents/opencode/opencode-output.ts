@@ -1,7 +1,8 @@
 /**
  * Reads `opencode run --format json`: one JSON event per line (`step_start`, `tool_use`,
- * `text`, `step_finish`, `error`), each carrying the session id. Usage arrives per step in
- * `step_finish`; a permission opencode refused shows as a tool part in error.
+ * `text`, `step_finish`, `error`), each carrying the session id — as `opencode run` prints them
+ * and as the server driver (opencode-driver.ts) writes them from the server's events. Usage
+ * arrives per step in `step_finish`; a refused permission shows as a tool part in error.
  */
 import {
   authFailure,
@@ -22,7 +23,15 @@ import {
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
 
-const REJECTED = /rejected permission/i;
+/**
+ * A refusal nobody was asked about, in opencode's words: `opencode run` rejected the call ("The
+ * user rejected permission to use this specific tool call."), or a `deny` rule did ("The user has
+ * specified a rule which prevents you from using this specific tool call…"). A refusal kugetsu
+ * answered carries its message ("…with the following feedback: …"): the model was told why and
+ * went on, so it is no question.
+ */
+const REFUSED =
+  /rejected permission to use this specific tool call(?! with the following feedback)|rule which prevents you from using/i;
 
 export function opencodeOutputParser(): AgentOutputParser {
   let sessionId: string | null = null;
@@ -57,7 +66,7 @@ export function opencodeOutputParser(): AgentOutputParser {
           const head = tool === 'bash' ? `$ ${oneLine(what)}` : `${tool}: ${oneLine(what)}`;
           if (state['status'] === 'error') {
             const why = str(state['error']) ?? 'failed';
-            if (REJECTED.test(why)) denials.push(`${tool} ${oneLine(what, 200)}`);
+            if (REFUSED.test(why)) denials.push(`${tool} ${oneLine(what, 200)}`);
             return { display: [head, `  ! ${oneLine(why)}`] };
           }
           return { display: [head, ...outputLines(str(state['output']) ?? '')] };
