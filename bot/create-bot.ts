@@ -35,6 +35,7 @@ import { escapeHtml, preBlocks } from './format.js';
 import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './telegram-sink.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
+import { chatFeatures } from './chat-features.js';
 
 export type BotContext = ConversationFlavor<Context>;
 
@@ -374,6 +375,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     for (const block of preBlocks(lines.slice(-LOG_LINES).join('\n')))
       await ctx.reply(block, { parse_mode: 'HTML' });
   }
+
+  bot.use(chatFeatures<BotContext>({ ...options, home }));
 
   bot.on(
     'callback_query:data',

@@ -1,0 +1,14 @@
+/**
+ * The chat features beyond the commands, as one middleware for `createBot`. Order matters:
+ * these run after the commands and before the generic button and reply handlers, so their own
+ * buttons and messages are theirs and everything else falls through.
+ */
+import { Composer, type Context } from 'grammy';
+import type { FeatureDeps } from './guard.js';
+import { mergeFeature } from './merge-feature.js';
+
+export function chatFeatures<C extends Context>(deps: FeatureDeps): Composer<C> {
+  const composer = new Composer<C>();
+  composer.use(mergeFeature<C>(deps));
+  return composer;
+}

@@ -1,0 +1,62 @@
+/** The chat features' pure parts: what each message says, and the decisions behind them. */
+import { describe, expect, it } from 'vitest';
+import { eventMessage } from '../bot/event-message.js';
+import { mergeKeyboard, mergeQuestion, mergedText } from '../bot/merge-view.js';
+import type { KugetsuEvent, Task } from '../core/domain.js';
+
+const completed: KugetsuEvent = {
+  id: 1,
+  type: 'task_completed',
+  taskId: 7,
+  issueRef: 'git.example.com/me/app#14',
+  message: '#7 completed',
+  createdAt: 70_000,
+  readAt: null,
+};
+const task = { id: 7, startedAt: 10_000, attempts: 1, maxAttempts: 3 } as Task;
+const pr = { number: 15, url: 'https://git.example.com/me/app/pulls/15' };
+
+describe('merge', () => {
+  it('offers Merge beside Continue only while the pull request is open', () => {
+    const open = eventMessage(completed, task, [], { ...pr, state: 'open' });
+    expect(open.buttons.map((row) => row.map((b) => b.text))).toEqual([
+      ['Pull request #15'],
+      ['Continue', 'Merge', 'Logs'],
+      ['Destroy', 'Prune'],
+    ]);
+    expect(open.buttons[1]?.[1]?.data).toBe('merge:7');
+    for (const state of ['merged', 'closed'] as const) {
+      const texts = eventMessage(completed, task, [], { ...pr, state }).buttons.flat();
+      expect(texts.map((b) => b.text)).not.toContain('Merge');
+    }
+    // Not on failures, whatever the pull request.
+    const failed = eventMessage({ ...completed, type: 'task_error' }, task, [], {
+      ...pr,
+      state: 'open',
+    });
+    expect(failed.buttons.flat().map((b) => b.text)).not.toContain('Merge');
+  });
+
+  it('asks before merging, and says what happened, escaped', () => {
+    const ref = 'h/<o>/r#1';
+    expect(mergeQuestion(ref, { ...pr, state: 'open' })).toBe(
+      'Merge pull request <a href="https://git.example.com/me/app/pulls/15">#15</a> of <code>h/&lt;o&gt;/r#1</code>?',
+    );
+    expect(mergeKeyboard(7)).toEqual([
+      [
+        { text: 'Yes, merge', data: 'merge!:7' },
+        { text: 'Cancel', data: 'cancel:7' },
+      ],
+    ]);
+    const merged = { ...pr, state: 'merged' as const };
+    expect(mergedText({ issueRef: ref, pullRequest: merged, already: false })).toMatch(
+      /^🔀 Merged pull request .*#15.* of <code>h\/&lt;o&gt;\/r#1<\/code>\.$/,
+    );
+    expect(mergedText({ issueRef: ref, pullRequest: merged, already: true })).toContain(
+      'was already merged',
+    );
+    expect(
+      mergedText({ issueRef: ref, pullRequest: { ...pr, state: 'open' }, already: false }),
+    ).toContain('requested; the forge shows it open');
+  });
+});

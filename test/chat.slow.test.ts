@@ -1,0 +1,197 @@
+/**
+ * "A chat that scales past one task", end to end: the real daemon runs the real grammY bot
+ * against the fake Bot API (TELEGRAM_API_ROOT), with real forges faked over HTTP, real git and
+ * real SQLite. Merge, plain-text requests, files, voice notes, forum topics and batching.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Session } from '../core/domain.js';
+import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
+import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';
+import { Sandbox, fixture } from './helpers/sandbox.js';
+
+const OWNER = { id: 111, first_name: 'Owner' };
+const FORGE_TOKEN = 'forge-secret-token-77aa01';
+
+/** What the user sees: the HTML rendered to text. */
+function rendered(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+function buttonsOf(message: ChatMessage | undefined): { text: string; data: string }[][] {
+  return (message?.reply_markup?.inline_keyboard ?? []).map((row) =>
+    row.map((b) => ({ text: b.text, data: b.callback_data ?? b.url ?? '' })),
+  );
+}
+
+interface ForgeWorld {
+  tg: FakeTelegram;
+  forge: FakeForge;
+  sb: Sandbox;
+  host: string;
+}
+
+async function forgeWorld(kind: FakeForgeKind): Promise<ForgeWorld> {
+  const tg = await FakeTelegram.start();
+  const forge = await FakeForge.start({ kind, token: FORGE_TOKEN });
+  await forge.addRepo('me', 'app', { files: { 'README.md': '# app\n' } });
+  const sb = new Sandbox({
+    KUGETSU_AGENT_COMMAND: fixture('forge-agent.sh'),
+    FORGE_TOKEN,
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    TELEGRAM_ALLOWED_USERS: String(OWNER.id),
+    TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
+  });
+  const prompts = join(sb.dir, 'prompts');
+  mkdirSync(prompts);
+  sb.env['FORGE_AGENT_DIR'] = prompts;
+  await sb.ok(['init']);
+  await sb.ok(['server', 'add', 'forge', forge.url, '--kind', kind, '--token-env', 'FORGE_TOKEN']);
+  await sb.ok(['daemon', 'start']);
+  await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+  return { tg, forge, sb, host: new URL(forge.url).host };
+}
+
+async function closeWorld(w: ForgeWorld | undefined): Promise<void> {
+  await w?.sb.cleanup();
+  await w?.tg.close();
+  await w?.forge.close();
+}
+
+/** Waits for the first bot message whose rendered text satisfies `match`. */
+function messageWhere(
+  tg: FakeTelegram,
+  match: (text: string) => boolean,
+  timeoutMs = 30_000,
+): Promise<ChatMessage> {
+  return tg.waitFor(
+    () => tg.messagesIn(OWNER.id).find((m) => match(rendered(m.text ?? m.caption ?? ''))),
+    timeoutMs,
+  );
+}
+
+const REFUSED_UNMERGEABLE: Record<FakeForgeKind, string> = {
+  gitea: '405 Please try again later',
+  github: '405 Pull Request is not mergeable',
+  gitlab: '405 405 Method Not Allowed',
+};
+const REFUSED_CONFLICT: Record<FakeForgeKind, string> = {
+  gitea: '409 Conflict',
+  github: '405 Pull Request is not mergeable',
+  gitlab: '406 Branch cannot be merged',
+};
+
+describe.each<FakeForgeKind>(['gitea', 'github', 'gitlab'])('merge on %s', (kind) => {
+  let w: ForgeWorld;
+
+  beforeAll(async () => {
+    w = await forgeWorld(kind);
+  });
+  afterAll(() => closeWorld(w));
+
+  const sessionOf = async (ref: string): Promise<Session | undefined> =>
+    (await w.sb.json<{ sessions: Session[] }>(['list', '--all'])).sessions.find(
+      (s) => s.issueRef === ref,
+    );
+
+  it('a completion with an open PR offers Merge; Yes, merge merges it on the forge', async () => {
+    const { tg, forge, host } = w;
+    const issue = forge.addIssue('me', 'app', { title: 'Add a greeting', body: 'Say hello.' });
+    const ref = `${host}/me/app#${issue}`;
+    tg.userSends(OWNER, `/delegate ${ref} add the greeting`);
+    const done = await messageWhere(tg, (t) => t.startsWith('✅ completed') && t.includes(ref));
+    const taskId = Number(/#(\d+) completed/.exec(rendered(done.text ?? ''))?.[1]);
+    const pr = forge.pullRequests('me', 'app')[0];
+    expect(pr?.state).toBe('open');
+    expect(buttonsOf(done).map((row) => row.map((b) => b.text))).toEqual([
+      [`Pull request #${pr?.number}`],
+      ['Continue', 'Merge', 'Logs'],
+      ['Destroy', 'Prune'],
+    ]);
+    expect(buttonsOf(done)[1]?.[1]?.data).toBe(`merge:${taskId}`);
+
+    // The tap asks first; nothing is merged until "Yes, merge".
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: done.message_id }, `merge:${taskId}`);
+    const question = await messageWhere(tg, (t) => t.startsWith('Merge pull request'));
+    expect(rendered(question.text ?? '')).toBe(`Merge pull request #${pr?.number} of ${ref}?`);
+    expect(buttonsOf(question)).toEqual([
+      [
+        { text: 'Yes, merge', data: `merge!:${taskId}` },
+        { text: 'Cancel', data: `cancel:${taskId}` },
+      ],
+    ]);
+    expect(forge.pullRequests('me', 'app')[0]?.merged).toBe(false);
+
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: question.message_id }, `merge!:${taskId}`);
+    const merged = await messageWhere(tg, (t) => t.startsWith('🔀'));
+    expect(rendered(merged.text ?? '')).toBe(`🔀 Merged pull request #${pr?.number} of ${ref}.`);
+    expect(forge.pullRequests('me', 'app')[0]).toMatchObject({ state: 'closed', merged: true });
+    // A real merge: the agent's change is on the default branch now.
+    expect(await forge.fileAt('me', 'app', 'main', `change-${taskId}.txt`)).toBe(
+      `change for task ${taskId}`,
+    );
+    expect((await sessionOf(ref))?.pullRequest?.state).toBe('merged');
+    // The question's buttons are gone, so it cannot be answered twice.
+    expect(
+      tg.messagesIn(OWNER.id).find((m) => m.message_id === question.message_id)?.reply_markup,
+    ).toBeUndefined();
+
+    // The CLI agrees with the phone.
+    const again = await w.sb.json<{ already: boolean; pullRequest: { state: string } }>([
+      'merge',
+      ref,
+      '-y',
+    ]);
+    expect(again).toMatchObject({ already: true, pullRequest: { state: 'merged' } });
+    expect(tg.violations).toEqual([]);
+  });
+
+  it("refuses in one line with the forge's reason, and leaves the PR open", async () => {
+    const { tg, forge, host, sb } = w;
+    const issue = forge.addIssue('me', 'app', { title: 'Second change', body: '' });
+    const ref = `${host}/me/app#${issue}`;
+    tg.userSends(OWNER, `/delegate ${ref} another change`);
+    const done = await messageWhere(tg, (t) => t.startsWith('✅ completed') && t.includes(ref));
+    const taskId = Number(/#(\d+) completed/.exec(rendered(done.text ?? ''))?.[1]);
+    const pr = forge.pullRequests('me', 'app').find((p) => p.state === 'open');
+    if (pr === undefined) throw new Error('no open pull request');
+
+    forge.setMergeable('me', 'app', pr.number, false);
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: done.message_id }, `merge:${taskId}`);
+    const question = await tg.waitFor(() =>
+      tg
+        .messagesIn(OWNER.id)
+        .filter((m) => m.text?.startsWith('Merge pull request') === true)
+        .find((m) => m.message_id > done.message_id),
+    );
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: question.message_id }, `merge!:${taskId}`);
+    const refusal = await messageWhere(tg, (t) => t.includes('cannot be merged'));
+    expect(rendered(refusal.text ?? '')).toBe(
+      `⚠️ pull request #${pr.number} cannot be merged: ${REFUSED_UNMERGEABLE[kind]}`,
+    );
+    expect((await sessionOf(ref))?.pullRequest?.state).toBe('open');
+
+    // A real conflict on the default branch: git finds it, the forge refuses in its words.
+    forge.setMergeable('me', 'app', pr.number, true);
+    await forge.commitTo('me', 'app', 'main', { [`change-${taskId}.txt`]: 'someone else\n' });
+    const conflict = await sb.cli(['merge', ref, '-y']);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toBe(
+      `kugetsu: pull request #${pr.number} cannot be merged: ${REFUSED_CONFLICT[kind]}\n`,
+    );
+    expect(forge.pullRequests('me', 'app').find((p) => p.number === pr.number)?.merged).toBe(false);
+    // Without -y and without a terminal to ask on, nothing happens.
+    const unasked = await sb.cli(['merge', ref]);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('add -y');
+    for (const request of forge.requests)
+      expect(JSON.stringify(request)).not.toContain(FORGE_TOKEN);
+    expect(JSON.stringify(tg.requests)).not.toContain(FORGE_TOKEN);
+  });
+});
