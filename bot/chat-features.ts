@@ -6,9 +6,12 @@
 import { Composer, type Context } from 'grammy';
 import type { FeatureDeps } from './guard.js';
 import { mergeFeature } from './merge-feature.js';
+import { requestFeature } from './request-feature.js';
 
 export function chatFeatures<C extends Context>(deps: FeatureDeps): Composer<C> {
   const composer = new Composer<C>();
   composer.use(mergeFeature<C>(deps));
+  // Last: plain text nobody else claimed.
+  composer.use(requestFeature<C>(deps));
   return composer;
 }

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { eventMessage } from '../bot/event-message.js';
 import { mergeKeyboard, mergeQuestion, mergedText } from '../bot/merge-view.js';
+import { isCommand, isRealReply } from '../bot/message-kind.js';
+import { pmKeyboard, pmQuestionHtml, queuedHtml } from '../bot/request-view.js';
 import type { KugetsuEvent, Task } from '../core/domain.js';
 
 const completed: KugetsuEvent = {
@@ -58,5 +60,59 @@ describe('merge', () => {
     expect(
       mergedText({ issueRef: ref, pullRequest: { ...pr, state: 'open' }, already: false }),
     ).toContain('requested; the forge shows it open');
+  });
+});
+
+describe('plain-text requests', () => {
+  it('tells commands and chosen replies from plain text', () => {
+    const command = {
+      text: '/queue',
+      entities: [{ type: 'bot_command' as const, offset: 0, length: 6 }],
+    };
+    expect(isCommand(command)).toBe(true);
+    expect(
+      isCommand({
+        text: 'see /queue',
+        entities: [{ type: 'bot_command' as const, offset: 4, length: 6 }],
+      }),
+    ).toBe(false);
+    expect(
+      isCommand({
+        caption: '/delegate x',
+        caption_entities: [{ type: 'bot_command' as const, offset: 0, length: 9 }],
+      }),
+    ).toBe(true);
+    expect(isCommand({ text: 'plain' })).toBe(false);
+    const replied = {
+      message_id: 5,
+      date: 0,
+      chat: { id: 1, type: 'private' as const, first_name: 'x' },
+    };
+    expect(isRealReply({})).toBe(false);
+    expect(isRealReply({ reply_to_message: replied })).toBe(true);
+    // In a forum topic every message "replies" to the topic's first message; that is no reply.
+    expect(
+      isRealReply({ reply_to_message: replied, is_topic_message: true, message_thread_id: 5 }),
+    ).toBe(false);
+    expect(
+      isRealReply({ reply_to_message: replied, is_topic_message: true, message_thread_id: 4 }),
+    ).toBe(true);
+  });
+
+  it('asks with Yes / Cancel, quoting the text escaped and cut', () => {
+    expect(pmQuestionHtml('a <b> & c')).toMatch(
+      /^Send to the PM agent\?\n<blockquote>a &lt;b&gt; &amp; c<\/blockquote>/,
+    );
+    expect(pmQuestionHtml('x'.repeat(5000)).length).toBeLessThan(1000);
+    expect(pmKeyboard('00ff00ff00ff00ff')).toEqual([
+      [
+        { text: 'Yes', data: 'pm-send:00ff00ff00ff00ff' },
+        { text: 'Cancel', data: 'pm-drop:00ff00ff00ff00ff' },
+      ],
+    ]);
+    expect(queuedHtml({ id: 3, issueRef: null })).toBe('📥 Task #3 queued for the PM agent');
+    expect(queuedHtml({ id: 4, issueRef: 'h/o/r#1' }, 'resuming <x>')).toBe(
+      '📥 Task #4 queued for <code>h/o/r#1</code>\n<i>resuming &lt;x&gt;</i>',
+    );
   });
 });

@@ -195,3 +195,95 @@ describe.each<FakeForgeKind>(['gitea', 'github', 'gitlab'])('merge on %s', (kind
     expect(JSON.stringify(tg.requests)).not.toContain(FORGE_TOKEN);
   });
 });
+
+/** A sandbox on a local `file://` server whose daemon runs the bot against `tg`. */
+async function localBot(tg: FakeTelegram, settings: Record<string, string> = {}): Promise<Sandbox> {
+  const sb = new Sandbox({
+    KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    TELEGRAM_ALLOWED_USERS: String(OWNER.id),
+    TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
+    ...settings,
+  });
+  await sb.setup();
+  await sb.ok(['daemon', 'start']);
+  await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+  return sb;
+}
+
+describe('plain text is a request', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    tg = await FakeTelegram.start();
+    sb = await localBot(tg);
+  });
+  afterAll(async () => {
+    await sb.cleanup();
+    await tg.close();
+  });
+
+  it('queues text naming an issue at once', async () => {
+    tg.userSends(OWNER, 'please fix the typo in local/me/app#3');
+    const reply = await messageWhere(tg, (t) => t.includes('queued for local/me/app#3'));
+    expect(rendered(reply.text ?? '')).toMatch(/^📥 Task #\d+ queued for local\/me\/app#3$/);
+    const task = sb.tasks().find((t) => t.issueRef === 'local/me/app#3');
+    expect(task?.message).toBe('please fix the typo in local/me/app#3');
+  });
+
+  it('asks before the PM agent gets text; the answer survives a restart and counts once', async () => {
+    const before = sb.tasks().filter((t) => t.kind === 'pm').length;
+    tg.userSends(OWNER, 'what is going on with the login work?');
+    const question = await messageWhere(tg, (t) => t.startsWith('Send to the PM agent?'));
+    expect(rendered(question.text ?? '')).toContain('what is going on with the login work?');
+    const [yes, cancel] = buttonsOf(question)[0] ?? [];
+    expect([yes?.text, cancel?.text]).toEqual(['Yes', 'Cancel']);
+    expect(sb.tasks().filter((t) => t.kind === 'pm')).toHaveLength(before);
+
+    // The pending text is durable: a restart between the question and the tap loses nothing.
+    await sb.ok(['daemon', 'restart']);
+    await tg.waitFor(() => tg.calls('getUpdates').length > 0);
+    const where = { chatId: OWNER.id, messageId: question.message_id };
+    tg.userPresses(OWNER, where, yes?.data ?? '');
+    tg.userPresses(OWNER, where, yes?.data ?? '');
+    await tg.waitFor(() =>
+      rendered(
+        tg.messagesIn(OWNER.id).find((m) => m.message_id === question.message_id)?.text ?? '',
+      ).includes('queued for the PM agent'),
+    );
+    const answers = await tg.waitFor(() => {
+      const all = tg.calls('answerCallbackQuery').map((c) => c.params['text']);
+      return all.length >= 2 ? all : null;
+    });
+    expect(answers.slice(-2).sort()).toEqual(['Sent', 'This request was already handled.']);
+    const pm = sb.tasks().filter((t) => t.kind === 'pm');
+    expect(pm).toHaveLength(before + 1);
+    expect(pm.at(-1)?.message).toBe('what is going on with the login work?');
+  });
+
+  it('Cancel sends nothing', async () => {
+    const before = sb.tasks().length;
+    tg.userSends(OWNER, 'never mind this one');
+    const question = await tg.waitFor(() =>
+      tg
+        .messagesIn(OWNER.id)
+        .find((m) => m.text?.startsWith('Send to the PM agent?') && m.text.includes('never mind')),
+    );
+    const cancel = buttonsOf(question)[0]?.[1];
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: question.message_id }, cancel?.data ?? '');
+    await messageWhere(tg, (t) => t === 'Cancelled: nothing was sent.');
+    expect(sb.tasks()).toHaveLength(before);
+  });
+
+  it('answers a malformed request in one line and queues nothing', async () => {
+    const before = sb.tasks().length;
+    tg.userSends(OWNER, 'work on nowhere.example/me/app#4');
+    const reply = await messageWhere(tg, (t) => t.includes('no server for host'));
+    expect(rendered(reply.text ?? '')).toBe(
+      '⚠️ no server for host "nowhere.example": add one with `kugetsu server add NAME URL`',
+    );
+    expect(sb.tasks()).toHaveLength(before);
+  });
+});

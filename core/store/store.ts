@@ -966,6 +966,16 @@ export class Store {
     this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
   }
 
+  /**
+   * Deletes a bot state entry and returns what it held, in one statement: of two callers (a
+   * double tap, two processes) exactly one gets the value, the other null.
+   */
+  takeBotState(key: string): string | null {
+    const row = this.stmt('DELETE FROM bot_state WHERE key = ? RETURNING value').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
   // ---- intake ----
 
   upsertIntakeRepo(repo: NewIntakeRepo, now = Date.now()): IntakeRepo {
