@@ -5,12 +5,14 @@
  */
 import { Composer, type Context } from 'grammy';
 import type { FeatureDeps } from './guard.js';
+import { attachmentsFeature } from './attachments.js';
 import { mergeFeature } from './merge-feature.js';
 import { requestFeature } from './request-feature.js';
 
 export function chatFeatures<C extends Context>(deps: FeatureDeps): Composer<C> {
   const composer = new Composer<C>();
   composer.use(mergeFeature<C>(deps));
+  composer.use(attachmentsFeature<C>(deps));
   // Last: plain text nobody else claimed.
   composer.use(requestFeature<C>(deps));
   return composer;

@@ -50,6 +50,8 @@ export interface Config {
   telegramWebhookListen: { host: string; port: number };
   telegramWebhookSecret: string | undefined;
   telegramProgressMs: number;
+  /** Largest file accepted with a task (photos, documents, voice notes). */
+  attachmentMaxBytes: number;
   retryBaseMs: number;
   killGraceMs: number;
 }
@@ -223,6 +225,11 @@ const META = {
     help: 'How often the status message of a running task is edited with its progress.',
     expected: `a positive number of seconds, at most ${MAX_TIMER_SECONDS}`,
   },
+  KUGETSU_ATTACHMENT_MAX_MB: {
+    default: '20',
+    help: "Largest file (photo, document, voice note) the bot accepts with a task, in MB; Telegram's cloud Bot API serves bots at most 20.",
+    expected: 'a whole number of MB from 1 to 2000',
+  },
   KUGETSU_RETRY_BASE_SECONDS: {
     default: '10',
     help: 'Delay before the first retry of a failed run; it doubles per attempt, capped at 5 minutes.',
@@ -390,6 +397,7 @@ const ConfigSchema = z.object({
     'TELEGRAM_PROGRESS_SECONDS',
     positiveNumber(MAX_TIMER_SECONDS),
   ),
+  KUGETSU_ATTACHMENT_MAX_MB: withDefault('KUGETSU_ATTACHMENT_MAX_MB', wholeNumber(1, 2000)),
   KUGETSU_RETRY_BASE_SECONDS: withDefault(
     'KUGETSU_RETRY_BASE_SECONDS',
     positiveNumber(MAX_TIMER_SECONDS),
@@ -447,6 +455,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     telegramWebhookListen: v.TELEGRAM_WEBHOOK_LISTEN,
     telegramWebhookSecret: v.TELEGRAM_WEBHOOK_SECRET,
     telegramProgressMs: toMs(v.TELEGRAM_PROGRESS_SECONDS, 1000),
+    attachmentMaxBytes: v.KUGETSU_ATTACHMENT_MAX_MB * 1024 * 1024,
     retryBaseMs: toMs(v.KUGETSU_RETRY_BASE_SECONDS, 1000),
     killGraceMs: toMs(v.KUGETSU_KILL_GRACE_SECONDS, 1000),
   };

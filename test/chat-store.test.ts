@@ -30,4 +30,37 @@ describe('chat state in the store', () => {
       other.close();
     }
   });
+
+  it('keeps a task’s attachments with it, in order, and drops them with it', () => {
+    const attachments = [
+      { name: 'b.png', path: '/h/attachments/x/b.png', mime: 'image/png', size: 3 },
+      { name: 'a.log', path: '/h/attachments/x/a.log', mime: 'text/plain', size: 9 },
+    ];
+    const task = store.enqueueTask(
+      {
+        kind: 'dev',
+        mode: 'start',
+        issueRef: 'h/o/r#1',
+        message: 'm',
+        agent: 'command',
+        maxAttempts: 1,
+        attachments,
+      },
+      {
+        issueRef: 'h/o/r#1',
+        workspaceKey: 'h-o-r-1',
+        serverName: 'h',
+        repoPath: 'o/r',
+        worktreePath: '/w/1',
+        branch: 'kugetsu/h-o-r-1',
+        agent: 'command',
+      },
+    );
+    expect(store.taskAttachments(task.id)).toEqual(attachments);
+    expect(store.attachmentPaths().sort()).toEqual(attachments.map((a) => a.path).sort());
+    store.cancelTask(task.id);
+    expect(store.deleteFinishedTasks(Date.now() + 1)).toBe(1);
+    expect(store.taskAttachments(task.id)).toEqual([]);
+    expect(store.attachmentPaths()).toEqual([]);
+  });
 });

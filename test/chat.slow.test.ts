@@ -3,13 +3,15 @@
  * against the fake Bot API (TELEGRAM_API_ROOT), with real forges faked over HTTP, real git and
  * real SQLite. Merge, plain-text requests, files, voice notes, forum topics and batching.
  */
-import { mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FILE_MESSAGE, FILES_HINT } from '../bot/attachments.js';
 import type { Session } from '../core/domain.js';
 import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
 import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';
-import { Sandbox, fixture } from './helpers/sandbox.js';
+import { Sandbox, fixture, git } from './helpers/sandbox.js';
 
 const OWNER = { id: 111, first_name: 'Owner' };
 const FORGE_TOKEN = 'forge-secret-token-77aa01';
@@ -285,5 +287,124 @@ describe('plain text is a request', () => {
       '⚠️ no server for host "nowhere.example": add one with `kugetsu server add NAME URL`',
     );
     expect(sb.tasks()).toHaveLength(before);
+  });
+});
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('photos and documents', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    tg = await FakeTelegram.start();
+    sb = await localBot(tg, {
+      KUGETSU_AGENT_COMMAND: fixture('attachment-agent.sh'),
+      KUGETSU_ATTACHMENT_MAX_MB: '1',
+    });
+  });
+  afterAll(async () => {
+    await sb.cleanup();
+    await tg.close();
+  });
+
+  const staged = (): string[] => {
+    const root = join(sb.home, 'attachments');
+    return existsSync(root) ? readdirSync(root).flatMap((d) => readdirSync(join(root, d))) : [];
+  };
+
+  it('a photo with /delegate reaches the agent in its worktree, named in the prompt, never committed', async () => {
+    const photo = randomBytes(40_000);
+    tg.userSendsPhoto(OWNER, photo, { caption: '/delegate local/me/app#40 what is wrong here?' });
+    const reply = await messageWhere(tg, (t) => t.includes('queued for local/me/app#40'));
+    const taskId = Number(/Task #(\d+)/.exec(rendered(reply.text ?? ''))?.[1]);
+    expect(rendered(reply.text ?? '')).toMatch(
+      /^📥 Task #\d+ queued for local\/me\/app#40\n📎 photo-AQAD\d+\.jpg \(image\/jpeg, 39 KB\)$/,
+    );
+    const task = await sb.finished(taskId);
+    expect(task.state).toBe('completed');
+    const log = await sb.ok(['logs', String(taskId)]);
+    const name = /placed: (photo-\S+\.jpg) ([0-9a-f]{64})/.exec(log);
+    // The largest size, not the thumbnail Telegram sends with it.
+    expect(name?.[2]).toBe(sha256(photo));
+    const worktree = join(sb.home, 'worktrees', 'local-me-app-40');
+    const placed = join(worktree, '.kugetsu', 'attachments', String(taskId), name?.[1] ?? '');
+    expect(log).toContain(`- ${placed} (image/jpeg, 39 KB) — an image: look at it`);
+    expect(log).toContain('what is wrong here?');
+    // Kept out of git: invisible to status, absent from the pushed branch.
+    expect(log).toContain('git-status: []');
+    const pushed = git(join(sb.gitRoot, 'me', 'app'), [
+      'ls-tree',
+      '-r',
+      '--name-only',
+      'kugetsu/local-me-app-40',
+    ]);
+    expect(pushed.trim().split('\n').sort()).toEqual(['README.md', `work-${taskId}.txt`]);
+    // The bot token is in the download URL: it is in no log, and not in what Telegram recorded.
+    expect(tg.calls('downloadFile').map((c) => c.params['file_path'])).toEqual([
+      expect.stringMatching(/^photos\/file_\d+\.jpg$/),
+    ]);
+    expect(await sb.ok(['daemon', 'logs'])).not.toContain(tg.token);
+    expect(log).not.toContain(tg.token);
+  });
+
+  it('a document in reply to a notification continues the session, under a safe name', async () => {
+    const done = await messageWhere(tg, (t) => t.startsWith('✅ completed') && t.includes('#40'));
+    const content = Buffer.from('stack trace: boom\n');
+    tg.userSendsDocument(OWNER, content, {
+      fileName: '../../.ssh/\u202eauthorized_keys\u0007.txt',
+      mimeType: 'text/plain',
+      replyTo: done.message_id,
+    });
+    const reply = await messageWhere(tg, (t) => t.includes('saved under a safe name'));
+    expect(rendered(reply.text ?? '')).toMatch(
+      /^📥 Task #\d+ queued for local\/me\/app#40\n📎 authorized_keys\.txt \(text\/plain, 18 B\)\nsaved under a safe name; it came as /,
+    );
+    const taskId = Number(/Task #(\d+)/.exec(rendered(reply.text ?? ''))?.[1]);
+    expect((await sb.finished(taskId)).state).toBe('completed');
+    const log = await sb.ok(['logs', String(taskId)]);
+    expect(log).toContain(`placed: authorized_keys.txt ${sha256(content)}`);
+    expect(log).toContain(`prompt: ${DEFAULT_FILE_MESSAGE}`);
+    expect(existsSync(join(sb.dir, '.ssh'))).toBe(false);
+    expect(existsSync(join(sb.home, '.ssh'))).toBe(false);
+  });
+
+  it('refuses what it cannot take in one line, and leaves nothing behind', async () => {
+    const before = sb.tasks().length;
+    const files = staged();
+    const big = randomBytes(1_500_000);
+    // Stated size over the limit: refused before anything is downloaded.
+    tg.userSendsDocument(OWNER, big, {
+      fileName: 'dump.bin',
+      caption: '/delegate local/me/app#41 read the dump',
+    });
+    const refused = await messageWhere(tg, (t) => t.includes('over the 1.0 MB limit'));
+    expect(rendered(refused.text ?? '')).toBe(
+      '⚠️ the file is 1.4 MB, over the 1.0 MB limit (KUGETSU_ATTACHMENT_MAX_MB): nothing was queued',
+    );
+    expect(tg.calls('getFile')).toHaveLength(2);
+    // No stated size: cut off while downloading, and the partial file removed.
+    tg.userSendsDocument(OWNER, big, {
+      fileName: 'dump.bin',
+      caption: '/delegate local/me/app#41 read the dump',
+      omitSize: true,
+    });
+    await messageWhere(
+      tg,
+      (t) =>
+        t ===
+        '⚠️ the file is over the 1.0 MB limit (KUGETSU_ATTACHMENT_MAX_MB): nothing was queued',
+    );
+    // No issue named; a malformed ref; a PM-bound reply; no caption at all.
+    tg.userSendsPhoto(OWNER, randomBytes(100), { caption: '/delegate have a look' });
+    await messageWhere(tg, (t) => t.startsWith('⚠️ files need an issue to go with'));
+    tg.userSendsPhoto(OWNER, randomBytes(100), { caption: '/continue me/app#0 look' });
+    await messageWhere(tg, (t) => t.startsWith('⚠️ invalid issue ref'));
+    tg.userSendsPhoto(OWNER, randomBytes(100));
+    await messageWhere(tg, (t) => t === FILES_HINT);
+    expect(sb.tasks()).toHaveLength(before);
+    expect(staged()).toEqual(files);
+    expect(tg.calls('getFile')).toHaveLength(3);
+    expect(tg.violations).toEqual([]);
   });
 });

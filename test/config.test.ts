@@ -42,6 +42,7 @@ const DESIGN_KEYS = [
   'TELEGRAM_WEBHOOK_LISTEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'TELEGRAM_PROGRESS_SECONDS',
+  'KUGETSU_ATTACHMENT_MAX_MB',
   'KUGETSU_RETRY_BASE_SECONDS',
   'KUGETSU_KILL_GRACE_SECONDS',
 ];
@@ -94,6 +95,7 @@ describe('parseConfig', () => {
       telegramWebhookListen: { host: '127.0.0.1', port: 8443 },
       telegramWebhookSecret: undefined,
       telegramProgressMs: 5_000,
+      attachmentMaxBytes: 20 * 1024 * 1024,
       retryBaseMs: 10_000,
       killGraceMs: 10_000,
     });
@@ -130,6 +132,7 @@ describe('parseConfig', () => {
       TELEGRAM_WEBHOOK_LISTEN: '[::1]:9000',
       TELEGRAM_WEBHOOK_SECRET: 'abc_DEF-123',
       TELEGRAM_PROGRESS_SECONDS: '2.5',
+      KUGETSU_ATTACHMENT_MAX_MB: '5',
       KUGETSU_RETRY_BASE_SECONDS: '0.2',
       KUGETSU_KILL_GRACE_SECONDS: '1',
     });
@@ -163,6 +166,7 @@ describe('parseConfig', () => {
       telegramWebhookListen: { host: '::1', port: 9000 },
       telegramWebhookSecret: 'abc_DEF-123',
       telegramProgressMs: 2_500,
+      attachmentMaxBytes: 5 * 1024 * 1024,
       retryBaseMs: 200,
       killGraceMs: 1000,
     });

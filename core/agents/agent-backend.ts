@@ -17,6 +17,11 @@ export interface AgentRunRequest {
   writableDirs: string[];
   /** Commands the agent may run without asking (the PM agent's `kugetsu`). */
   allowedCommands: string[];
+  /**
+   * Absolute paths of images that come with the task (the prompt names them too). Backends
+   * whose CLI takes images pass them natively; the others leave them to the prompt.
+   */
+  images?: readonly string[];
 }
 
 /** What to run: never a shell string built from user input. */

@@ -196,4 +196,17 @@ export const MIGRATIONS: readonly string[] = [
     seen_at INTEGER NOT NULL
   );
   `,
+  // 5: attachments. Files that come with a task (staged under the home's attachments/, copied
+  // into its workspace by the runner), written in the task's own transaction; they go with it.
+  `
+  CREATE TABLE task_attachments (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (task_id, seq)
+  );
+  `,
 ];

@@ -13,6 +13,7 @@ import type {
   Session,
   SessionPullRequest,
   Task,
+  TaskAttachment,
   TaskKind,
   TaskMode,
   TaskState,
@@ -62,6 +63,8 @@ export interface NewTask {
   agent: AgentName;
   model?: string | null;
   maxAttempts: number;
+  /** Files that come with it, stored in the same transaction. */
+  attachments?: readonly TaskAttachment[];
 }
 
 export type NewSession = Omit<
@@ -284,6 +287,12 @@ export class Store {
         now,
       );
       const id = Number(info.lastInsertRowid);
+      const attach = this.stmt(
+        'INSERT INTO task_attachments (task_id, seq, name, path, mime, size) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      (task.attachments ?? []).forEach((a, seq) =>
+        attach.run(id, seq, a.name, a.path, a.mime, a.size),
+      );
       const target = task.issueRef ?? 'the PM agent';
       this.insertEvent(
         'task_queued',
@@ -324,6 +333,20 @@ export class Store {
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id ${filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''}`;
     return (this.stmt(sql).all(...params) as TaskRow[]).map(toTask);
+  }
+
+  /** The files a task came with, in the order they were given. */
+  taskAttachments(taskId: number): TaskAttachment[] {
+    return this.stmt(
+      'SELECT name, path, mime, size FROM task_attachments WHERE task_id = ? ORDER BY seq',
+    ).all(taskId) as TaskAttachment[];
+  }
+
+  /** Every staged file some task still refers to (the rest may be cleaned up). */
+  attachmentPaths(): string[] {
+    return (this.stmt('SELECT path FROM task_attachments').all() as { path: string }[]).map(
+      (r) => r.path,
+    );
   }
 
   /** The running or newest task of a session. */

@@ -54,6 +54,31 @@ export interface TelegramDocument {
   file_unique_id: string;
   file_name: string;
   file_size: number;
+  mime_type?: string;
+}
+
+export interface PhotoSize {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  file_size?: number;
+}
+
+export interface TelegramVoice {
+  file_id: string;
+  file_unique_id: string;
+  duration: number;
+  mime_type?: string;
+  file_size?: number;
+}
+
+/** The Bot API's `File`: what `getFile` answers. */
+export interface TelegramFile {
+  file_id: string;
+  file_unique_id: string;
+  file_size?: number;
+  file_path?: string;
 }
 
 export interface TelegramMessage {
@@ -66,6 +91,8 @@ export interface TelegramMessage {
   caption?: string;
   caption_entities?: MessageEntity[];
   document?: TelegramDocument;
+  photo?: PhotoSize[];
+  voice?: TelegramVoice;
   reply_markup?: ReplyMarkup;
   reply_to_message?: TelegramMessage;
   edit_date?: number;
@@ -132,6 +159,21 @@ export interface UserSendOptions {
   replyTo?: number;
 }
 
+/** A file a user sends: a photo, a document or a voice note. */
+export interface UserFileOptions extends UserSendOptions {
+  caption?: string;
+  /** Documents: the name the user's client sends (may be anything, hostile included). */
+  fileName?: string;
+  mimeType?: string;
+  /** Voice notes: seconds. */
+  duration?: number;
+  /**
+   * Leave `file_size` out of the message and of `getFile`, as Telegram may; the bot then has to
+   * enforce its limit while downloading.
+   */
+  omitSize?: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The method reference.
 
@@ -186,6 +228,8 @@ const FIRST_MESSAGE_ID = 1000;
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 const CALLBACK_DATA_MAX_BYTES = 64;
+/** The cloud Bot API lets bots download files up to 20 MB (getFile answers "file is too big"). */
+const GET_FILE_LIMIT = 20 * 1024 * 1024;
 const POLL_CONFLICT =
   'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
 const NOT_MODIFIED =
@@ -202,9 +246,8 @@ const HTML_TAGS = new Set(
 const IMPLEMENTED =
   `getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands getMyCommands
   deleteMyCommands setMyDescription getMyDescription sendMessage editMessageText
-  editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction`.split(
-    /\s+/,
-  );
+  editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction
+  getFile`.split(/\s+/);
 
 type Params = Record<string, unknown>;
 
@@ -810,6 +853,10 @@ function recordable(value: unknown): unknown {
   return value;
 }
 
+function caption(text: string | undefined): { caption?: string } {
+  return text === undefined ? {} : { caption: text };
+}
+
 /** Telegram nests a replied-to message one level deep, never its own reply. */
 function withoutReply(message: TelegramMessage): TelegramMessage {
   const copy = structuredClone(message);
@@ -846,6 +893,16 @@ interface StoredMessage {
   edits: number;
 }
 
+interface StoredFile {
+  file_name: string;
+  content: Buffer;
+  file_unique_id?: string;
+  /** Where `getFile` says it lives: `photos/file_3.jpg`. */
+  file_path?: string;
+  /** False when Telegram leaves the size out. */
+  sized?: boolean;
+}
+
 interface ChatState {
   chat: TelegramChat;
   nextMessageId: number;
@@ -880,7 +937,7 @@ export class FakeTelegram {
   private readonly queue: Update[] = [];
   private readonly faults = new Map<string, Array<{ error: ApiErrorBody; left: number }>>();
   private readonly openCallbackQueries = new Set<string>();
-  private readonly files = new Map<string, { file_name: string; content: Buffer }>();
+  private readonly files = new Map<string, StoredFile>();
   private readonly commands = new Map<string, unknown[]>();
   private allowedUpdates: Set<string> | undefined;
   private webhookUrl = '';
@@ -1007,6 +1064,89 @@ export class FakeTelegram {
    * `/command@kugetsu_bot`) gets a `bot_command` entity, as Telegram's clients send it.
    */
   userSends(from: FakeUser, text: string, options: UserSendOptions = {}): Update {
+    return this.userMessage(from, { text }, options);
+  }
+
+  /**
+   * A photo, as Telegram delivers one: several sizes, the largest last, each its own file; the
+   * caption (a `/command` in it gets its entity in `caption_entities`).
+   */
+  userSendsPhoto(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const thumbnail = this.userFile('photos', '.jpg', content.subarray(0, 320), options);
+    const full = this.userFile('photos', '.jpg', content, options);
+    const size = (file: typeof full, side: number): PhotoSize => ({
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      width: side,
+      height: Math.round((side * 3) / 4),
+      ...(file.file_size === undefined ? {} : { file_size: file.file_size }),
+    });
+    return this.userMessage(
+      from,
+      { photo: [size(thumbnail, 90), size(full, 1280)], ...caption(options.caption) },
+      options,
+    );
+  }
+
+  /** A document with the file name and MIME type the user's client sends. */
+  userSendsDocument(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const name = options.fileName ?? 'file';
+    const ext = /\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';
+    const file = this.userFile('documents', ext, content, options, name);
+    const document: TelegramDocument = {
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      file_name: name,
+      file_size: file.file_size ?? 0,
+      ...(options.mimeType === undefined ? {} : { mime_type: options.mimeType }),
+    };
+    if (file.file_size === undefined) delete (document as Partial<TelegramDocument>).file_size;
+    return this.userMessage(from, { document, ...caption(options.caption) }, options);
+  }
+
+  /** A voice note (OGG/Opus from Telegram's clients). */
+  userSendsVoice(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const file = this.userFile('voice', '.oga', content, options);
+    const voice: TelegramVoice = {
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      duration: options.duration ?? 3,
+      mime_type: options.mimeType ?? 'audio/ogg',
+      ...(file.file_size === undefined ? {} : { file_size: file.file_size }),
+    };
+    return this.userMessage(from, { voice, ...caption(options.caption) }, options);
+  }
+
+  private userFile(
+    folder: string,
+    ext: string,
+    content: Buffer,
+    options: UserFileOptions,
+    name?: string,
+  ): TelegramFile & { file_id: string; file_unique_id: string } {
+    const n = this.nextFileId++;
+    const fileId = `AgACAgIAAxkBAAIU${String(n).padStart(6, '0')}`;
+    const unique = `AQAD${String(n).padStart(6, '0')}`;
+    const path = `${folder}/file_${n}${ext}`;
+    this.files.set(fileId, {
+      file_name: name ?? posix.basename(path),
+      content: Buffer.from(content),
+      file_unique_id: unique,
+      file_path: path,
+      sized: options.omitSize !== true,
+    });
+    return {
+      file_id: fileId,
+      file_unique_id: unique,
+      ...(options.omitSize === true ? {} : { file_size: content.length }),
+    };
+  }
+
+  private userMessage(
+    from: FakeUser,
+    content: Pick<TelegramMessage, 'text' | 'caption' | 'photo' | 'document' | 'voice'>,
+    options: UserSendOptions,
+  ): Update {
     const user = this.userFrom(from);
     const state = this.chatState(options.chat?.id ?? from.id);
     if (options.chat !== undefined && options.chat.type !== 'private') {
@@ -1028,11 +1168,14 @@ export class FakeTelegram {
       date: unixNow(),
       chat: { ...state.chat },
       from: user,
-      text,
+      ...content,
     };
+    const text = content.text ?? content.caption ?? '';
     const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?/.exec(text);
     if (command !== null) {
-      message.entities = [{ type: 'bot_command', offset: 0, length: command[0].length }];
+      const entity = [{ type: 'bot_command', offset: 0, length: command[0].length }];
+      if (content.text !== undefined) message.entities = entity;
+      else message.caption_entities = entity;
     }
     if (options.replyTo !== undefined) {
       message.reply_to_message = withoutReply(this.botMessage(state.chat.id, options.replyTo).wire);
@@ -1040,7 +1183,7 @@ export class FakeTelegram {
     state.messages.set(message.message_id, {
       wire: message,
       fromBot: false,
-      sent: { text },
+      sent: content.text !== undefined ? { text } : { caption: text },
       edits: 0,
     });
     return this.enqueue({ update_id: 0, message: structuredClone(message) });
@@ -1074,6 +1217,16 @@ export class FakeTelegram {
     let method = '';
     try {
       const url = new URL(req.url ?? '/', this.apiRoot);
+      const download = /^\/file\/bot([^/]*)\/(.+)$/.exec(url.pathname);
+      if (download !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+        this.serveFile(
+          decodeURIComponent(download[1] ?? ''),
+          decodeURIComponent(download[2] ?? ''),
+          res,
+          at,
+        );
+        return;
+      }
       const route = /^\/bot([^/]*)\/([^/]*)$/.exec(url.pathname);
       if (route === null) {
         sendError(res, { error_code: 404, description: 'Not Found' });
@@ -1204,6 +1357,8 @@ export class FakeTelegram {
         return this.deleteMessage(p);
       case 'answerCallbackQuery':
         return this.answerCallbackQuery(p);
+      case 'getFile':
+        return this.getFile(p);
       default:
         return true;
     }
@@ -1572,6 +1727,48 @@ export class FakeTelegram {
       throw new ApiError(400, 'Bad Request: message to delete not found');
     }
     return true;
+  }
+
+  private getFile(p: Params): TelegramFile {
+    const id = stringParam(p, 'file_id') ?? '';
+    const file = this.files.get(id);
+    if (file === undefined) throw new ApiError(400, 'Bad Request: invalid file_id');
+    if (file.content.length > GET_FILE_LIMIT)
+      throw new ApiError(400, 'Bad Request: file is too big');
+    if (file.file_path === undefined) {
+      const n = this.nextFileId++;
+      file.file_path = `documents/file_${n}${/\.[A-Za-z0-9]{1,8}$/.exec(file.file_name)?.[0] ?? ''}`;
+      file.file_unique_id ??= `AgAD${String(n).padStart(6, '0')}`;
+    }
+    return {
+      file_id: id,
+      file_unique_id: file.file_unique_id ?? id,
+      ...(file.sized === false ? {} : { file_size: file.content.length }),
+      file_path: file.file_path,
+    };
+  }
+
+  /**
+   * `GET /file/bot<token>/<file_path>`: the download URL of a file `getFile` described. The
+   * token is in the URL, so the recorded request keeps only the path.
+   */
+  private serveFile(token: string, path: string, res: ServerResponse, at: number): void {
+    this.requests.push({ method: 'downloadFile', params: { file_path: path }, at });
+    const file = [...this.files.values()].find((f) => f.file_path === path);
+    if (token !== this.token || file === undefined) {
+      sendError(res, { error_code: 404, description: 'Not Found' });
+      return;
+    }
+    // A file whose size Telegram left out is sent chunked (no Content-Length), as a proxy may.
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      ...(file.sized === false ? {} : { 'content-length': file.content.length }),
+    });
+    if (file.sized === false) {
+      const half = Math.floor(file.content.length / 2);
+      res.write(file.content.subarray(0, half));
+      res.end(file.content.subarray(half));
+    } else res.end(file.content);
   }
 
   private answerCallbackQuery(p: Params): true {

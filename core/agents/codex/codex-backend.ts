@@ -36,6 +36,8 @@ export function codexBackend(settings: CodexSettings): AgentBackend {
         );
       }
       if (request.model !== null) common.push('-m', request.model);
+      // Attached images: one `--image=PATH` each (the `=` keeps a path a single value).
+      for (const image of request.images ?? []) common.push(`--image=${image}`);
       // A login shell's profile resets PATH, and the commands the agent is promised (the PM
       // agent's `kugetsu`) are found through PATH.
       if (request.allowedCommands.length > 0) common.push('-c', 'allow_login_shell=false');

@@ -32,6 +32,8 @@ export function opencodeBackend(): AgentBackend {
         }
         args.push('-m', request.model);
       }
+      // Attached images: one `--file=PATH` each (the `=` keeps a path a single value).
+      for (const image of request.images ?? []) args.push(`--file=${image}`);
       if (request.mode !== 'start' && request.agentSessionId !== null) {
         args.push('--session', request.agentSessionId);
       } else if (request.forkFrom !== null) {
