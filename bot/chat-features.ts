@@ -8,11 +8,13 @@ import type { FeatureDeps } from './guard.js';
 import { attachmentsFeature } from './attachments.js';
 import { mergeFeature } from './merge-feature.js';
 import { requestFeature } from './request-feature.js';
+import { voiceFeature } from './voice.js';
 
 export function chatFeatures<C extends Context>(deps: FeatureDeps): Composer<C> {
   const composer = new Composer<C>();
   composer.use(mergeFeature<C>(deps));
   composer.use(attachmentsFeature<C>(deps));
+  composer.use(voiceFeature<C>(deps));
   // Last: plain text nobody else claimed.
   composer.use(requestFeature<C>(deps));
   return composer;

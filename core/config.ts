@@ -52,6 +52,11 @@ export interface Config {
   telegramProgressMs: number;
   /** Largest file accepted with a task (photos, documents, voice notes). */
   attachmentMaxBytes: number;
+  /** An OpenAI-compatible transcription endpoint for voice notes; unset: voice is refused. */
+  transcribeUrl: string | undefined;
+  transcribeModel: string;
+  /** kugetsu's own secret, like the bot token: never given to agents. */
+  transcribeApiKey: string | undefined;
   retryBaseMs: number;
   killGraceMs: number;
 }
@@ -230,6 +235,21 @@ const META = {
     help: "Largest file (photo, document, voice note) the bot accepts with a task, in MB; Telegram's cloud Bot API serves bots at most 20.",
     expected: 'a whole number of MB from 1 to 2000',
   },
+  KUGETSU_TRANSCRIBE_URL: {
+    default: '',
+    help: 'OpenAI-compatible transcription endpoint for Telegram voice notes, e.g. https://api.openai.com/v1/audio/transcriptions (unset: voice notes are refused).',
+    expected: 'an http(s) URL',
+  },
+  KUGETSU_TRANSCRIBE_MODEL: {
+    default: 'whisper-1',
+    help: 'Model the transcription endpoint is asked for.',
+    expected: 'a model name without spaces',
+  },
+  KUGETSU_TRANSCRIBE_API_KEY: {
+    default: '',
+    help: "Bearer key of the transcription endpoint. kugetsu's own secret: keep it here or in the environment, not in env/*.env (agents get those).",
+    expected: 'a key without spaces',
+  },
   KUGETSU_RETRY_BASE_SECONDS: {
     default: '10',
     help: 'Delay before the first retry of a failed run; it doubles per attempt, capped at 5 minutes.',
@@ -398,6 +418,14 @@ const ConfigSchema = z.object({
     positiveNumber(MAX_TIMER_SECONDS),
   ),
   KUGETSU_ATTACHMENT_MAX_MB: withDefault('KUGETSU_ATTACHMENT_MAX_MB', wholeNumber(1, 2000)),
+  KUGETSU_TRANSCRIBE_URL: optional(
+    z.string().refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)),
+  ),
+  KUGETSU_TRANSCRIBE_MODEL: withDefault(
+    'KUGETSU_TRANSCRIBE_MODEL',
+    z.string().regex(/^\S{1,200}$/),
+  ),
+  KUGETSU_TRANSCRIBE_API_KEY: optional(z.string().regex(/^\S{1,2000}$/)),
   KUGETSU_RETRY_BASE_SECONDS: withDefault(
     'KUGETSU_RETRY_BASE_SECONDS',
     positiveNumber(MAX_TIMER_SECONDS),
@@ -456,6 +484,9 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     telegramWebhookSecret: v.TELEGRAM_WEBHOOK_SECRET,
     telegramProgressMs: toMs(v.TELEGRAM_PROGRESS_SECONDS, 1000),
     attachmentMaxBytes: v.KUGETSU_ATTACHMENT_MAX_MB * 1024 * 1024,
+    transcribeUrl: v.KUGETSU_TRANSCRIBE_URL,
+    transcribeModel: v.KUGETSU_TRANSCRIBE_MODEL,
+    transcribeApiKey: v.KUGETSU_TRANSCRIBE_API_KEY,
     retryBaseMs: toMs(v.KUGETSU_RETRY_BASE_SECONDS, 1000),
     killGraceMs: toMs(v.KUGETSU_KILL_GRACE_SECONDS, 1000),
   };

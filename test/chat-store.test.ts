@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildAgentEnv } from '../core/agents/agent-env.js';
+import { openHome } from '../core/home-context.js';
 import { Store } from '../core/store/store.js';
 
 describe('chat state in the store', () => {
@@ -62,5 +64,33 @@ describe('chat state in the store', () => {
     expect(store.deleteFinishedTasks(Date.now() + 1)).toBe(1);
     expect(store.taskAttachments(task.id)).toEqual([]);
     expect(store.attachmentPaths()).toEqual([]);
+  });
+
+  it('keeps the transcription key from agents and scrubs it, like the bot token', () => {
+    const key = 'sk-transcribe-0123456789';
+    const ctx = openHome({ KUGETSU_HOME: dir, KUGETSU_TRANSCRIBE_API_KEY: key }, { create: true });
+    try {
+      expect(ctx.withheldKeys()).toContain('KUGETSU_TRANSCRIBE_API_KEY');
+      expect(ctx.scrubber().scrub(`Bearer ${key}`)).toBe('Bearer ***MASKED***');
+      const env = buildAgentEnv({
+        base: ctx.env,
+        withheldKeys: ctx.withheldKeys(),
+        envFiles: {},
+        task: {
+          taskId: 1,
+          issueRef: null,
+          worktree: '/w',
+          branch: null,
+          mode: 'start',
+          attempt: 1,
+          sessionKey: 'pm',
+          agentSessionId: null,
+          model: null,
+        },
+      });
+      expect(Object.values(env)).not.toContain(key);
+    } finally {
+      ctx.close();
+    }
   });
 });

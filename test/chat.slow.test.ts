@@ -4,13 +4,15 @@
  * real SQLite. Merge, plain-text requests, files, voice notes, forum topics and batching.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FILE_MESSAGE, FILES_HINT } from '../bot/attachments.js';
+import { VOICE_NOT_CONFIGURED } from '../bot/voice.js';
 import type { Session } from '../core/domain.js';
 import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
 import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';
+import { FakeTranscriber } from './helpers/fake-transcriber.js';
 import { Sandbox, fixture, git } from './helpers/sandbox.js';
 
 const OWNER = { id: 111, first_name: 'Owner' };
@@ -406,5 +408,109 @@ describe('photos and documents', () => {
     expect(staged()).toEqual(files);
     expect(tg.calls('getFile')).toHaveLength(3);
     expect(tg.violations).toEqual([]);
+  });
+});
+
+describe('voice notes', () => {
+  const KEY = 'sk-transcribe-c0ffee-4242';
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+  let whisper: FakeTranscriber;
+
+  beforeAll(async () => {
+    tg = await FakeTelegram.start();
+    whisper = await FakeTranscriber.start(KEY);
+    sb = await localBot(tg, {
+      KUGETSU_TRANSCRIBE_URL: whisper.url,
+      KUGETSU_TRANSCRIBE_MODEL: 'whisper-large-v3',
+    });
+    // The key lives in config.env: kugetsu's own secret, not an agent's.
+    appendFileSync(join(sb.home, 'config.env'), `KUGETSU_TRANSCRIBE_API_KEY=${KEY}\n`);
+    await sb.ok(['daemon', 'restart']);
+  });
+  afterAll(async () => {
+    await sb.cleanup();
+    await tg.close();
+    await whisper.close();
+  });
+
+  it('echoes what it heard, then queues an issue’s request at once', async () => {
+    const audio = Buffer.from(`OggS${randomBytes(3000).toString('hex')}`);
+    whisper.script(audio, 'Fix the typo in local/me/app#50, please.');
+    tg.userSendsVoice(OWNER, audio, { duration: 4 });
+    const heard = await messageWhere(tg, (t) => t.startsWith('🎙'));
+    expect(rendered(heard.text ?? '')).toBe('🎙 I heard: Fix the typo in local/me/app#50, please.');
+    const queued = await messageWhere(tg, (t) => t.includes('queued for local/me/app#50'));
+    expect(queued.message_id).toBeGreaterThan(heard.message_id);
+    const [request] = whisper.requests;
+    expect(request).toMatchObject({
+      model: 'whisper-large-v3',
+      fileName: 'voice.ogg',
+      contentType: 'audio/ogg',
+    });
+    expect(request?.audio.equals(audio)).toBe(true);
+    const task = sb.tasks().find((t) => t.issueRef === 'local/me/app#50');
+    expect(task?.message).toBe('Fix the typo in local/me/app#50, please.');
+    // The audio is not kept.
+    const root = join(sb.home, 'attachments');
+    expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+  });
+
+  it('a PM-bound transcript still asks first; a reply continues the replied session', async () => {
+    const pmAudio = Buffer.from('OggS what is everyone working on');
+    whisper.script(pmAudio, 'What is everyone working on?');
+    tg.userSendsVoice(OWNER, pmAudio);
+    const question = await messageWhere(
+      tg,
+      (t) => t.startsWith('Send to the PM agent?') && t.includes('What is everyone working on?'),
+    );
+    expect(buttonsOf(question)[0]?.map((b) => b.text)).toEqual(['Yes', 'Cancel']);
+
+    const done = await messageWhere(tg, (t) => t.startsWith('✅ completed') && t.includes('#50'));
+    const followUp = Buffer.from('OggS also the second typo');
+    whisper.script(followUp, 'Also fix the second typo.');
+    tg.userSendsVoice(OWNER, followUp, { replyTo: done.message_id });
+    await messageWhere(tg, (t) => t === '🎙 I heard: Also fix the second typo.');
+    await tg.waitFor(() =>
+      sb.tasks().find((t) => t.issueRef === 'local/me/app#50' && t.mode === 'continue'),
+    );
+    expect(sb.tasks().filter((t) => t.kind === 'pm')).toHaveLength(0);
+  });
+
+  it('a refused key is one line without the key; the key is in no log and no chat', async () => {
+    await sb.ok(['daemon', 'restart'], {
+      env: { KUGETSU_TRANSCRIBE_API_KEY: 'sk-wrong-key-00000000' },
+    });
+    tg.userSendsVoice(OWNER, Buffer.from('OggS anything'));
+    const refused = await messageWhere(tg, (t) => t.startsWith('⚠️ transcription failed'));
+    expect(rendered(refused.text ?? '')).toBe(
+      '⚠️ transcription failed: 401 Incorrect API key provided.',
+    );
+    await sb.ok(['daemon', 'restart']);
+    const log = await sb.ok(['logs', String(sb.tasks()[0]?.id ?? 1)]);
+    expect(log).not.toContain(KEY);
+    expect(await sb.ok(['daemon', 'logs'])).not.toContain(KEY);
+    expect(JSON.stringify(tg.requests)).not.toContain(KEY);
+    expect(JSON.stringify(tg.requests)).not.toContain('sk-wrong-key-00000000');
+  });
+});
+
+describe('voice notes without a transcription endpoint', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+  beforeAll(async () => {
+    tg = await FakeTelegram.start();
+    sb = await localBot(tg);
+  });
+  afterAll(async () => {
+    await sb.cleanup();
+    await tg.close();
+  });
+
+  it('says how to turn them on, and downloads nothing', async () => {
+    tg.userSendsVoice(OWNER, Buffer.from('OggS hello'));
+    await messageWhere(tg, (t) => t === VOICE_NOT_CONFIGURED);
+    expect(tg.calls('getFile')).toEqual([]);
+    expect(sb.tasks()).toEqual([]);
   });
 });
