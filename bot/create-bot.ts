@@ -3,16 +3,13 @@
  * never run agents: they validate, write through core operations, and answer at once.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import {
-  conversations,
-  createConversation,
-  type ConversationFlavor,
-} from '@grammyjs/conversations';
-import { Bot, InputFile, type Context } from 'grammy';
+import { conversations, createConversation } from '@grammyjs/conversations';
+import { Bot, InputFile } from 'grammy';
 import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
+import { botHealthLine } from '../core/bot-health-report.js';
 import { parseAgentName } from '../core/agents/registry.js';
 import {
   destroySession,
@@ -32,13 +29,17 @@ import { resolveTarget } from '../core/targets.js';
 import { parseTaskFlags } from './task-flags.js';
 import { decodeButton, encodeButton } from './callback-data.js';
 import { escapeHtml, preBlocks } from './format.js';
+import { LIFECYCLE_METHODS } from './lifecycle-observer.js';
 import { plainTextFallback } from './plain-text-fallback.js';
-import { keyboard } from './telegram-sink.js';
+import { keyboard } from './keyboard.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
 import { chatFeatures } from './chat-features.js';
 import { PM_TARGET, promptKey, replyTarget } from './reply-target.js';
+import { approvalsFeature } from './approvals-feature.js';
+import type { BotContext } from './bot-context.js';
+import { displayName } from './user-name.js';
 
-export type BotContext = ConversationFlavor<Context>;
+export type { BotContext } from './bot-context.js';
 
 export interface BotOptions {
   ctx: HomeContext;
@@ -62,6 +63,7 @@ export const COMMANDS = [
   { command: 'logs', description: 'Last transcript lines: /logs REF|TASK [full]' },
   { command: 'destroy', description: 'Remove a session and its worktree: /destroy REF' },
   { command: 'prune', description: 'Remove sessions whose work is safe' },
+  { command: 'pending', description: 'Requests waiting for your answer' },
   { command: 'help', description: 'What this bot can do' },
 ] as const;
 
@@ -79,8 +81,16 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     client: { apiRoot: home.config.telegramApiRoot },
   });
 
-  // Flood control: wait out 429 retry_after and retry (never a hand-written loop).
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 }));
+  // Flood control: wait out 429 retry_after and retry (never a hand-written loop). Not the
+  // calls that start and poll the bot: grammY retries those itself (getUpdates every 3 s), the
+  // supervisor the webhook's; autoRetry's doubling to an hour would keep the bot deaf long after
+  // Telegram is back, and hide each failure from the bot's health record.
+  const retry = autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 120 });
+  bot.api.config.use((prev, method, payload, signal) =>
+    LIFECYCLE_METHODS.has(method)
+      ? prev(method, payload, signal)
+      : retry(prev, method, payload, signal),
+  );
   bot.api.config.use(plainTextFallback);
   // Every outgoing text passes the scrubber, whatever handler produced it.
   bot.api.config.use((prev, method, payload, signal) =>
@@ -166,6 +176,9 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     }, 'delegate'),
   );
 
+  // Before the general handlers: its buttons and question replies are matched first.
+  bot.use(approvalsFeature(home, log));
+
   async function queueDelegation(text: string): Promise<string> {
     const flags = parseTaskFlags(text);
     const result = await delegate(home, flags.message, {
@@ -228,11 +241,13 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     guarded(async (ctx) => {
       const stats = home.store.queueStats();
       const daemon = home.store.daemonOwner();
+      const { status, telegram } = homeStatus(home.env);
       await ctx.reply(
         [
-          `status: <b>${homeStatus(home.env)}</b>`,
+          `status: <b>${status}</b>`,
           `daemon: ${daemon === null ? 'not running' : `running (pid ${daemon.pid})`}`,
           `agents: ${stats.slotsHeld}/${home.config.maxConcurrentAgents} · pending ${stats.pending} · done ${stats.completed} · failed ${stats.error}`,
+          ...(telegram === null ? [] : [`telegram: ${escapeHtml(botHealthLine(telegram))}`]),
         ].join('\n'),
         { parse_mode: 'HTML' },
       );
@@ -243,9 +258,10 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'queue',
     guarded(async (ctx) => {
       const tasks = home.store.listTasks({ states: ['pending', 'running'] });
+      const waiting = new Set(home.store.approvals.list().map((a) => a.taskId));
       const lines = tasks.map(
         (t) =>
-          `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}`,
+          `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}${waiting.has(t.id) ? '\n   <i>waiting for your answer: /pending</i>' : ''}`,
       );
       await ctx.reply(lines.length === 0 ? 'The queue is empty.' : lines.join('\n'), {
         parse_mode: 'HTML',
@@ -490,14 +506,6 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   });
 
   return bot;
-}
-
-function displayName(ctx: Context): string {
-  const from = ctx.from;
-  if (from === undefined) return 'unknown';
-  return from.username !== undefined
-    ? `@${from.username}`
-    : [from.first_name, from.last_name ?? ''].join(' ').trim();
 }
 
 /** Scrubs the human-readable fields of an outgoing Bot API payload. */

@@ -27,6 +27,8 @@ const ICONS: Record<EventType, string> = {
   task_retrying: '🔁',
   task_cancelled: '⏹',
   task_needs_input: '❓',
+  approval_requested: '🙋',
+  approval_resolved: '☑️',
 };
 
 const LABELS: Record<EventType, string> = {
@@ -38,6 +40,8 @@ const LABELS: Record<EventType, string> = {
   task_retrying: 'retrying',
   task_cancelled: 'stopped',
   task_needs_input: 'needs your input',
+  approval_requested: 'asks',
+  approval_resolved: 'answered',
 };
 
 const WITH_BUTTONS = new Set<EventType>([

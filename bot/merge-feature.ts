@@ -8,7 +8,7 @@ import { OperationError } from '../core/errors.js';
 import { mergeCandidate, mergeSession } from '../core/operations/merge.js';
 import { guard, type FeatureDeps } from './guard.js';
 import { mergeKeyboard, mergeQuestion, mergedText } from './merge-view.js';
-import { keyboard } from './telegram-sink.js';
+import { keyboard } from './keyboard.js';
 
 const ASK = /^merge:([0-9]{1,10})$/;
 const CONFIRMED = /^merge!:([0-9]{1,10})$/;

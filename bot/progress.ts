@@ -8,7 +8,7 @@ import type { Task } from '../core/domain.js';
 import type { HomeContext } from '../core/home-context.js';
 import { tailLines } from '../core/transcripts.js';
 import { escapeHtml, formatDuration } from './format.js';
-import { keyboard } from './telegram-sink.js';
+import { keyboard } from './keyboard.js';
 import { taskButtons } from './event-message.js';
 
 const SCAN_LINES = 30;
@@ -68,7 +68,12 @@ export class ProgressUpdater {
         run === undefined
           ? null
           : lastMeaningfulLine(tailLines(run.transcript, SCAN_LINES, scrubber));
-      const html = progressHtml(task, now, line);
+      const waiting = this.home.store.approvals.list({ taskId: task.id })[0];
+      const html = progressHtml(
+        task,
+        now,
+        waiting === undefined ? line : `⏸ waiting for your answer (approval #${waiting.id})`,
+      );
       for (const delivery of this.home.store.startedDeliveries(task.id)) {
         const key = `${delivery.chatId}:${delivery.messageId}`;
         live.add(key);

@@ -14,7 +14,7 @@ import { guard, type FeatureDeps } from './guard.js';
 import { isCommand, isRealReply } from './message-kind.js';
 import { ALREADY_HANDLED, pmKeyboard, pmQuestionHtml, queuedHtml } from './request-view.js';
 import { parseTaskFlags } from './task-flags.js';
-import { keyboard } from './telegram-sink.js';
+import { keyboard } from './keyboard.js';
 
 const PENDING = 'request:';
 const SEND = /^pm-send:([0-9a-f]{16})$/;

@@ -1,34 +1,59 @@
 /**
  * Binds the bot to Telegram — long polling by default, a webhook server when
- * TELEGRAM_WEBHOOK_URL is set — and hands out its notification sink.
+ * TELEGRAM_WEBHOOK_URL is set — under a supervisor that restarts it, records its health in the
+ * store for `status` and `doctor`, and hands out its notification sink.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { GrammyError, webhookCallback } from 'grammy';
-import { errorMessage } from '../core/errors.js';
+import { createServer } from 'node:http';
+import { webhookCallback } from 'grammy';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import { tailLines } from '../core/transcripts.js';
+import { superviseBot, type BotAttempt, type BotOutcome } from './bot-supervisor.js';
 import { COMMANDS, createBot, type BotOptions } from './create-bot.js';
+import { decorate } from './decorations.js';
+import { grammySignal } from './grammy-signal.js';
+import { HealthRecorder } from './health-recorder.js';
+import { lifecycleObserver } from './lifecycle-observer.js';
 import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
 
 export interface RunningBot {
   sink: NotificationSink;
-  /** Starts polling or the webhook; resolves once Telegram has answered the set-up calls. */
-  start(): Promise<void>;
+  /**
+   * Starts the bot and keeps it running. Resolves when it stops for good: `shutdown` after
+   * `stop()`, `unauthorized` when Telegram refused the token. `onRunning` runs each time the
+   * bot (again) receives updates — the moment to push what could not be pushed before.
+   */
+  start(onRunning?: () => void): Promise<BotOutcome>;
   stop(): Promise<void>;
 }
 
 const ERROR_TAIL_LINES = 8;
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export function prepareBot(options: BotOptions): RunningBot {
   const { ctx: home, log } = options;
   const bot = createBot(options);
+  const scrub = (text: string): string => home.scrubber().scrub(text);
+  const webhookUrl = home.config.telegramWebhookUrl;
+  const recorder = new HealthRecorder(home.store, webhookUrl === undefined ? 'polling' : 'webhook');
+  const shutdown = new AbortController();
+  let onRunning = (): void => undefined;
+  bot.api.config.use(
+    lifecycleObserver({
+      recorder,
+      scrub,
+      log,
+      stopping: shutdown.signal,
+      onRecovered: () => onRunning(),
+    }),
+  );
 
   const sink = telegramSink({
     api: bot.api,
     store: home.store,
     chats: home.config.telegramNotifyChats,
+    stallExtendMs: home.config.stallExtendMs,
     errorTail: (taskId) => {
       const run = home.store.listRuns(taskId).at(-1);
       return run === undefined ? [] : tailLines(run.transcript, ERROR_TAIL_LINES, home.scrubber());
@@ -36,63 +61,107 @@ export function prepareBot(options: BotOptions): RunningBot {
   });
 
   const progress = new ProgressUpdater(bot.api, home, log, home.config.telegramProgressMs);
-  let webhookServer: Server | null = null;
 
-  async function startWebhook(url: string): Promise<void> {
-    const { host, port } = home.config.telegramWebhookListen;
+  const polling: BotAttempt = async (signal, running) => {
+    let halting: Promise<void> = Promise.resolve();
+    const halt = (): void => {
+      halting = bot.stop().catch(() => undefined);
+    };
+    signal.addEventListener('abort', halt, { once: true });
+    try {
+      await bot.init(grammySignal(signal));
+      // bot.start() marks itself running synchronously, so no abort can slip in between.
+      if (signal.aborted) return;
+      // It removes any webhook itself, and resolves only when polling ends.
+      await bot.start({
+        allowed_updates: ALLOWED_UPDATES,
+        onStart: (me) => {
+          log(`telegram bot @${me.username} polling`);
+          running(me.username);
+        },
+      });
+    } finally {
+      signal.removeEventListener('abort', halt);
+      await halting;
+    }
+  };
+
+  // Built only for a webhook: grammY refuses to poll a bot it has handed to one.
+  const webhook = (url: string): BotAttempt => {
     // Telegram sends this secret with every call; anything without it is not Telegram.
     const secret = home.config.telegramWebhookSecret ?? randomBytes(24).toString('hex');
     const handle = webhookCallback(bot, 'http', { secretToken: secret });
-    const server = createServer((req, res) => void handle(req, res).catch(() => res.end()));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    webhookServer = server;
-    await bot.api.setWebhook(url, {
-      secret_token: secret,
-      allowed_updates: ['message', 'callback_query'],
-    });
-    log(
-      `telegram bot @${bot.botInfo.username} on a webhook at ${url} (listening on ${host}:${port})`,
-    );
-  }
-
-  return {
-    sink,
-    async start() {
-      await bot.api.setMyCommands([...COMMANDS]);
-      await bot.init();
-      progress.start();
-      const webhook = home.config.telegramWebhookUrl;
-      if (webhook !== undefined) {
-        await startWebhook(webhook);
-        return;
-      }
-      // bot.start() removes any webhook itself: long polling is the default.
-      void bot
-        .start({
-          allowed_updates: ['message', 'callback_query'],
-          onStart: (me) => log(`telegram bot @${me.username} polling`),
-        })
-        .catch((err: unknown) => {
-          if (err instanceof GrammyError && err.error_code === 409) {
-            log(
-              'telegram bot stopped: another process polls this bot token (409 Conflict); run one kugetsu daemon or bot per token',
-            );
-          } else {
-            log(`telegram bot stopped: ${home.scrubber().scrub(errorMessage(err))}`);
-          }
+    return async (signal, running) => {
+      await bot.init(grammySignal(signal));
+      const { host, port } = home.config.telegramWebhookListen;
+      const server = createServer((req, res) => {
+        // Telegram calls only when there is an update: an authentic call is all we can know.
+        if (req.headers['x-telegram-bot-api-secret-token'] === secret)
+          recorder.record({ kind: 'ok' });
+        void handle(req, res).catch(() => res.end());
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => resolve());
         });
-    },
-    async stop() {
-      progress.stop();
-      if (bot.isRunning()) await bot.stop();
-      const server = webhookServer;
-      if (server !== null) {
+        await bot.api.setWebhook(
+          url,
+          { secret_token: secret, allowed_updates: ALLOWED_UPDATES },
+          grammySignal(signal),
+        );
+        log(
+          `telegram bot @${bot.botInfo.username} on a webhook at ${url} (listening on ${host}:${port})`,
+        );
+        running(bot.botInfo.username);
+        await new Promise<void>((resolve, reject) => {
+          if (signal.aborted) resolve();
+          signal.addEventListener('abort', () => resolve(), { once: true });
+          server.once('error', reject);
+        });
+      } finally {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+    };
+  };
+
+  let supervision: Promise<BotOutcome> | null = null;
+  return {
+    sink,
+    start(whenRunning) {
+      if (supervision !== null) return supervision;
+      if (whenRunning !== undefined) onRunning = whenRunning;
+      progress.start();
+      decorate(
+        [
+          {
+            name: 'setMyCommands',
+            apply: (signal) =>
+              bot.api.setMyCommands([...COMMANDS], undefined, grammySignal(signal)),
+          },
+        ],
+        { scrub, log, signal: shutdown.signal },
+      );
+      supervision = superviseBot(webhookUrl === undefined ? polling : webhook(webhookUrl), {
+        recorder,
+        scrub,
+        log,
+        signal: shutdown.signal,
+        onRunning: () => onRunning(),
+      }).then((outcome) => {
+        // Gone for good: its progress edits would only fail, and be logged every few seconds.
+        progress.stop();
+        return outcome;
+      });
+      return supervision;
+    },
+    async stop() {
+      shutdown.abort();
+      progress.stop();
+      await supervision;
+      // A bot that never started must not overwrite the row of the one that runs.
+      if (recorder.started) recorder.record({ kind: 'stopped' });
     },
   };
 }

@@ -4,12 +4,13 @@
  * and replies to a notification can be traced back to its task.
  */
 import type { Api } from 'grammy';
-import { InlineKeyboard } from 'grammy';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import type { Store } from '../core/store/store.js';
-import { eventMessage, type Button } from './event-message.js';
+import { pushApprovalEvent } from './approval-pushes.js';
+import { eventMessage } from './event-message.js';
 import { ChatPacer } from './chat-pacer.js';
+import { keyboard } from './keyboard.js';
 
 export interface TelegramSinkOptions {
   api: Api;
@@ -17,20 +18,9 @@ export interface TelegramSinkOptions {
   chats: readonly number[];
   /** The failed run's last transcript lines, already scrubbed. */
   errorTail: (taskId: number) => string[];
+  /** What "Give more time" on a stall question gives (KUGETSU_STALL_EXTEND_MINUTES). */
+  stallExtendMs: number;
   pacer?: ChatPacer;
-}
-
-export function keyboard(rows: Button[][]): InlineKeyboard | undefined {
-  if (rows.length === 0) return undefined;
-  const kb = new InlineKeyboard();
-  rows.forEach((row, i) => {
-    if (i > 0) kb.row();
-    for (const b of row) {
-      if (b.url === undefined) kb.text(b.text, b.data);
-      else kb.url(b.text, b.url);
-    }
-  });
-  return kb;
 }
 
 export function telegramSink(options: TelegramSinkOptions): NotificationSink {
@@ -38,6 +28,10 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
   return {
     name: 'telegram',
     async deliver(event: KugetsuEvent) {
+      if (event.type === 'approval_requested' || event.type === 'approval_resolved') {
+        await pushApprovalEvent(event, { ...options, pacer });
+        return;
+      }
       const task = options.store.getTask(event.taskId);
       const session = event.issueRef === null ? null : options.store.getSession(event.issueRef);
       const message = eventMessage(

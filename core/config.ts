@@ -11,6 +11,7 @@ import { parseDotenv } from './dotenv.js';
 import { OperationError, UsageError, errorMessage, quote } from './errors.js';
 import { parseRepoSpec } from './issue-ref.js';
 import { isSecretKey } from './secrets.js';
+import { DEFAULT_POLICY_TEXT, parsePolicy, type ApprovalPolicy } from './approvals/policy.js';
 
 export const VERBOSITY_LEVELS = ['verbose', 'default', 'quiet'] as const;
 export type Verbosity = (typeof VERBOSITY_LEVELS)[number];
@@ -24,6 +25,13 @@ export interface Config {
   claudePermissionMode: string;
   claudeAllowedTools: string[];
   codexSandbox: string;
+  /** Who may do what without asking (KUGETSU_APPROVAL_POLICY). */
+  approvalPolicy: ApprovalPolicy;
+  approvalTimeoutMs: number;
+  /** How long a stall question waits before the stalled agent is stopped. */
+  stallGraceMs: number;
+  /** What "Give more time" on a stall question adds. */
+  stallExtendMs: number;
   /** Budget tokens (input + output + cache writes) per task, or null for no limit. */
   taskTokenBudget: number | null;
   /** Budget tokens per UTC day across all tasks, or null for no limit. */
@@ -125,6 +133,17 @@ const META = {
     help: "codex sandbox_mode for every run; the repository's git directory is always writable.",
     expected: `one of ${CODEX_SANDBOX_MODES.join(', ')}`,
   },
+  KUGETSU_APPROVAL_POLICY: {
+    default: DEFAULT_POLICY_TEXT,
+    help: 'What agents may do without asking: comma-separated [agent:]category=allow|ask|deny, categories bash, edit (inside the worktree), outside (beyond it), network, other, question; the most specific rule wins. `ask` waits for an answer from the phone or `kugetsu approve`.',
+    expected:
+      'comma-separated [agent:]category=allow|ask|deny rules, e.g. bash=ask,edit=allow,claude:network=deny',
+  },
+  KUGETSU_APPROVAL_TIMEOUT: {
+    default: '30m',
+    help: 'An approval nobody answers within this long is denied and the agent is told (a number of minutes, or with s, m or h).',
+    expected: 'a positive duration such as 30, 30m, 90s or 1.5h',
+  },
   KUGETSU_TASK_BUDGET: {
     default: '0',
     help: 'Most tokens (input + output + cache writes) one task may use; a run that crosses it is stopped. 0: no limit.',
@@ -142,7 +161,17 @@ const META = {
   },
   KUGETSU_STALL_TIMEOUT_MINUTES: {
     default: '10',
-    help: 'A run with no output for this long is stalled: killed, a failed attempt.',
+    help: 'A run with no output for this long is stalled: asked about first (KUGETSU_STALL_GRACE_MINUTES), then killed as a failed attempt. Time spent waiting for an approval does not count.',
+    expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
+  },
+  KUGETSU_STALL_GRACE_MINUTES: {
+    default: '5',
+    help: 'A stalled run is first asked about (Give more time / Stop); with no answer within this long it is stopped.',
+    expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
+  },
+  KUGETSU_STALL_EXTEND_MINUTES: {
+    default: '10',
+    help: 'How much more time "Give more time" on a stall question gives the agent.',
     expected: `a positive number of minutes, at most ${MAX_TIMER_MINUTES}`,
   },
   KUGETSU_MAX_ATTEMPTS: {
@@ -306,6 +335,23 @@ function positiveNumber(max: number) {
     .pipe(z.number().positive().max(max));
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { s: 1000, m: MINUTE_MS, h: 60 * MINUTE_MS };
+
+/** Minutes by default, or with an s, m or h suffix; in milliseconds, at least 1 ms. */
+function duration(maxMs: number) {
+  return z
+    .string()
+    .regex(/^(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})[smh]?$/)
+    .transform((text) => {
+      const suffixed = /[smh]$/.test(text);
+      const unitMs = suffixed ? (DURATION_UNITS_MS[text.slice(-1)] ?? MINUTE_MS) : MINUTE_MS;
+      const amount = Number(suffixed ? text.slice(0, -1) : text);
+      // Zero stays zero so that `positive()` refuses it; toMs would round it up to 1 ms.
+      return amount === 0 ? 0 : toMs(amount, unitMs);
+    })
+    .pipe(z.number().positive().max(maxMs));
+}
+
 function idList(signed: boolean) {
   const id = signed ? /^-?[1-9][0-9]{0,15}$/ : /^[1-9][0-9]{0,15}$/;
   return z
@@ -352,6 +398,18 @@ const ConfigSchema = z.object({
       .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(?:\([^()\n]*\))?$/))),
   ),
   KUGETSU_CODEX_SANDBOX: withDefault('KUGETSU_CODEX_SANDBOX', z.enum(CODEX_SANDBOX_MODES)),
+  KUGETSU_APPROVAL_POLICY: withDefault(
+    'KUGETSU_APPROVAL_POLICY',
+    z.string().transform((text, ctx) => {
+      try {
+        return parsePolicy(text);
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom });
+        return z.NEVER;
+      }
+    }),
+  ),
+  KUGETSU_APPROVAL_TIMEOUT: withDefault('KUGETSU_APPROVAL_TIMEOUT', duration(MAX_TIMER_MS)),
   KUGETSU_TASK_BUDGET: withDefault('KUGETSU_TASK_BUDGET', wholeNumber(0, Number.MAX_SAFE_INTEGER)),
   KUGETSU_DAILY_BUDGET: withDefault(
     'KUGETSU_DAILY_BUDGET',
@@ -363,6 +421,14 @@ const ConfigSchema = z.object({
   ),
   KUGETSU_STALL_TIMEOUT_MINUTES: withDefault(
     'KUGETSU_STALL_TIMEOUT_MINUTES',
+    positiveNumber(MAX_TIMER_MINUTES),
+  ),
+  KUGETSU_STALL_GRACE_MINUTES: withDefault(
+    'KUGETSU_STALL_GRACE_MINUTES',
+    positiveNumber(MAX_TIMER_MINUTES),
+  ),
+  KUGETSU_STALL_EXTEND_MINUTES: withDefault(
+    'KUGETSU_STALL_EXTEND_MINUTES',
     positiveNumber(MAX_TIMER_MINUTES),
   ),
   KUGETSU_MAX_ATTEMPTS: withDefault('KUGETSU_MAX_ATTEMPTS', wholeNumber(1, 1000)),
@@ -462,6 +528,10 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     claudePermissionMode: v.KUGETSU_CLAUDE_PERMISSION_MODE,
     claudeAllowedTools: v.KUGETSU_CLAUDE_ALLOWED_TOOLS,
     codexSandbox: v.KUGETSU_CODEX_SANDBOX,
+    approvalPolicy: v.KUGETSU_APPROVAL_POLICY,
+    approvalTimeoutMs: v.KUGETSU_APPROVAL_TIMEOUT,
+    stallGraceMs: toMs(v.KUGETSU_STALL_GRACE_MINUTES, MINUTE_MS),
+    stallExtendMs: toMs(v.KUGETSU_STALL_EXTEND_MINUTES, MINUTE_MS),
     taskTokenBudget: v.KUGETSU_TASK_BUDGET === 0 ? null : v.KUGETSU_TASK_BUDGET,
     dailyTokenBudget: v.KUGETSU_DAILY_BUDGET === 0 ? null : v.KUGETSU_DAILY_BUDGET,
     taskTimeoutMs: toMs(v.KUGETSU_TASK_TIMEOUT_MINUTES, MINUTE_MS),

@@ -39,6 +39,8 @@ export const EVENT_TYPES = [
   'task_retrying',
   'task_cancelled',
   'task_needs_input',
+  'approval_requested',
+  'approval_resolved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -126,8 +128,15 @@ export interface KugetsuEvent {
   taskId: number;
   issueRef: string | null;
   message: string;
+  /** What the event is about beyond its task, for interfaces that format it themselves. */
+  data: EventData;
   createdAt: number;
   readAt: number | null;
+}
+
+export interface EventData {
+  /** The approval an `approval_requested` or `approval_resolved` event is about. */
+  approvalId?: number;
 }
 
 export interface Server {

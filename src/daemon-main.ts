@@ -26,25 +26,21 @@ export async function runDaemon(): Promise<number> {
           ensureDaemon: () => Promise.resolve(),
           log,
         });
-  const daemon = new Daemon(ctx, {
+  const daemon: Daemon = new Daemon(ctx, {
     log,
     extraSinks: bot === null ? [] : [bot.sink],
     kugetsuCli: fileURLToPath(new URL('./cli/main.js', import.meta.url)),
+    // The bot is supervised and never throws: a bot that cannot reach Telegram must not take
+    // the queue down with it. Each time it is back, the pushes it missed go out.
+    onLocked: () => void bot?.start(() => daemon.kick()),
   });
   try {
     await daemon.start();
   } catch (err) {
     log(`daemon failed to start: ${errorMessage(err)}`);
+    await bot?.stop();
     ctx.close();
     throw err;
-  }
-  if (bot !== null) {
-    // A bot that cannot reach Telegram must not take the queue down with it.
-    await bot
-      .start()
-      .catch((err: unknown) =>
-        log(`telegram bot did not start: ${scrubber.scrub(errorMessage(err))}`),
-      );
   }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {

@@ -8,6 +8,7 @@ import type { AgentRunRequest } from '../core/agents/agent-backend.js';
 import { findAgentBinary, requireAgentBinary } from '../core/agents/agent-binary.js';
 import { sessionIdFromMarker } from '../core/agents/agent-output.js';
 import { agentBackend, type AgentSettings } from '../core/agents/registry.js';
+import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
 import { AGENT_NAMES } from '../core/domain.js';
 import { OperationError } from '../core/errors.js';
 
@@ -22,6 +23,8 @@ const request: AgentRunRequest = {
   env: { PATH: '/bin' },
   writableDirs: ['/repo.git'],
   allowedCommands: [],
+  policy: policyFor(parsePolicy(DEFAULT_POLICY_TEXT), 'claude'),
+  permissionServer: null,
 };
 
 const settings: AgentSettings = {
@@ -29,6 +32,7 @@ const settings: AgentSettings = {
   claudePermissionMode: 'acceptEdits',
   claudeAllowedTools: ['Bash(git commit:*)'],
   codexSandbox: 'workspace-write',
+  approvalPolicy: parsePolicy(DEFAULT_POLICY_TEXT),
 };
 
 describe.each(AGENT_NAMES)('agent backend %s', (name) => {

@@ -22,6 +22,7 @@ import {
   uniqueName,
 } from '../core/attachments.js';
 import type { AgentRunRequest } from '../core/agents/agent-backend.js';
+import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
 import { agentBackend, type AgentSettings } from '../core/agents/registry.js';
 import { OperationError, UsageError } from '../core/errors.js';
 
@@ -198,6 +199,8 @@ describe('images for the backends that take them', () => {
     env: { PATH: '/usr/bin:/bin' },
     writableDirs: [],
     allowedCommands: [],
+    policy: policyFor(parsePolicy(DEFAULT_POLICY_TEXT), 'codex'),
+    permissionServer: null,
     images: ['/w/.kugetsu/attachments/3/a b.png', '/w/.kugetsu/attachments/3/c.jpg'],
   };
   const settings: AgentSettings = {
@@ -205,6 +208,7 @@ describe('images for the backends that take them', () => {
     claudePermissionMode: 'acceptEdits',
     claudeAllowedTools: [],
     codexSandbox: 'workspace-write',
+    approvalPolicy: parsePolicy(DEFAULT_POLICY_TEXT),
   };
 
   it.each([

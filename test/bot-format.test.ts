@@ -10,6 +10,7 @@ const event = (type: KugetsuEvent['type'], message = '#7 something'): KugetsuEve
   taskId: 7,
   issueRef: 'git.example.com/me/app#14',
   message,
+  data: {},
   createdAt: 70_000,
   readAt: null,
 });

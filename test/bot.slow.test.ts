@@ -8,30 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentSettings } from './helpers/agent-world.mjs';
 import { FakeTelegram } from './helpers/fake-telegram.js';
 import { ModelServer } from './helpers/model-server.mjs';
+import { OWNER, botSandbox, rendered, startBot } from './helpers/bot-world.js';
 import { Sandbox, fixture } from './helpers/sandbox.js';
 
-const OWNER = { id: 111, first_name: 'Owner' };
 const STRANGER = { id: 999, first_name: 'Mallory' };
 const SECRET = 'tok_5a4b3c2d1e0f9a8b7c6d';
-
-/** A sandbox whose daemon runs the bot against `tg`, the owner allowed and notified. */
-function botSandbox(tg: FakeTelegram, settings: Record<string, string> = {}): Sandbox {
-  return new Sandbox({
-    KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.apiRoot,
-    TELEGRAM_ALLOWED_USERS: String(OWNER.id),
-    TELEGRAM_NOTIFY_CHATS: String(OWNER.id),
-    ...settings,
-  });
-}
-
-/** Sets the sandbox up and starts its daemon; resolves once the bot polls. */
-async function startBot(sb: Sandbox, tg: FakeTelegram): Promise<void> {
-  await sb.setup();
-  await sb.ok(['daemon', 'start']);
-  await tg.waitFor(() => tg.calls('getUpdates').length > 0);
-}
 
 interface Task {
   id: number;
@@ -56,13 +37,6 @@ describe('telegram bot', () => {
 
   const tasks = async (): Promise<Task[]> =>
     (await sb.json<{ tasks: Task[] }>(['queue', 'list', '--all'])).tasks;
-  // What the user sees: the HTML rendered to text.
-  const rendered = (html: string): string =>
-    html
-      .replace(/<[^>]+>/g, '')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
   const textsTo = (chat: number): string[] =>
     tg.messagesIn(chat).map((m) => rendered(m.text ?? m.caption ?? ''));
 
@@ -80,6 +54,7 @@ describe('telegram bot', () => {
       'logs',
       'destroy',
       'prune',
+      'pending',
       'help',
     ]);
     expect(tg.violations).toEqual([]);

@@ -14,6 +14,7 @@ const completed: KugetsuEvent = {
   message: '#7 completed',
   createdAt: 70_000,
   readAt: null,
+  data: {},
 };
 const task = { id: 7, startedAt: 10_000, attempts: 1, maxAttempts: 3 } as Task;
 const pr = { number: 15, url: 'https://git.example.com/me/app/pulls/15' };

@@ -96,9 +96,27 @@ describe('daemon', () => {
       child.on('close', (code) => resolve({ code, out }));
     });
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toContain('4/4 tasks completed; at most 2 agents ran at once (cap 2).');
+    expect(result.out).toContain(
+      '5/5 tasks completed (one a follow-up from the phone); at most 2 agents ran at once (cap 2).',
+    );
     for (const n of [1, 2, 3, 4]) expect(result.out).toContain(`kugetsu/local-demo-app-${n}`);
-    expect(result.out.match(/task_started/g)).toHaveLength(4);
+    expect(result.out.match(/task_started/g)).toHaveLength(5);
+    // The chat as the phone shows it: the delegate, an approval tapped, a reply that continues.
+    const chat = result.out
+      .split('\n')
+      .filter((line) => /^\s*[0-9.]+s\s+📱 /.test(line))
+      .map((line) => line.replace(/^\s*[0-9.]+s\s+📱 /, ''));
+    expect(chat[0]).toBe('you      /delegate #1 add a greeting to the README and publish it');
+    expect(chat).toContain('kugetsu  📥 Task #1 queued for local/demo/app#1');
+    expect(result.out).toMatch(
+      /🔐 asks for permission · local\/demo\/app#1[\s\S]*\[Allow once\] \[Allow for this task\]/,
+    );
+    expect(chat).toContain('you      taps [Allow once]');
+    expect(result.out).toMatch(
+      /\(edited\) 🔐 asks for permission[^\n]*\n\s+✅ allowed once by you \(telegram\)/,
+    );
+    expect(chat).toContain('you      (replying) also add a farewell');
+    expect(chat).toContain('kugetsu  📥 Task #5 queued for local/demo/app#1');
   });
 });
 

@@ -281,6 +281,38 @@ describe('FakeTelegram', () => {
     expect(fake.messagesIn(1)).toHaveLength(1);
   });
 
+  it('in an outage drops connections or answers the 502 page, and performs nothing', async () => {
+    const poll = call('getUpdates', { timeout: 30 });
+    await fake.waitFor(() => fake.calls('getUpdates').length === 1);
+    fake.outage('drop');
+    await expect(poll).rejects.toThrow();
+    await expect(call('sendMessage', { chat_id: 1, text: 'lost' })).rejects.toThrow();
+    fake.outage('bad-gateway');
+    const res = await fetch(`${fake.apiRoot}/bot${fake.token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: 1, text: 'lost too' }),
+    });
+    expect([res.status, res.headers.get('content-type')]).toEqual([502, 'text/html']);
+    expect(await res.text()).toContain('<title>502 Bad Gateway</title>');
+    expect(fake.outageRequests.map((r) => [r.method, r.kind])).toEqual([
+      ['sendMessage', 'drop'],
+      ['sendMessage', 'bad-gateway'],
+    ]);
+    fake.restore();
+    await sent({ chat_id: 1, text: 'delivered' });
+    expect(fake.messagesIn(1).map((m) => m.text)).toEqual(['delivered']);
+  });
+
+  it('answers 401 to every call once the token is revoked', async () => {
+    expect((await call('getMe')).status).toBe(200);
+    fake.revokeToken();
+    expect(await call('getMe')).toEqual({
+      status: 401,
+      json: { ok: false, error_code: 401, description: 'Unauthorized' },
+    });
+  });
+
   withReference('takes a multipart document upload and records its content', async () => {
     const form = new FormData();
     form.set('chat_id', String(ALICE.id));

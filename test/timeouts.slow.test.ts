@@ -4,6 +4,7 @@
  * with the reason.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sandbox, fixture, running } from './helpers/sandbox.js';
@@ -13,6 +14,12 @@ interface Task {
   state: string;
   attempts: number;
   lastError: string | null;
+}
+interface Approval {
+  id: number;
+  kind: string;
+  state: string;
+  answeredBy: { channel: string; who: string } | null;
 }
 interface Event {
   type: string;
@@ -77,15 +84,71 @@ describe('timeouts and stalls', () => {
     );
   });
 
-  it('an agent silent for KUGETSU_STALL_TIMEOUT_MINUTES is stalled and killed with its group', async () => {
+  it('an agent silent for KUGETSU_STALL_TIMEOUT_MINUTES is asked about, then stalled and killed with its group', async () => {
     sb = new Sandbox();
-    const { task } = await runHanging(sb, { KUGETSU_STALL_TIMEOUT_MINUTES: '0.01' });
+    const { task } = await runHanging(sb, {
+      KUGETSU_STALL_TIMEOUT_MINUTES: '0.01',
+      KUGETSU_STALL_GRACE_MINUTES: '0.01',
+    });
     expect(task).toMatchObject({ state: 'error', attempts: 2 });
     expect(task.lastError).toMatch(/^stalled: no output for 0\.6 s/);
     for (const pid of grandchildren(sb)) expect(running(pid)).toBe(false);
     const transcript = await sb.ok(['logs', String(task.id)]);
     expect(transcript).toContain('started attempt 1');
     expect(transcript).toContain('started attempt 2');
+    // Each stall was a question first, which nobody answered within the grace period.
+    const { approvals } = await sb.json<{ approvals: Approval[] }>(['approvals', '--all']);
+    expect(approvals.map((a) => [a.kind, a.state, a.answeredBy?.channel])).toEqual([
+      ['stall', 'expired', 'timeout'],
+      ['stall', 'expired', 'timeout'],
+    ]);
+  });
+
+  it('a stall question answered with more time keeps the agent; Stop ends the task for good', async () => {
+    sb = new Sandbox({
+      COUNTER_DIR: '',
+      KUGETSU_AGENT_COMMAND: fixture('hang-agent.sh'),
+      KUGETSU_STALL_TIMEOUT_MINUTES: '0.01',
+      KUGETSU_STALL_GRACE_MINUTES: '1',
+      KUGETSU_STALL_EXTEND_MINUTES: '0.03',
+    });
+    sb.env['COUNTER_DIR'] = sb.dir;
+    await sb.setup();
+    const id = await sb.startDetached(['start', 'local/me/app#3', 'think quietly']);
+    const openStall = (after: number) =>
+      sb.until('a stall question', () =>
+        sb
+          .store()
+          .approvals.list()
+          .find((a) => a.taskId === id && a.id > after),
+      );
+    const first = await openStall(0);
+    // The waiting task holds its slot, and `queue list` says what it waits for.
+    const queued = await sb.json<{ tasks: (Task & { waitingForApproval: number | null })[] }>([
+      'queue',
+      'list',
+    ]);
+    expect(queued.tasks[0]).toMatchObject({ state: 'running', waitingForApproval: first.id });
+    expect(await sb.ok(['queue', 'list'])).toContain(
+      `waiting for your answer to approval #${first.id}`,
+    );
+    expect((await sb.ok(['approve', String(first.id)])).trim()).toBe(
+      `approval #${first.id}: given more time by ${userInfo().username} (cli)`,
+    );
+    // A second answer loses, and says who answered first.
+    const late = await sb.cli(['deny', String(first.id)]);
+    expect(late).toMatchObject({ code: 1 });
+    expect(late.stderr).toContain(`is already given more time by ${userInfo().username} (cli)`);
+    const answeredAt = Date.now();
+    const second = await openStall(first.id);
+    // Silent again, it was asked again only after the extra time (1.8 s), not the stall limit.
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1_500);
+    const [grandchild] = grandchildren(sb);
+    expect(running(grandchild ?? 0)).toBe(true);
+    await sb.ok(['deny', String(second.id)]);
+    const task = await sb.finished(id);
+    expect(task).toMatchObject({ state: 'cancelled', attempts: 1 });
+    expect(running(grandchild ?? 0)).toBe(false);
   });
 
   it('a failing agent exhausts its attempts and reports its last line', async () => {

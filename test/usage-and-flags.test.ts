@@ -63,6 +63,7 @@ describe('needs_input push', () => {
     taskId: 4,
     issueRef: 'git.example.com/me/app#14',
     message: '#4 needs your input: claude was refused permission for: $ rm -rf build',
+    data: {},
     createdAt: 0,
     readAt: null,
   };

@@ -10,8 +10,12 @@ import { groupAlive, signalGroup } from '../process-info.js';
 import type { AgentInvocation } from './agent-backend.js';
 import { LineSplitter } from './line-splitter.js';
 
-/** `budget`: a token budget was crossed; `fatal`: the agent's output showed no retry can help. */
-export type StopReason = 'timeout' | 'stall' | 'stopped' | 'shutdown' | 'budget' | 'fatal';
+/**
+ * `budget`: a token budget was crossed; `fatal`: the agent's output showed no retry can help;
+ * `finished`: the agent's driver ended a conversation that is over (not a failure by itself).
+ */
+export type StopReason =
+  'timeout' | 'stall' | 'stopped' | 'shutdown' | 'budget' | 'fatal' | 'finished';
 
 export interface SuperviseOptions {
   invocation: AgentInvocation;
@@ -23,6 +27,13 @@ export interface SuperviseOptions {
   onSpawn: (pid: number) => void;
   /** Every complete output line (stdout and stderr), unscrubbed. */
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** While true (the agent waits for a person's answer), silence is not a stall. */
+  isWaiting?: () => boolean;
+  /**
+   * Called once when the agent has been silent for `stallMs`, instead of stopping it: the caller
+   * asks, then answers with `extendStall` or `stop('stall')`. Without it a stall stops the agent.
+   */
+  onStall?: () => void;
 }
 
 export interface SupervisedResult {
@@ -38,6 +49,13 @@ export interface AgentProcess {
   readonly pid: number | null;
   readonly done: Promise<SupervisedResult>;
   stop(reason: StopReason): void;
+  /** Writes to the agent's stdin; only invocations with a driver keep it open. */
+  write(text: string): void;
+  endInput(): void;
+  /** Output the agent gave by other means (a driver's HTTP events): it is not silent. */
+  touch(): void;
+  /** After a stall question: the next stall is not before `ms` from now. */
+  extendStall(ms: number): void;
 }
 
 const GROUP_POLL_MS = 50;
@@ -60,6 +78,8 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
   const pid = child.pid ?? null;
   let stopReason: StopReason | null = null;
   let lastOutputAt = Date.now();
+  // Set while a stall question is out: the check waits for its answer instead of asking again.
+  let stallAsked = false;
   let killTimer: NodeJS.Timeout | null = null;
 
   if (pid !== null) options.onSpawn(pid);
@@ -91,12 +111,25 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
   }
   // An agent that never reads its stdin closes the pipe early; that is not a failure.
   child.stdin?.on('error', () => undefined);
-  child.stdin?.end(invocation.stdin);
+  if (invocation.driver === undefined) child.stdin?.end(invocation.stdin);
+  else if (invocation.stdin !== '') child.stdin?.write(invocation.stdin);
 
   const timeout = setTimeout(() => stop('timeout'), options.timeoutMs);
   const stallCheck = setInterval(
     () => {
-      if (Date.now() - lastOutputAt >= options.stallMs) stop('stall');
+      if (stopReason !== null || stallAsked) return;
+      const now = Date.now();
+      if (options.isWaiting?.() === true) {
+        lastOutputAt = now;
+        return;
+      }
+      if (now - lastOutputAt < options.stallMs) return;
+      if (options.onStall === undefined) {
+        stop('stall');
+        return;
+      }
+      stallAsked = true;
+      options.onStall();
     },
     Math.max(50, Math.min(1_000, options.stallMs / 4)),
   );
@@ -133,5 +166,20 @@ export function superviseAgent(options: SuperviseOptions): AgentProcess {
     };
   })();
 
-  return { pid, done, stop };
+  return {
+    pid,
+    done,
+    stop,
+    write: (text) => {
+      if (child.stdin?.writable === true) child.stdin.write(text);
+    },
+    endInput: () => child.stdin?.end(),
+    touch: () => {
+      lastOutputAt = Date.now();
+    },
+    extendStall: (ms) => {
+      lastOutputAt = Date.now() - options.stallMs + ms;
+      stallAsked = false;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { policyFor } from '../approvals/policy.js';
 import type { AgentName } from '../domain.js';
 import { agentBackend, type AgentSettings } from './registry.js';
 
@@ -21,5 +22,7 @@ export function assertAgentAvailable(
     env: options.path === undefined ? {} : { PATH: options.path },
     writableDirs: [],
     allowedCommands: [],
+    policy: policyFor(settings.approvalPolicy, name),
+    permissionServer: null,
   });
 }

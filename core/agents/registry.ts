@@ -10,7 +10,7 @@ import { opencodeBackend } from './opencode/opencode-backend.js';
 
 export type AgentSettings = Pick<
   Config,
-  'agentCommand' | 'claudePermissionMode' | 'claudeAllowedTools' | 'codexSandbox'
+  'agentCommand' | 'claudePermissionMode' | 'claudeAllowedTools' | 'codexSandbox' | 'approvalPolicy'
 >;
 
 export function agentBackend(name: AgentName, settings: AgentSettings): AgentBackend {

@@ -32,6 +32,11 @@ export interface DaemonOptions {
   extraSinks?: NotificationSink[];
   /** The CLI entry point the PM agent runs as `kugetsu`. */
   kugetsuCli?: string;
+  /**
+   * Runs as soon as the lock is held, before recovery (which may wait for orphaned agents to
+   * end): what runs beside the daemon is up as soon as the daemon is seen running.
+   */
+  onLocked?: () => void;
 }
 
 const ORPHAN_POLL_MS = 50;
@@ -81,6 +86,7 @@ export class Daemon {
     this.log(
       `daemon ${this.me.pid} started (MAX_CONCURRENT_AGENTS=${this.ctx.config.maxConcurrentAgents})`,
     );
+    this.options.onLocked?.();
     await this.recover();
     this.socket = await listenForWakeups(paths.daemonSocket, () => this.kick());
     this.sweepTimer = setInterval(() => this.sweep(), this.ctx.config.sweepIntervalMs);

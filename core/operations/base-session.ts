@@ -13,7 +13,8 @@ import {
   type BaseSessionRecord,
 } from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
-import { superviseAgent } from '../agents/agent-supervisor.js';
+import { runAgent } from '../agents/agent-run.js';
+import { policyFor } from '../approvals/policy.js';
 import { BASE_SESSION_PROMPT } from '../agents/instructions.js';
 import { agentBackend } from '../agents/registry.js';
 import type { AgentName } from '../domain.js';
@@ -66,12 +67,22 @@ export async function ensureBaseSession(
     env,
     writableDirs: [],
     allowedCommands: [],
+    policy: policyFor(ctx.config.approvalPolicy, agent),
+    permissionServer: null,
   });
   progress(`creating the ${agent} base session`);
   const parser = backend.parser(null);
   const scrubber = ctx.scrubber();
-  const proc = superviseAgent({
+  const proc = runAgent({
     invocation,
+    // Nobody waits on the phone for a session made at set-up; it is told no at once.
+    ask: () =>
+      Promise.resolve({
+        decision: 'deny',
+        message: 'nothing may be approved while the base session is made',
+        by: { channel: 'kugetsu', who: 'kugetsu' },
+      }),
+    note: progress,
     cwd,
     timeoutMs: Math.min(ctx.config.taskTimeoutMs, 5 * 60_000),
     stallMs: ctx.config.stallTimeoutMs,

@@ -23,12 +23,11 @@ import {
   type PlacedAttachment,
 } from '../attachments.js';
 import { isPermanent, type AgentReport, type FatalAgentError } from '../agents/agent-output.js';
-import {
-  superviseAgent,
-  type AgentProcess,
-  type StopReason,
-  type SupervisedResult,
-} from '../agents/agent-supervisor.js';
+import type { StopReason } from '../agents/agent-supervisor.js';
+import { runAgent, type AgentRun, type AgentRunResult } from '../agents/agent-run.js';
+import type { Approval } from '../approvals/approval.js';
+import { approvalGate, type ApprovalGate } from '../approvals/gate.js';
+import { policyFor } from '../approvals/policy.js';
 import { devPrompt, pmPrompt } from '../agents/instructions.js';
 import { writeKugetsuShim } from '../agents/kugetsu-shim.js';
 import { agentBackend } from '../agents/registry.js';
@@ -54,7 +53,7 @@ import { CredentialsError, type WorkspaceTarget } from '../workspaces/workspaces
 /** A failure that another attempt cannot fix (a missing agent, a bad setting). */
 class PermanentFailure extends Error {}
 
-interface RunResult extends SupervisedResult {
+interface RunResult extends AgentRunResult {
   report: AgentReport;
   /** Why the run was stopped for its budget. */
   overBudget: string | null;
@@ -63,7 +62,7 @@ interface RunResult extends SupervisedResult {
 }
 
 interface ActiveRun {
-  process: AgentProcess | null;
+  process: AgentRun | null;
   stopRequested: StopReason | null;
   /** Ends a hook that runs when the stop comes. */
   abort: AbortController;
@@ -284,7 +283,8 @@ export class TaskRunner {
             forked: forkFrom !== null,
           });
     const env = this.taskEnv(task, cwd, target, runMode, sessionId, model);
-    if (isPm) Object.assign(env, this.pmEnvironment(env));
+    // The PM agent runs kugetsu; a command agent asks through `kugetsu ask`, its only way to.
+    if (isPm || task.agent === 'command') Object.assign(env, this.kugetsuOnPath(env));
     let invocation;
     try {
       invocation = backend.prepare({
@@ -302,6 +302,8 @@ export class TaskRunner {
             : [this.ctx.workspaces.mirrorPath(target.server, target.repoPath)],
         allowedCommands: isPm ? ['kugetsu'] : [],
         images: attachments.filter((a) => isImage(a.mime)).map((a) => a.workspacePath),
+        policy: policyFor(config.approvalPolicy, task.agent),
+        permissionServer: this.permissionServer(task),
       });
     } catch (err) {
       if (err instanceof OperationError) throw new PermanentFailure(err.message);
@@ -317,12 +319,27 @@ export class TaskRunner {
     let knownSession: string | null = null;
     let overBudget: string | null = null;
     let fatal: FatalAgentError | null = null;
-    const proc = superviseAgent({
+    const gate = this.gateFor(task, transcript);
+    // The stall question out now, if any: the agent speaking again answers it.
+    let stallQuestion: Approval | null = null;
+    const proc = runAgent({
       invocation,
       cwd,
       timeoutMs: config.taskTimeoutMs,
       stallMs: config.stallTimeoutMs,
       killGraceMs: config.killGraceMs,
+      ask: (request, signal) => gate.ask(request, { signal }),
+      note: (line) => transcript.note(line),
+      isWaiting: () => store.approvals.hasOpen(task.id),
+      onStall: () => {
+        void this.askAboutStall(gate, lastLine, (opened) => (stallQuestion = opened)).then(
+          (next) => {
+            stallQuestion = null;
+            if (typeof next === 'number') proc.extendStall(next);
+            else proc.stop(next);
+          },
+        );
+      },
       onSpawn: (pid) => {
         // Durable before anything else happens: a crash from here on leaves a findable pid.
         store.recordAgentProcess(task.id, identify(pid));
@@ -335,6 +352,15 @@ export class TaskRunner {
         this.eventsWritten();
       },
       onLine: (line, stream) => {
+        if (stallQuestion !== null) {
+          store.approvals.resolve(stallQuestion.id, {
+            decision: 'allow',
+            scope: 'once',
+            by: { channel: 'kugetsu', who: 'the agent, which spoke again' },
+          });
+          stallQuestion = null;
+          this.eventsWritten();
+        }
         if (stream === 'stderr') {
           const plain = stripAnsi(line);
           transcript.line(plain);
@@ -402,6 +428,62 @@ export class TaskRunner {
       `attachments in ${WORKSPACE_ATTACHMENTS}/${task.id}/: ${placed.map((a) => a.name).join(', ') || 'none left'}`,
     );
     return placed;
+  }
+
+  private gateFor(task: Task, transcript: TranscriptWriter): ApprovalGate {
+    return approvalGate({
+      store: this.ctx.store,
+      taskId: task.id,
+      agent: task.agent,
+      policy: this.ctx.config.approvalPolicy,
+      timeoutMs: this.ctx.config.approvalTimeoutMs,
+      announce: this.eventsWritten,
+      scrub: (text) => this.ctx.scrubber().scrub(text),
+      note: (line) => transcript.note(line),
+    });
+  }
+
+  /**
+   * A stalled agent is asked about before it is stopped. Resolves with how long to wait before
+   * the next stall check; `stopped` when a person chose Stop (the task ends, it is not retried);
+   * `stall` when nobody answered (a stalled attempt, as without the question).
+   */
+  private async askAboutStall(
+    gate: ApprovalGate,
+    lastLine: string | null,
+    opened: (approval: Approval) => void,
+  ): Promise<number | 'stopped' | 'stall'> {
+    const { config } = this.ctx;
+    const answer = await gate.ask(
+      {
+        kind: 'stall',
+        tool: 'kugetsu',
+        category: 'other',
+        subject: `has been silent for ${formatMinutes(config.stallTimeoutMs)}`,
+        reason: lastLine === null ? null : `its last line: ${truncate(lastLine, 300)}`,
+        options: [],
+      },
+      {
+        timeoutMs: config.stallGraceMs,
+        timeoutMessage: `no answer within ${formatMinutes(config.stallGraceMs)} (KUGETSU_STALL_GRACE_MINUTES): stopped`,
+        onOpened: opened,
+      },
+    );
+    if (answer.decision !== 'allow') return answer.by.channel === 'timeout' ? 'stall' : 'stopped';
+    // The agent resumed by itself: the ordinary stall limit applies again.
+    return answer.by.channel === 'kugetsu' ? config.stallTimeoutMs : config.stallExtendMs;
+  }
+
+  /** kugetsu's MCP permission server for claude, run from the built CLI against this home. */
+  private permissionServer(
+    task: Task,
+  ): { command: string; args: string[]; env: Record<string, string> } | null {
+    if (this.kugetsuCli === null) return null;
+    return {
+      command: process.execPath,
+      args: [this.kugetsuCli, 'mcp', 'permissions'],
+      env: { KUGETSU_HOME: this.ctx.paths.root, KUGETSU_TASK_ID: String(task.id) },
+    };
   }
 
   /** The environment of a task's agent (DESIGN.md §6); a dev task's hooks get it too. */
@@ -566,8 +648,8 @@ export class TaskRunner {
     };
   }
 
-  /** The PM agent runs `kugetsu` itself: on its PATH, against this home. */
-  private pmEnvironment(env: Record<string, string>): Record<string, string> {
+  /** `kugetsu` on the agent's PATH, against this home. */
+  private kugetsuOnPath(env: Record<string, string>): Record<string, string> {
     const extra: Record<string, string> = { KUGETSU_HOME: this.ctx.paths.root };
     if (this.kugetsuCli !== null) {
       const binDir = writeKugetsuShim(this.ctx.paths.root, this.kugetsuCli);
@@ -625,7 +707,11 @@ export class TaskRunner {
     }
     if (result.spawnError !== null)
       return this.failure(task, `agent did not start: ${result.spawnError}`, sessionId, false);
-    if (result.exitCode !== 0) {
+    if (result.stopReason === 'finished' && result.driverError !== null) {
+      return this.failure(task, truncate(result.driverError, 500), sessionId, false);
+    }
+    // A driver that ended the conversation ended the process too: its exit code says nothing.
+    if (result.stopReason !== 'finished' && result.exitCode !== 0) {
       const how =
         result.exitCode === null
           ? `killed by ${result.signal ?? 'a signal'}`

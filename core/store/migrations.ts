@@ -196,7 +196,41 @@ export const MIGRATIONS: readonly string[] = [
     seen_at INTEGER NOT NULL
   );
   `,
-  // 5: attachments. Files that come with a task (staged under the home's attachments/, copied
+  // 5: approvals. An agent's request for a permission or an answer is a row until the first
+  // answer resolves it; "allow for this task" leaves a grant. Events carry structured data (the
+  // approval they are about), so interfaces need not parse it back out of the message.
+  `
+  ALTER TABLE events ADD COLUMN data TEXT;
+
+  CREATE TABLE approvals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('permission', 'question', 'stall')),
+    tool TEXT NOT NULL,
+    category TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    reason TEXT,
+    options TEXT NOT NULL DEFAULT '[]',
+    state TEXT NOT NULL CHECK (state IN ('open', 'allowed', 'denied', 'answered', 'expired')),
+    scope TEXT CHECK (scope IN ('once', 'task')),
+    answer TEXT,
+    answered_channel TEXT,
+    answered_by TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    resolved_at INTEGER
+  );
+  CREATE INDEX approvals_open ON approvals (state, task_id);
+
+  CREATE TABLE approval_grants (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    category TEXT NOT NULL,
+    approval_id INTEGER NOT NULL,
+    PRIMARY KEY (task_id, category)
+  );
+  `,
+  // 6: attachments. Files that come with a task (staged under the home's attachments/, copied
   // into its workspace by the runner), written in the task's own transaction; they go with it.
   `
   CREATE TABLE task_attachments (

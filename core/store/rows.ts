@@ -1,6 +1,7 @@
 /** Row shapes as SQLite returns them, and their mapping to domain types. */
 import type {
   AgentName,
+  EventData,
   EventType,
   KugetsuEvent,
   Server,
@@ -64,6 +65,7 @@ export interface EventRow {
   task_id: number;
   issue_ref: string | null;
   message: string;
+  data: string | null;
   created_at: number;
   read_at: number | null;
 }
@@ -204,6 +206,7 @@ export function toEvent(row: EventRow): KugetsuEvent {
     taskId: row.task_id,
     issueRef: row.issue_ref,
     message: row.message,
+    data: row.data === null ? {} : (JSON.parse(row.data) as EventData),
     createdAt: row.created_at,
     readAt: row.read_at,
   };

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type {
   Usage,
   AgentName,
+  EventData,
   EventType,
   KugetsuEvent,
   Server,
@@ -22,6 +23,7 @@ import { OperationError } from '../errors.js';
 import { formatUsage } from '../usage.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
+import { ApprovalRecords } from './approval-records.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
@@ -146,9 +148,15 @@ function usageNote(usage: Usage | null): string {
 
 export class Store {
   readonly db: Db;
+  readonly approvals: ApprovalRecords;
 
   private constructor(db: Db) {
     this.db = db;
+    this.approvals = new ApprovalRecords({
+      stmt: (sql) => this.stmt(sql),
+      immediate: (fn) => this.immediate(fn),
+      insertEvent: (...args) => this.insertEvent(...args),
+    });
   }
 
   /** Opens (creating if needed) the database and applies pending migrations. */
@@ -645,6 +653,8 @@ export class Store {
     return this.immediate(() => {
       const task = this.mustGetTask(taskId);
       this.stmt('DELETE FROM slots WHERE task_id = ?').run(taskId);
+      // Nothing is waiting for these answers any more; the pushes that asked are edited.
+      this.approvals.closeOpenForTask(taskId, 'the attempt ended', now);
       if (runId !== null && usage !== null) this.recordRunUsage(runId, usage);
       if (runId !== null) {
         this.stmt('UPDATE runs SET finished_at = ?, exit_code = ?, outcome = ? WHERE id = ?').run(
@@ -850,10 +860,18 @@ export class Store {
     issueRef: string | null,
     message: string,
     now: number,
+    data: EventData = {},
   ): void {
     this.stmt(
-      'INSERT INTO events (type, task_id, issue_ref, message, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(type, taskId, issueRef, message, now);
+      'INSERT INTO events (type, task_id, issue_ref, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      type,
+      taskId,
+      issueRef,
+      message,
+      Object.keys(data).length === 0 ? null : JSON.stringify(data),
+      now,
+    );
   }
 
   listEvents(filter: { unreadOnly: boolean; afterId?: number; limit?: number }): KugetsuEvent[] {
@@ -919,8 +937,9 @@ export class Store {
 
   /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
   deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
+    // An approval's message is edited by its resolution too: the first push is what was sent.
     const row = this.stmt(
-      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ?',
+      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ? ORDER BY event_id LIMIT 1',
     ).get(chatId, messageId) as
       | {
           event_id: number;
@@ -939,6 +958,45 @@ export class Store {
           taskId: row.task_id,
           issueRef: row.issue_ref,
         };
+  }
+
+  /** Where each chat got an event's push. */
+  deliveriesOf(eventId: number): ChatDelivery[] {
+    const rows = this.stmt(
+      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE event_id = ?',
+    ).all(eventId) as {
+      event_id: number;
+      chat_id: number;
+      message_id: number;
+      task_id: number;
+      issue_ref: string | null;
+    }[];
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      chatId: r.chat_id,
+      messageId: r.message_id,
+      taskId: r.task_id,
+      issueRef: r.issue_ref,
+    }));
+  }
+
+  /** The approval whose request a chat message pushed, if it is one. */
+  approvalPushedAs(chatId: number, messageId: number): number | null {
+    const row = this.stmt(
+      `SELECT json_extract(e.data, '$.approvalId') AS id FROM chat_deliveries d
+         JOIN events e ON e.id = d.event_id
+         WHERE d.chat_id = ? AND d.message_id = ? AND e.type = 'approval_requested'`,
+    ).get(chatId, messageId) as { id: number | null } | undefined;
+    return row?.id ?? null;
+  }
+
+  /** The `approval_requested` event of an approval, whose pushes a resolution edits. */
+  approvalRequestEvent(approvalId: number): number | null {
+    const row = this.stmt(
+      `SELECT id FROM events WHERE type = 'approval_requested'
+         AND json_extract(data, '$.approvalId') = ? ORDER BY id LIMIT 1`,
+    ).get(approvalId) as { id: number } | undefined;
+    return row?.id ?? null;
   }
 
   /** Where each chat got the latest `task_started` push of a task: the live status message. */

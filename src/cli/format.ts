@@ -8,7 +8,11 @@ export function taskLine(task: Task): string {
   return `#${task.id} ${task.state} ${task.mode} ${task.issueRef ?? '(PM agent)'}`;
 }
 
-export function tasksTable(tasks: Task[]): string {
+/** `waiting`: running tasks that wait for an answer, with the approval they wait on. */
+export function tasksTable(
+  tasks: Task[],
+  waiting: ReadonlyMap<number, number> = new Map(),
+): string {
   if (tasks.length === 0) return 'no tasks';
   return table([
     ['ID', 'STATE', 'MODE', 'TARGET', 'TRY', 'AGE', 'TOKENS', 'DETAIL'],
@@ -23,7 +27,10 @@ export function tasksTable(tasks: Task[]): string {
       oneLine(
         t.state === 'pending'
           ? (t.waitReason ?? 'waiting for the daemon')
-          : (t.lastError ?? t.result ?? t.message),
+          : waiting.has(t.id)
+            ? `waiting for your answer to approval #${waiting.get(t.id)} (holds its slot; kugetsu approvals)`
+            : (t.lastError ?? t.result ?? t.message),
+        waiting.has(t.id) ? 100 : 60,
       ),
     ]),
   ]);

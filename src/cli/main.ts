@@ -31,6 +31,10 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   intake: () => import('./commands/intake.js'),
   logs: () => import('./commands/logs.js'),
   bot: () => import('./commands/bot.js'),
+  approvals: () => import('./commands/approvals.js'),
+  ask: () => import('./commands/ask.js'),
+  approve: () => import('./commands/approve.js'),
+  deny: () => import('./commands/deny.js'),
   demo: () => import('./commands/demo.js'),
 };
 

@@ -21,6 +21,10 @@ export const USAGE: Record<string, string> = {
   intake: 'intake list|add REPO [--label LABEL] [--mention @NAME]|remove REPO|poll [--json]',
   logs: 'logs [-n RUNS] | logs TASK_ID|REF [-f] [-n LINES] [--json]',
   bot: 'bot [run] | bot allow CODE | bot users | bot revoke USER_ID [--json]',
+  approvals: 'approvals [--all] [--json]',
+  ask: 'ask SUBJECT [--category C] [--tool NAME] [--reason TEXT] | ask --question TEXT [--option A]... [--json]',
+  approve: 'approve ID [--task] [--answer TEXT] [--json]',
+  deny: 'deny ID [--message TEXT] [--json]',
   demo: 'demo [--tasks N] [--keep]',
   help: 'help [COMMAND]',
 };
@@ -32,6 +36,7 @@ Usage: kugetsu <command> [options]   (every command that prints data takes --jso
 Set-up      init · status · doctor · server · env · intake
 Work        start · continue · resume · stop · delegate · merge
 Look        list · queue · logs · notify
+Answer      approvals · approve · deny · ask (for agents)
 Clean up    prune · destroy
 Run         daemon · bot · demo
 

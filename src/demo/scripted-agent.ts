@@ -22,9 +22,28 @@ for (const step of ['looking around the repository', 'planning the change', 'wri
   await delay(stepMs);
   console.log(step);
 }
+// A task that says to publish asks first, as any agent of the user's own can: `kugetsu ask`
+// waits for the answer from the phone or the CLI.
+let published = '';
+if (/\bpublish\b/i.test(message)) {
+  console.log('asking before publishing');
+  try {
+    execFileSync(
+      'kugetsu',
+      ['ask', '--reason', 'the task says to publish it', 'publish the notes'],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    published = '\nPublished, as allowed.\n';
+    console.log('allowed: publishing');
+  } catch {
+    console.log('not allowed: keeping it unpublished');
+  }
+}
 const file = join(worktree, 'notes', `task-${taskId}.md`);
 mkdirSync(join(worktree, 'notes'), { recursive: true });
-writeFileSync(file, `# Task ${taskId}\n\n${message}\n`);
+writeFileSync(file, `# Task ${taskId}\n\n${message}\n${published}`);
 execFileSync('git', ['add', 'notes'], { cwd: worktree });
 execFileSync('git', ['commit', '--quiet', '-m', `notes: task ${taskId}`], { cwd: worktree });
 await delay(stepMs);

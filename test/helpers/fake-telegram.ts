@@ -263,6 +263,20 @@ class ApiError extends Error {
 
 class BodyError extends Error {}
 
+/** What a Bot API front that is down does to a request, before Telegram ever sees it. */
+export type OutageKind = 'drop' | 'bad-gateway';
+
+/** Ends a pending long poll the way an outage ends every other request. */
+class OutageHit extends Error {
+  constructor(readonly kind: OutageKind) {
+    super(kind);
+  }
+}
+
+/** The page Telegram's nginx front answers with while the Bot API behind it is down. */
+const BAD_GATEWAY_PAGE =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
 class UploadedFile {
   constructor(
     readonly filename: string,
@@ -882,6 +896,19 @@ function sendError(res: ServerResponse, error: ApiErrorBody): void {
   send(res, error.error_code, { ok: false, ...error });
 }
 
+function meetOutage(res: ServerResponse, kind: OutageKind): void {
+  if (kind === 'drop') {
+    res.destroy();
+    return;
+  }
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(502, {
+    'content-type': 'text/html',
+    'content-length': Buffer.byteLength(BAD_GATEWAY_PAGE),
+  });
+  res.end(BAD_GATEWAY_PAGE);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server.
 
@@ -914,7 +941,7 @@ interface PendingPoll {
   limit: number;
   timer: NodeJS.Timeout;
   resolve: (updates: Update[]) => void;
-  reject: (error: ApiError) => void;
+  reject: (error: ApiError | OutageHit) => void;
 }
 
 export class FakeTelegram {
@@ -930,6 +957,8 @@ export class FakeTelegram {
   readonly requests: RecordedRequest[] = [];
   /** Every disagreement with the method reference; each one also failed its request with 400. */
   readonly violations: string[] = [];
+  /** Requests an outage met instead of Telegram (method as in the URL), in arrival order. */
+  readonly outageRequests: Array<{ method: string; at: number; kind: OutageKind }> = [];
 
   private readonly reference = loadReference();
   private readonly methodNames = new Map<string, string>();
@@ -948,6 +977,8 @@ export class FakeTelegram {
   private poll: PendingPoll | undefined;
   private wakeScheduled = false;
   private closed = false;
+  private down: OutageKind | undefined;
+  private revoked = false;
 
   private constructor(
     private readonly server: Server,
@@ -1036,6 +1067,25 @@ export class FakeTelegram {
     const list = this.faults.get(key) ?? [];
     list.push({ error, left: times });
     this.faults.set(key, list);
+  }
+
+  /**
+   * Until `restore()`, every request meets an outage in front of the Bot API, before it is
+   * read — so nothing it asked for happens: `drop` resets the connection, `bad-gateway` answers
+   * the 502 HTML page of Telegram's nginx front. A pending long poll meets it too.
+   */
+  outage(kind: OutageKind): void {
+    this.down = kind;
+    this.endPoll((poll) => poll.reject(new OutageHit(kind)));
+  }
+
+  restore(): void {
+    this.down = undefined;
+  }
+
+  /** As after /revoke in @BotFather: every later call with the token answers 401 Unauthorized. */
+  revokeToken(): void {
+    this.revoked = true;
   }
 
   /** The bot's messages in a chat, oldest first, as they stand after edits and deletions. */
@@ -1228,11 +1278,16 @@ export class FakeTelegram {
         return;
       }
       const route = /^\/bot([^/]*)\/([^/]*)$/.exec(url.pathname);
+      if (this.down !== undefined) {
+        this.outageRequests.push({ method: route?.[2] ?? '', at, kind: this.down });
+        meetOutage(res, this.down);
+        return;
+      }
       if (route === null) {
         sendError(res, { error_code: 404, description: 'Not Found' });
         return;
       }
-      if (decodeURIComponent(route[1] ?? '') !== this.token) {
+      if (this.revoked || decodeURIComponent(route[1] ?? '') !== this.token) {
         sendError(res, { error_code: 401, description: 'Unauthorized' });
         return;
       }
@@ -1287,7 +1342,9 @@ export class FakeTelegram {
       const result = await this.dispatch(method, params, res);
       send(res, 200, { ok: true, result });
     } catch (err) {
-      if (err instanceof ApiError) {
+      if (err instanceof OutageHit) {
+        meetOutage(res, err.kind);
+      } else if (err instanceof ApiError) {
         sendError(res, {
           error_code: err.code,
           description: err.description,

@@ -82,14 +82,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const notifier = new Notifier(ctx.store, [bot.sink], (_sink, err) =>
       log(`push failed: ${errorMessage(err)}`),
     );
-    await bot.start();
     const timer = setInterval(() => void notifier.flush(), FLUSH_MS);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    const outcome = await Promise.race([
+      bot.start(() => void notifier.flush()),
+      new Promise<'signal'>((resolve) => {
+        process.once('SIGINT', () => resolve('signal'));
+        process.once('SIGTERM', () => resolve('signal'));
+      }),
+    ]);
     clearInterval(timer);
     await bot.stop();
+    if (outcome === 'unauthorized')
+      throw new OperationError(
+        'Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): fix it in config.env or the environment',
+      );
     return 0;
   });
 }

@@ -23,12 +23,19 @@ export function run(argv: string[], io: Io): Promise<number> {
         const tasks = ctx.store.listTasks(
           values.all === true ? {} : { states: ['pending', 'running'] },
         );
-        if (json) io.json({ tasks });
+        // A task waiting for an answer still holds its slot: say so, or the cap looks wrong.
+        const waiting = new Map<number, number>();
+        for (const a of ctx.store.approvals.list())
+          if (!waiting.has(a.taskId)) waiting.set(a.taskId, a.id);
+        if (json)
+          io.json({
+            tasks: tasks.map((t) => ({ ...t, waitingForApproval: waiting.get(t.id) ?? null })),
+          });
         else
           io.out(
             tasks.length === 0 && values.all !== true
               ? 'the queue is empty (`kugetsu queue list --all` shows finished tasks)'
-              : tasksTable(tasks),
+              : tasksTable(tasks, waiting),
           );
         return 0;
       }

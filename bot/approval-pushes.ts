@@ -1,0 +1,86 @@
+/**
+ * Approval events on the phone: a request is a new message that pings, with its buttons; its
+ * resolution edits that message in every chat (buttons gone, who answered shown) rather than
+ * sending another. Both are recorded per event and chat, so a restart repeats neither.
+ */
+import { GrammyError, type Api } from 'grammy';
+import type { KugetsuEvent } from '../core/domain.js';
+import type { Store } from '../core/store/store.js';
+import { approvalRequestView, approvalResolvedView } from './approval-message.js';
+import type { ChatPacer } from './chat-pacer.js';
+import { keyboard } from './keyboard.js';
+
+export interface ApprovalPushOptions {
+  api: Api;
+  store: Store;
+  chats: readonly number[];
+  pacer: ChatPacer;
+  stallExtendMs: number;
+}
+
+export async function pushApprovalEvent(
+  event: KugetsuEvent,
+  o: ApprovalPushOptions,
+): Promise<void> {
+  const approvalId = event.data.approvalId;
+  const approval = approvalId === undefined ? null : o.store.approvals.get(approvalId);
+  // Deleted with its task: there is nothing left to ask or to show.
+  if (approval === null) return;
+  if (event.type === 'approval_requested') {
+    const view = approvalRequestView(approval, o.stallExtendMs, Date.now());
+    // Asked and answered before this push went out (a restart, a quick CLI answer): the
+    // message is sent already answered, so no stale button invites a tap.
+    const shown = approval.state === 'open' ? view : approvalResolvedView(approval, Date.now());
+    for (const chatId of o.chats) {
+      if (o.store.isDelivered(event.id, chatId)) continue;
+      await o.pacer.wait(chatId);
+      const markup = keyboard(shown.buttons);
+      const sent = await o.api.sendMessage(chatId, shown.html, {
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...(markup === undefined ? {} : { reply_markup: markup }),
+      });
+      o.store.recordDelivery({
+        eventId: event.id,
+        chatId,
+        messageId: sent.message_id,
+        taskId: event.taskId,
+        issueRef: event.issueRef,
+      });
+    }
+    return;
+  }
+  const requested = o.store.approvalRequestEvent(approval.id);
+  if (requested === null) return;
+  const view = approvalResolvedView(approval, Date.now());
+  for (const delivery of o.store.deliveriesOf(requested)) {
+    if (o.store.isDelivered(event.id, delivery.chatId)) continue;
+    await o.pacer.wait(delivery.chatId);
+    await editApprovalMessage(o.api, delivery.chatId, delivery.messageId, view.html);
+    o.store.recordDelivery({ ...delivery, eventId: event.id });
+  }
+}
+
+/** Shows the resolved request; a message already showing it, or deleted, is left as it is. */
+export async function editApprovalMessage(
+  api: Api,
+  chatId: number,
+  messageId: number,
+  html: string,
+): Promise<void> {
+  try {
+    // No reply_markup: the buttons go.
+    await api.editMessageText(chatId, messageId, html, {
+      parse_mode: 'HTML',
+      link_preview_options: { is_disabled: true },
+    });
+  } catch (err) {
+    if (
+      err instanceof GrammyError &&
+      (err.description.includes('message is not modified') ||
+        err.description.includes('message to edit not found'))
+    )
+      return;
+    throw err;
+  }
+}
