@@ -117,3 +117,20 @@ describe('plain-text requests', () => {
     );
   });
 });
+
+describe('forum topics', () => {
+  it('names a topic after the issue, within 128 characters', async () => {
+    const { topicName } = await import('../bot/topics.js');
+    expect(topicName('git.example.com/me/app#14', 'Login fails')).toBe(
+      'git.example.com/me/app#14 · Login fails',
+    );
+    expect(topicName('git.example.com/me/app#14', null)).toBe('git.example.com/me/app#14');
+    expect(topicName('h/o/r#1', '  spaced\n\ttitle ')).toBe('h/o/r#1 · spaced title');
+    const long = topicName('git.example.com/me/app#14', '🐛'.repeat(300));
+    expect([...long]).toHaveLength(128);
+    expect(long.endsWith('…')).toBe(true);
+    // A very long ref gives up its host first.
+    const deep = `${'h'.repeat(90)}.example/me/app#3`;
+    expect(topicName(deep, 'x')).toBe('me/app#3 · x');
+  });
+});

@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FILE_MESSAGE, FILES_HINT } from '../bot/attachments.js';
+import { topicName } from '../bot/topics.js';
 import { VOICE_NOT_CONFIGURED } from '../bot/voice.js';
 import type { Session } from '../core/domain.js';
 import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
@@ -512,5 +513,106 @@ describe('voice notes without a transcription endpoint', () => {
     await messageWhere(tg, (t) => t === VOICE_NOT_CONFIGURED);
     expect(tg.calls('getFile')).toEqual([]);
     expect(sb.tasks()).toEqual([]);
+  });
+});
+
+describe('a topic per session in a forum group', () => {
+  const FORUM = -1001987654321;
+  let w: ForgeWorld;
+
+  beforeAll(async () => {
+    w = await forgeWorld('gitea');
+    w.tg.makeForum(FORUM, { title: 'kugetsu' });
+    await w.sb.ok(['daemon', 'restart'], {
+      env: { TELEGRAM_NOTIFY_CHATS: `${OWNER.id},${FORUM}` },
+    });
+  });
+  afterAll(() => closeWorld(w));
+
+  const inForum = { chat: { id: FORUM, type: 'supergroup' as const } };
+
+  it('makes one topic per session, named after the issue, and pushes into it', async () => {
+    const { tg, forge, host } = w;
+    const title = `Login fails on Safari ${'and on every other browser '.repeat(6)}`;
+    const first = forge.addIssue('me', 'app', { title, body: '' });
+    const second = forge.addIssue('me', 'app', { title: 'Dark mode', body: '' });
+    const ref1 = `${host}/me/app#${first}`;
+    const ref2 = `${host}/me/app#${second}`;
+    tg.userSends(OWNER, `/delegate ${ref1} fix it`);
+    await tg.waitFor(() => tg.topics(FORUM).length === 1);
+    tg.userSends(OWNER, `/delegate ${ref2} add it`);
+    const topics = await tg.waitFor(() => {
+      const all = tg.topics(FORUM);
+      return all.length === 2 ? all : null;
+    });
+    const [t1, t2] = topics;
+    expect(t1?.name).toBe(topicName(ref1, title));
+    expect([...(t1?.name ?? '')].length).toBeLessThanOrEqual(128);
+    expect(t1?.name.startsWith(`${ref1} · Login fails on Safari`)).toBe(true);
+    expect(t2?.name).toBe(`${ref2} · Dark mode`);
+    const done = await tg.waitFor(() =>
+      tg
+        .messagesInTopic(FORUM, t1?.threadId ?? 0)
+        .find((m) => rendered(m.text ?? '').startsWith('✅ completed')),
+    );
+    expect(rendered(done.text ?? '')).toContain(ref1);
+    // Nothing about ref1 outside its topic; the private chat is as it always was.
+    const stray = tg
+      .messagesIn(FORUM)
+      .filter((m) => m.message_thread_id !== t1?.threadId && rendered(m.text ?? '').includes(ref1));
+    expect(stray).toEqual([]);
+    expect(tg.messagesIn(OWNER.id).every((m) => m.message_thread_id === undefined)).toBe(true);
+    expect(tg.messagesIn(OWNER.id).some((m) => rendered(m.text ?? '').includes(`completed`))).toBe(
+      true,
+    );
+    expect(tg.calls('createForumTopic')).toHaveLength(2);
+  });
+
+  it('what is written in a topic continues its session, answered in the topic', async () => {
+    const { tg, sb, host } = w;
+    const [t1] = tg.topics(FORUM);
+    const ref1 = `${host}/me/app#1`;
+    tg.userSends(OWNER, 'also cover iOS', { ...inForum, thread: t1?.threadId });
+    const queued = await tg.waitFor(() =>
+      tg
+        .messagesInTopic(FORUM, t1?.threadId ?? 0)
+        .find((m) => rendered(m.text ?? '').startsWith('📥 Task #') && !m.disable_notification),
+    );
+    const taskId = Number(/Task #(\d+)/.exec(rendered(queued.text ?? ''))?.[1]);
+    expect(rendered(queued.text ?? '')).toBe(`📥 Task #${taskId} queued for ${ref1}`);
+    const task = await sb.finished(taskId);
+    expect(task).toMatchObject({ issueRef: ref1, mode: 'continue', message: 'also cover iOS' });
+    // A photo in the topic goes with a follow-up on the same session.
+    tg.userSendsPhoto(OWNER, randomBytes(500), {
+      ...inForum,
+      thread: t1?.threadId,
+      caption: 'and this screen',
+    });
+    const withFile = await tg.waitFor(() =>
+      tg
+        .messagesInTopic(FORUM, t1?.threadId ?? 0)
+        .find((m) => rendered(m.text ?? '').includes('📎 photo-')),
+    );
+    expect(rendered(withFile.text ?? '')).toMatch(
+      new RegExp(`queued for ${ref1.replace(/[.#]/g, '\\$&')}\\n📎`),
+    );
+    expect(tg.violations).toEqual([]);
+  });
+
+  it('closes the topic once its session is destroyed', async () => {
+    const { tg, sb, host } = w;
+    const [, t2] = tg.topics(FORUM);
+    const ref2 = `${host}/me/app#2`;
+    await sb.finished(2);
+    await sb.ok(['destroy', ref2, '-y', '--force']);
+    await tg.waitFor(
+      () => tg.topics(FORUM).find((t) => t.threadId === t2?.threadId)?.closed,
+      15_000,
+    );
+    expect(tg.calls('closeForumTopic').map((c) => c.params['message_thread_id'])).toEqual([
+      t2?.threadId,
+    ]);
+    // The other topic stays open.
+    expect(tg.topics(FORUM)[0]?.closed).toBe(false);
   });
 });

@@ -243,4 +243,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (task_id, seq)
   );
   `,
+  // 7: forum topics. In a notification chat with topics, each session has one; messages written
+  // in it continue that session. Closed (not forgotten) when the session goes.
+  `
+  CREATE TABLE chat_topics (
+    chat_id INTEGER NOT NULL,
+    issue_ref TEXT NOT NULL,
+    thread_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    PRIMARY KEY (chat_id, issue_ref)
+  );
+  CREATE UNIQUE INDEX chat_topics_by_thread ON chat_topics (chat_id, thread_id);
+  `,
 ];

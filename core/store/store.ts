@@ -24,6 +24,7 @@ import { formatUsage } from '../usage.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { ApprovalRecords } from './approval-records.js';
+import { ChatTopics } from './chat-topics.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
@@ -149,9 +150,11 @@ function usageNote(usage: Usage | null): string {
 export class Store {
   readonly db: Db;
   readonly approvals: ApprovalRecords;
+  readonly chatTopics: ChatTopics;
 
   private constructor(db: Db) {
     this.db = db;
+    this.chatTopics = new ChatTopics({ stmt: (sql) => this.stmt(sql) });
     this.approvals = new ApprovalRecords({
       stmt: (sql) => this.stmt(sql),
       immediate: (fn) => this.immediate(fn),

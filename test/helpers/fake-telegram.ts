@@ -27,6 +27,16 @@ export interface TelegramChat {
   title?: string;
   first_name?: string;
   username?: string;
+  /** A supergroup with topics on. */
+  is_forum?: boolean;
+}
+
+/** The Bot API's `ForumTopic`. */
+export interface ForumTopic {
+  message_thread_id: number;
+  name: string;
+  icon_color: number;
+  icon_custom_emoji_id?: string;
 }
 
 export interface MessageEntity {
@@ -96,6 +106,13 @@ export interface TelegramMessage {
   reply_markup?: ReplyMarkup;
   reply_to_message?: TelegramMessage;
   edit_date?: number;
+  /** In a forum: the topic (its first message's id) the message belongs to. */
+  message_thread_id?: number;
+  is_topic_message?: boolean;
+  forum_topic_created?: { name: string; icon_color: number };
+  forum_topic_edited?: { name?: string };
+  forum_topic_closed?: Record<string, never>;
+  forum_topic_reopened?: Record<string, never>;
 }
 
 export interface CallbackQuery {
@@ -132,7 +149,16 @@ export interface ChatMessage {
   reply_markup?: ReplyMarkup;
   disable_notification?: boolean;
   reply_to_message_id?: number;
+  /** The forum topic it was sent to; absent in the General topic and outside forums. */
+  message_thread_id?: number;
   edits: number;
+}
+
+/** A forum topic as a test sees it. */
+export interface TopicView {
+  threadId: number;
+  name: string;
+  closed: boolean;
 }
 
 export interface ApiErrorBody {
@@ -157,6 +183,8 @@ export interface UserSendOptions {
   chat?: { id: number; type: 'private' | 'group' | 'supergroup'; title?: string };
   /** The id of a bot message in that chat to reply to. */
   replyTo?: number;
+  /** In a forum: the topic (message_thread_id) the message is written in. */
+  thread?: number;
 }
 
 /** A file a user sends: a photo, a document or a voice note. */
@@ -228,6 +256,11 @@ const FIRST_MESSAGE_ID = 1000;
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 const CALLBACK_DATA_MAX_BYTES = 64;
+/** The colours `createForumTopic` accepts (the Bot API reference lists exactly these). */
+const TOPIC_COLORS = [0x6fb9f0, 0xffd67e, 0xcb86db, 0x8eee98, 0xff93b2, 0xfb6f5f];
+/** tdlib cuts a topic name to this many characters (MAX_FORUM_TOPIC_TITLE_LENGTH). */
+const TOPIC_NAME_LIMIT = 128;
+const THREAD_NOT_FOUND = 'Bad Request: message thread not found';
 /** The cloud Bot API lets bots download files up to 20 MB (getFile answers "file is too big"). */
 const GET_FILE_LIMIT = 20 * 1024 * 1024;
 const POLL_CONFLICT =
@@ -247,7 +280,8 @@ const IMPLEMENTED =
   `getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands getMyCommands
   deleteMyCommands setMyDescription getMyDescription sendMessage editMessageText
   editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction
-  getFile`.split(/\s+/);
+  getFile getChat createForumTopic editForumTopic closeForumTopic reopenForumTopic
+  deleteForumTopic`.split(/\s+/);
 
 type Params = Record<string, unknown>;
 
@@ -930,10 +964,20 @@ interface StoredFile {
   sized?: boolean;
 }
 
+interface TopicState {
+  name: string;
+  iconColor: number;
+  closed: boolean;
+}
+
 interface ChatState {
   chat: TelegramChat;
   nextMessageId: number;
   messages: Map<number, StoredMessage>;
+  /** Present in forum supergroups: topics by message_thread_id. */
+  topics?: Map<number, TopicState>;
+  /** Whether the bot is an admin that may manage topics. */
+  canManageTopics?: boolean;
 }
 
 interface PendingPoll {
@@ -1110,6 +1154,30 @@ export class FakeTelegram {
   }
 
   /**
+   * Makes `chatId` (a supergroup id, -100…) a forum: topics on, the bot an admin that may
+   * manage them unless `canManageTopics` is false.
+   */
+  makeForum(chatId: number, options: { title?: string; canManageTopics?: boolean } = {}): void {
+    if (chatId > -1e12) throw new Error(`FakeTelegram: ${chatId} is not a supergroup id`);
+    const state = this.chatState(chatId);
+    state.chat = { id: chatId, type: 'supergroup', title: options.title ?? 'Team', is_forum: true };
+    state.topics ??= new Map();
+    state.canManageTopics = options.canManageTopics ?? true;
+  }
+
+  /** The forum's topics, oldest first. */
+  topics(chatId: number): TopicView[] {
+    return [...(this.chats.get(chatId)?.topics ?? new Map<number, TopicState>()).entries()].map(
+      ([threadId, t]) => ({ threadId, name: t.name, closed: t.closed }),
+    );
+  }
+
+  /** The bot's messages in one forum topic (`thread`), oldest first. */
+  messagesInTopic(chatId: number, thread: number): ChatMessage[] {
+    return this.messagesIn(chatId).filter((m) => m.message_thread_id === thread);
+  }
+
+  /**
    * Queues a `message` update from a user. A leading `/command` (optionally
    * `/command@kugetsu_bot`) gets a `bot_command` entity, as Telegram's clients send it.
    */
@@ -1199,7 +1267,9 @@ export class FakeTelegram {
   ): Update {
     const user = this.userFrom(from);
     const state = this.chatState(options.chat?.id ?? from.id);
-    if (options.chat !== undefined && options.chat.type !== 'private') {
+    if (state.topics !== undefined) {
+      // A forum stays one: its chat object is the one makeForum set.
+    } else if (options.chat !== undefined && options.chat.type !== 'private') {
       state.chat = {
         id: options.chat.id,
         type: options.chat.type,
@@ -1226,6 +1296,16 @@ export class FakeTelegram {
       const entity = [{ type: 'bot_command', offset: 0, length: command[0].length }];
       if (content.text !== undefined) message.entities = entity;
       else message.caption_entities = entity;
+    }
+    if (options.thread !== undefined) {
+      const topic = state.topics?.get(options.thread);
+      if (topic === undefined) throw new Error(`FakeTelegram: no topic ${options.thread}`);
+      message.message_thread_id = options.thread;
+      message.is_topic_message = true;
+      // Telegram's quirk: a topic message that replies to nothing replies to the topic's first
+      // (service) message.
+      const opening = state.messages.get(options.thread);
+      if (opening !== undefined) message.reply_to_message = withoutReply(opening.wire);
     }
     if (options.replyTo !== undefined) {
       message.reply_to_message = withoutReply(this.botMessage(state.chat.id, options.replyTo).wire);
@@ -1416,6 +1496,15 @@ export class FakeTelegram {
         return this.answerCallbackQuery(p);
       case 'getFile':
         return this.getFile(p);
+      case 'getChat':
+        return this.getChat(p);
+      case 'createForumTopic':
+        return this.createForumTopic(p);
+      case 'editForumTopic':
+      case 'closeForumTopic':
+      case 'reopenForumTopic':
+      case 'deleteForumTopic':
+        return this.changeForumTopic(method, p);
       default:
         return true;
     }
@@ -1599,7 +1688,10 @@ export class FakeTelegram {
     sent: StoredMessage['sent'],
     document?: StoredMessage['document'],
   ): TelegramMessage {
-    const replyTo = this.replyTarget(state, p);
+    const thread = this.targetThread(state, p);
+    const replyTo =
+      this.replyTarget(state, p) ??
+      (thread === undefined ? undefined : this.topicOpening(state, thread));
     const markup = this.wireMarkup(sent.reply_markup);
     const wire: TelegramMessage = {
       message_id: state.nextMessageId++,
@@ -1607,6 +1699,7 @@ export class FakeTelegram {
       chat: { ...state.chat },
       date: unixNow(),
       ...content,
+      ...(thread === undefined ? {} : { message_thread_id: thread, is_topic_message: true }),
       ...(markup === undefined ? {} : { reply_markup: markup }),
       ...(replyTo === undefined ? {} : { reply_to_message: replyTo }),
     };
@@ -1617,7 +1710,10 @@ export class FakeTelegram {
       sent: {
         ...sent,
         ...(disableNotification === undefined ? {} : { disable_notification: disableNotification }),
-        ...(replyTo === undefined ? {} : { reply_to_message_id: replyTo.message_id }),
+        ...(replyTo === undefined || thread !== undefined
+          ? {}
+          : { reply_to_message_id: replyTo.message_id }),
+        ...(thread === undefined ? {} : { message_thread_id: thread }),
       },
       ...(document === undefined ? {} : { document }),
       edits: 0,
@@ -1782,6 +1878,122 @@ export class FakeTelegram {
     const messageId = intParam(p, 'message_id');
     if (messageId === undefined || !state.messages.delete(messageId)) {
       throw new ApiError(400, 'Bad Request: message to delete not found');
+    }
+    return true;
+  }
+
+  /**
+   * `message_thread_id` of a send: a topic of a forum, which must exist and be open. Outside
+   * forums Telegram knows no such thread either.
+   */
+  private targetThread(state: ChatState, p: Params): number | undefined {
+    const thread = intParam(p, 'message_thread_id');
+    if (thread === undefined) return undefined;
+    const topic = state.topics?.get(thread);
+    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
+    if (topic.closed) throw new ApiError(400, 'Bad Request: TOPIC_CLOSED');
+    return thread;
+  }
+
+  private topicOpening(state: ChatState, thread: number): TelegramMessage | undefined {
+    const opening = state.messages.get(thread);
+    return opening === undefined ? undefined : withoutReply(opening.wire);
+  }
+
+  private getChat(p: Params): Record<string, unknown> {
+    const state = this.targetChat(p);
+    return {
+      ...state.chat,
+      accent_color_id: 0,
+      max_reaction_count: 11,
+      accepted_gift_types: {
+        unlimited_gifts: false,
+        limited_gifts: false,
+        unique_gifts: false,
+        premium_subscription: false,
+        gifts_from_channels: false,
+      },
+    };
+  }
+
+  private forumOf(p: Params): ChatState & { topics: Map<number, TopicState> } {
+    const state = this.targetChat(p);
+    if (state.topics === undefined) throw new ApiError(400, 'Bad Request: the chat is not a forum');
+    if (state.canManageTopics !== true) {
+      throw new ApiError(400, 'Bad Request: not enough rights to manage topics');
+    }
+    return state as ChatState & { topics: Map<number, TopicState> };
+  }
+
+  /** Telegram posts a service message in the chat for each change of a topic. */
+  private serviceMessage(
+    state: ChatState,
+    thread: number,
+    content: Partial<TelegramMessage>,
+  ): number {
+    const id = state.nextMessageId++;
+    const wire: TelegramMessage = {
+      message_id: id,
+      from: this.botUser,
+      chat: { ...state.chat },
+      date: unixNow(),
+      message_thread_id: thread === 0 ? id : thread,
+      is_topic_message: true,
+      ...content,
+    };
+    state.messages.set(id, { wire, fromBot: false, sent: {}, edits: 0 });
+    return id;
+  }
+
+  private createForumTopic(p: Params): ForumTopic {
+    const state = this.forumOf(p);
+    // tdlib trims the name and cuts it to 128 characters; an empty one is refused.
+    const name = [...(stringParam(p, 'name') ?? '').trim()].slice(0, TOPIC_NAME_LIMIT).join('');
+    if (name === '') throw new ApiError(400, 'Bad Request: TOPIC_TITLE_EMPTY');
+    const color = intParam(p, 'icon_color') ?? TOPIC_COLORS[0] ?? 0;
+    if (!TOPIC_COLORS.includes(color))
+      throw new ApiError(400, 'Bad Request: TOPIC_ICON_COLOR_INVALID');
+    const thread = this.serviceMessage(state, 0, {
+      forum_topic_created: { name, icon_color: color },
+    });
+    state.topics.set(thread, { name, iconColor: color, closed: false });
+    return { message_thread_id: thread, name, icon_color: color };
+  }
+
+  private changeForumTopic(method: string, p: Params): true {
+    const state = this.forumOf(p);
+    const thread = intParam(p, 'message_thread_id') ?? 0;
+    const topic = state.topics.get(thread);
+    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
+    const unchanged = (): never => {
+      throw new ApiError(400, 'Bad Request: TOPIC_NOT_MODIFIED');
+    };
+    switch (method) {
+      case 'closeForumTopic':
+        if (topic.closed) unchanged();
+        topic.closed = true;
+        this.serviceMessage(state, thread, { forum_topic_closed: {} });
+        break;
+      case 'reopenForumTopic':
+        if (!topic.closed) unchanged();
+        topic.closed = false;
+        this.serviceMessage(state, thread, { forum_topic_reopened: {} });
+        break;
+      case 'editForumTopic': {
+        const name = stringParam(p, 'name');
+        const cut =
+          name === undefined ? undefined : [...name.trim()].slice(0, TOPIC_NAME_LIMIT).join('');
+        if (cut === undefined || cut === topic.name) unchanged();
+        topic.name = cut ?? topic.name;
+        this.serviceMessage(state, thread, { forum_topic_edited: { name: topic.name } });
+        break;
+      }
+      case 'deleteForumTopic':
+        state.topics.delete(thread);
+        for (const [id, message] of state.messages) {
+          if (message.wire.message_thread_id === thread) state.messages.delete(id);
+        }
+        break;
     }
     return true;
   }

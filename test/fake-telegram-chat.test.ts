@@ -1,10 +1,10 @@
-/** The fake Bot API's files: what users send, `getFile`, and the download URL. */
+/** The fake Bot API's files (what users send, `getFile`, the download URL) and forum topics. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTelegram, type TelegramFile, type Update } from './helpers/fake-telegram.js';
 
 const ALICE = { id: 42, first_name: 'Alice' };
 
-describe('FakeTelegram files', () => {
+describe('FakeTelegram files and topics', () => {
   let fake: FakeTelegram;
   beforeEach(async () => {
     fake = await FakeTelegram.start();
@@ -74,5 +74,66 @@ describe('FakeTelegram files', () => {
     const download = await fetch(`${fake.apiRoot}/file/bot${fake.token}/${file.file_path}`);
     expect(download.headers.get('content-length')).toBeNull();
     expect(await download.text()).toBe('OggS voice');
+  });
+
+  it('runs forum topics: create (name cut to 128), send into one, close, and refuse a closed one', async () => {
+    const FORUM = -1001234567890;
+    fake.makeForum(FORUM);
+    expect(await call('createForumTopic', { chat_id: 42, name: 'x' })).toMatchObject({
+      ok: false,
+      description: 'Bad Request: the chat is not a forum',
+    });
+    const created = await call('createForumTopic', { chat_id: FORUM, name: 'é'.repeat(200) });
+    const topic = created.result as { message_thread_id: number; name: string };
+    expect([...topic.name]).toHaveLength(128);
+    const sent = await call('sendMessage', {
+      chat_id: FORUM,
+      message_thread_id: topic.message_thread_id,
+      text: 'hello topic',
+    });
+    expect(sent.result).toMatchObject({
+      message_thread_id: topic.message_thread_id,
+      is_topic_message: true,
+      reply_to_message: { message_id: topic.message_thread_id },
+    });
+    expect(fake.messagesInTopic(FORUM, topic.message_thread_id).map((m) => m.text)).toEqual([
+      'hello topic',
+    ]);
+    // A user's message in the topic "replies" to its first message, as on Telegram.
+    fake.userSends(ALICE, 'in the topic', {
+      chat: { id: FORUM, type: 'supergroup' },
+      thread: topic.message_thread_id,
+    });
+    const [update] = await updates();
+    expect(update?.message).toMatchObject({
+      chat: { id: FORUM, is_forum: true },
+      message_thread_id: topic.message_thread_id,
+      is_topic_message: true,
+      reply_to_message: {
+        message_id: topic.message_thread_id,
+        forum_topic_created: { name: topic.name },
+      },
+    });
+    const close = { chat_id: FORUM, message_thread_id: topic.message_thread_id };
+    expect((await call('closeForumTopic', close)).ok).toBe(true);
+    expect(await call('closeForumTopic', close)).toMatchObject({
+      description: 'Bad Request: TOPIC_NOT_MODIFIED',
+    });
+    expect(await call('sendMessage', { ...close, text: 'late' })).toMatchObject({
+      description: 'Bad Request: TOPIC_CLOSED',
+    });
+    expect(
+      await call('sendMessage', { chat_id: FORUM, message_thread_id: 9999, text: 'x' }),
+    ).toMatchObject({
+      description: 'Bad Request: message thread not found',
+    });
+    expect(fake.topics(FORUM)).toEqual([
+      { threadId: topic.message_thread_id, name: topic.name, closed: true },
+    ]);
+    expect((await call('getChat', { chat_id: FORUM })).result).toMatchObject({
+      is_forum: true,
+      type: 'supergroup',
+    });
+    expect(fake.violations).toEqual([]);
   });
 });
