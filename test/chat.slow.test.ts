@@ -616,3 +616,66 @@ describe('a topic per session in a forum group', () => {
     expect(tg.topics(FORUM)[0]?.closed).toBe(false);
   });
 });
+
+describe('a burst of tasks', () => {
+  let tg: FakeTelegram;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    tg = await FakeTelegram.start();
+    sb = await localBot(tg);
+  });
+  afterAll(async () => {
+    await sb.cleanup();
+    await tg.close();
+  });
+
+  it('more than 10 tasks changing within a minute become one digest, delivered once across a restart', async () => {
+    // Queued while the daemon is down, so the pushes come as one burst when it is back.
+    await sb.ok(['daemon', 'stop']);
+    const refs = Array.from({ length: 12 }, (_, i) => `local/me/app#${61 + i}`);
+    for (const ref of refs) await sb.ok(['queue', 'enqueue', ref, `work on ${ref}`]);
+    await sb.ok(['daemon', 'start']);
+    const digestOf = (): ChatMessage[] =>
+      tg.messagesIn(OWNER.id).filter((m) => /tasks? changed in the last minute/.test(m.text ?? ''));
+    // The eleventh task opens the digest; everything after goes into it.
+    await tg.waitFor(() => digestOf().length === 1, 30_000);
+    await sb.ok(['daemon', 'restart']);
+    const ids = sb.tasks().map((t) => t.id);
+    for (const id of ids) expect((await sb.finished(id)).state).toBe('completed');
+    const final = await tg.waitFor(() => {
+      const [digest] = digestOf();
+      return rendered(digest?.text ?? '').startsWith(
+        '12 tasks changed in the last minute: 12 completed',
+      )
+        ? digest
+        : null;
+    }, 90_000);
+    const lines = rendered(final.text ?? '').split('\n');
+    expect(lines.slice(1).sort()).toEqual(
+      ids.map((id, i) => `✅ #${id} ${refs[i] ?? ''} completed`).sort(),
+    );
+    // Ten messages of their own (the first ten queued, before the burst was one), one digest.
+    const own = tg.messagesIn(OWNER.id).filter((m) => m.message_id !== final.message_id);
+    expect(own.map((m) => rendered(m.text ?? '').split('\n')[0])).toEqual(
+      refs.slice(0, 10).map((ref) => `📥 queued · ${ref}`),
+    );
+    expect(digestOf()).toHaveLength(1);
+    expect(final.edits).toBeGreaterThan(10);
+    // Every task event reached the chat exactly once, as a message or a line of the digest.
+    const events = sb
+      .store()
+      .listEvents({ unreadOnly: false })
+      .filter((e) => e.type.startsWith('task_'));
+    const delivered = sb
+      .store()
+      .db.prepare('SELECT event_id, kind FROM chat_deliveries WHERE chat_id = ? ORDER BY event_id')
+      .all(OWNER.id) as { event_id: number; kind: string }[];
+    expect(delivered.map((d) => d.event_id)).toEqual(events.map((e) => e.id));
+    expect(delivered.filter((d) => d.kind === 'message')).toHaveLength(10);
+    // A reply to the digest belongs to no one task.
+    tg.userSends(OWNER, 'what about these?', { replyTo: final.message_id });
+    await messageWhere(tg, (t) => t.startsWith('⚠️ that message belongs to no session'));
+    expect(tg.violations).toEqual([]);
+  }, 180_000);
+});

@@ -257,4 +257,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX chat_topics_by_thread ON chat_topics (chat_id, thread_id);
   `,
+  // 8: batched pushes. A delivery is a message of its own, an edit of the task's earlier message,
+  // or a line in a chat's digest; replies and progress edits go by the first two only.
+  `
+  ALTER TABLE chat_deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'
+    CHECK (kind IN ('message', 'edit', 'digest'));
+  CREATE INDEX chat_deliveries_recent ON chat_deliveries (chat_id, sent_at);
+  `,
 ];

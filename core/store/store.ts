@@ -54,6 +54,11 @@ export interface ChatDelivery {
   messageId: number;
   taskId: number;
   issueRef: string | null;
+  /**
+   * `message` (default): a message of its own; `edit`: the task's earlier message, edited;
+   * `digest`: a line in the chat's digest message, which belongs to no one task.
+   */
+  kind?: 'message' | 'edit' | 'digest';
 }
 
 export type SessionTask = Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'>;
@@ -926,8 +931,8 @@ export class Store {
 
   recordDelivery(delivery: ChatDelivery, now = Date.now()): void {
     this.stmt(
-      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at, kind)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       delivery.eventId,
       delivery.chatId,
@@ -935,14 +940,36 @@ export class Store {
       delivery.taskId,
       delivery.issueRef,
       now,
+      delivery.kind ?? 'message',
     );
+  }
+
+  /** Tasks with a push (of any kind) to `chatId` since `since`: how busy the chat is. */
+  recentlyPushedTasks(chatId: number, since: number): number[] {
+    return (
+      this.stmt(
+        `SELECT DISTINCT d.task_id FROM chat_deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.chat_id = ? AND d.sent_at >= ? AND e.type LIKE 'task!_%' ESCAPE '!'`,
+      ).all(chatId, since) as { task_id: number }[]
+    ).map((r) => r.task_id);
+  }
+
+  /** The task's latest message of its own in `chatId` and the event it shows now. */
+  statusMessage(chatId: number, taskId: number): { messageId: number; type: EventType } | null {
+    const row = this.stmt(
+      `SELECT d.message_id, e.type FROM chat_deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.chat_id = ? AND d.task_id = ? AND d.kind <> 'digest' AND e.type LIKE 'task!_%' ESCAPE '!'
+       ORDER BY d.event_id DESC LIMIT 1`,
+    ).get(chatId, taskId) as { message_id: number; type: EventType } | undefined;
+    return row === undefined ? null : { messageId: row.message_id, type: row.type };
   }
 
   /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
   deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
     // An approval's message is edited by its resolution too: the first push is what was sent.
     const row = this.stmt(
-      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ? ORDER BY event_id LIMIT 1',
+      `SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries
+       WHERE chat_id = ? AND message_id = ? AND kind <> 'digest' ORDER BY event_id LIMIT 1`,
     ).get(chatId, messageId) as
       | {
           event_id: number;
@@ -1007,7 +1034,7 @@ export class Store {
     const rows = this.stmt(
       `SELECT d.event_id, d.chat_id, d.message_id, d.task_id, d.issue_ref FROM chat_deliveries d
        JOIN events e ON e.id = d.event_id
-       WHERE d.task_id = ? AND e.type = 'task_started'
+       WHERE d.task_id = ? AND e.type = 'task_started' AND d.kind <> 'digest'
        AND e.id = (SELECT MAX(id) FROM events WHERE task_id = ? AND type = 'task_started')`,
     ).all(taskId, taskId) as {
       event_id: number;
