@@ -5,7 +5,9 @@
  *   task       task queued → task finished (whole one-turn task, worktree creation included);
  *   peak RSS   the agent's whole process tree, sampled every 25 ms.
  * Then opencode as a long-lived `opencode serve`, driven through @opencode-ai/sdk: the same
- * one-turn prompt in a fresh session each time, measured from the call.
+ * one-turn prompt in a fresh session each time, measured from the call. And codex's two ways to
+ * run a task side by side, without kugetsu: `codex exec --json` (what kugetsu ran before) and
+ * `codex app-server` spoken to by kugetsu's own driver (what it runs now, for approvals).
  */
 import { spawn } from 'node:child_process';
 import console from 'node:console';
@@ -14,6 +16,8 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { createOpencodeClient } from '@opencode-ai/sdk';
+import { codexDriver } from '../dist/core/agents/codex/codex-driver.js';
+import { parsePolicy, policyFor } from '../dist/core/approvals/policy.js';
 import { Store } from '../dist/core/store/store.js';
 import { agentSettings, API_KEY_VARIABLE, REAL_AGENTS } from '../test/helpers/agent-world.mjs';
 import { ModelServer } from '../test/helpers/model-server.mjs';
@@ -31,6 +35,9 @@ import {
 } from './lib.mjs';
 
 const RUNS = Number(process.env['BENCH_AGENT_RUNS'] ?? 5);
+/** `BENCH_AGENTS=codex` measures only those agents (comma-separated); every one by default. */
+const ONLY = (process.env['BENCH_AGENTS'] ?? '').split(',').filter((a) => a !== '');
+const measured = (agent) => ONLY.length === 0 || ONLY.includes(agent);
 
 /** Sum of VmRSS (MB) of live processes whose environment names the task. */
 function treeRssMb(taskId) {
@@ -161,23 +168,120 @@ async function benchOpencodeServe(model) {
   }
 }
 
+/**
+ * One one-turn codex task without kugetsu, in a new directory as kugetsu gives each task:
+ * spawn → first model request, spawn → the answer (exec: its exit; app-server: turn/completed),
+ * and spawn → exit (app-server leaves when its input ends).
+ */
+async function codexOnce(mode, model, world, i) {
+  const script = `bench-codex-${mode}-${i}`;
+  model.script(script, [{ answer: 'DONE' }]);
+  const cwd = join(world.dir, `${mode}-${i}`);
+  mkdirSync(cwd);
+  const env = { ...world.env, ...agentSettings('codex', model, world.dir), SCRIPTED_API_KEY: 'k' };
+  const file = join(process.cwd(), 'node_modules', '.bin', 'codex');
+  const prompt = `Say done [[${script}]]`;
+  const sandbox = ['-c', 'sandbox_mode="workspace-write"'];
+  const args =
+    mode === 'exec'
+      ? ['exec', '--json', '--skip-git-repo-check', ...sandbox, '-']
+      : ['app-server', ...sandbox];
+  const started = wallMs();
+  const child = spawn(file, args, { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
+  let answered = null;
+  const exited = new Promise((resolve) => child.once('exit', () => resolve(wallMs())));
+  if (mode === 'exec') {
+    child.stdin.end(prompt);
+    const end = await exited;
+    answered = end;
+  } else {
+    const driver = codexDriver({
+      open: { mode: 'start' },
+      worktree: cwd,
+      prompt,
+      model: null,
+      sandbox: 'workspace-write',
+      policy: policyFor(parsePolicy('bash=allow,outside=allow,network=allow'), 'codex'),
+      allowedCommands: [],
+    });
+    let partial = '';
+    child.stdout.on('data', (chunk) => {
+      partial += chunk;
+      let nl;
+      while ((nl = partial.indexOf('\n')) !== -1) {
+        driver.line(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+      }
+    });
+    const done = new Promise((resolve) => {
+      const controller = new globalThis.AbortController();
+      driver.start({
+        write: (text) => child.stdin.write(text),
+        // kugetsu ends the process group right after; here the exit on end of input is timed.
+        endInput: () => child.stdin.end(),
+        emit: () => undefined,
+        ask: () => Promise.reject(new Error('nothing is asked in the bench')),
+        note: () => undefined,
+        finish: (result) => resolve(result),
+        signal: controller.signal,
+      });
+    });
+    const result = await done;
+    if (result.error !== null) throw new Error(`codex app-server: ${result.error}`);
+    answered = wallMs();
+  }
+  const end = await exited;
+  const first = model.requestsFor(script)[0];
+  if (first === undefined) throw new Error(`codex ${mode} made no model request`);
+  return { first: first.at - started, answered: answered - started, exit: end - started };
+}
+
+async function benchCodexModes(model) {
+  const world = makeWorld({ maxAgents: 1 });
+  const runs = { exec: [], 'app-server': [] };
+  try {
+    for (let i = 1; i <= RUNS; i++) {
+      // Alternated, so a slower minute of the machine weighs on both.
+      for (const mode of ['exec', 'app-server'])
+        runs[mode].push(await codexOnce(mode, model, world, i));
+    }
+  } finally {
+    world.cleanup();
+  }
+  const summary = (rs) => ({
+    first: median(rs.map((r) => r.first)),
+    answered: median(rs.map((r) => r.answered)),
+    exit: median(rs.map((r) => r.exit)),
+  });
+  return { exec: summary(runs.exec), appServer: summary(runs['app-server']) };
+}
+
 const model = await ModelServer.start();
 try {
   heading(`agents: one-turn tasks against the scripted model server, median of ${RUNS}`);
-  for (const agent of REAL_AGENTS) {
+  for (const agent of REAL_AGENTS.filter(measured)) {
     const r = await benchBackend(agent, model);
     line(
       `${agent} (run per task)`,
       `overhead ${fmt(r.overhead, 0)} ms · task ${fmt(r.total, 0)} ms · peak RSS ${fmt(r.peak, 0)} MB`,
     );
   }
-  const serve = await benchOpencodeServe(model);
-  line(
-    'opencode serve + sdk',
-    `new worktree: overhead ${fmt(serve.overhead, 0)} ms · prompt ${fmt(serve.total, 0)} ms · same worktree again: overhead ${fmt(serve.againOverhead, 0)} ms · server RSS peak ${fmt(serve.peak, 0)} MB · start-up ${fmt(serve.startup, 0)} ms (once)`,
-  );
+  if (measured('opencode')) {
+    const serve = await benchOpencodeServe(model);
+    line(
+      'opencode serve + sdk',
+      `new worktree: overhead ${fmt(serve.overhead, 0)} ms · prompt ${fmt(serve.total, 0)} ms · same worktree again: overhead ${fmt(serve.againOverhead, 0)} ms · server RSS peak ${fmt(serve.peak, 0)} MB · start-up ${fmt(serve.startup, 0)} ms (once)`,
+    );
+  }
+  if (measured('codex')) {
+    const codex = await benchCodexModes(model);
+    const timings = (r) =>
+      `spawn → first request ${fmt(r.first, 0)} ms · → answer ${fmt(r.answered, 0)} ms · → exit ${fmt(r.exit, 0)} ms`;
+    line('codex exec --json', timings(codex.exec));
+    line('codex app-server + driver', timings(codex.appServer));
+  }
   note(
-    'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve: call → first request, and the whole prompt call.',
+    'overhead: claim → first model request (kugetsu + CLI start-up); task: queued → finished, worktree included. serve: call → first request, and the whole prompt call. codex modes: without kugetsu, a new directory each run.',
   );
 } finally {
   await model.close();

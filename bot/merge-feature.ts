@@ -29,6 +29,14 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
       const taskId = Number(ASK.exec(ctx.callbackQuery?.data ?? '')?.[1]);
       await ctx.answerCallbackQuery();
       const { session, pullRequest } = mergeCandidate(home, refOf(taskId));
+      if (pullRequest.state !== 'open') {
+        // Merged or closed since the push: say so (the forge is asked), instead of asking.
+        await ctx.reply(mergedText(await mergeSession(home, session.issueRef)), {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+        });
+        return;
+      }
       await ctx.reply(mergeQuestion(session.issueRef, pullRequest), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },

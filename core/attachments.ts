@@ -43,7 +43,7 @@ export function safeFileName(raw: string | undefined, fallback: string): string 
     // C0/C1 controls, DEL, and the Unicode format characters that reorder or hide text.
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
-    // Commas too: codex splits its --image values on them.
+    // Commas too: some agent CLIs split a list of file arguments on them.
     .replace(/[<>:"|?*,]/g, '_')
     .replace(/\s+/g, ' ')
     .trim()

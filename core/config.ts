@@ -22,7 +22,8 @@ export interface Config {
   agentCommand: string | undefined;
   pmAgent: AgentName;
   model: string | undefined;
-  claudePermissionMode: string;
+  /** null: from KUGETSU_APPROVAL_POLICY (see permissionModeFor). */
+  claudePermissionMode: string | null;
   claudeAllowedTools: string[];
   codexSandbox: string;
   /** Who may do what without asking (KUGETSU_APPROVAL_POLICY). */
@@ -119,13 +120,13 @@ const META = {
     expected: 'a model name without spaces',
   },
   KUGETSU_CLAUDE_PERMISSION_MODE: {
-    default: 'acceptEdits',
-    help: 'claude --permission-mode for every run. A refused permission ends the attempt as needs_input.',
+    default: '',
+    help: 'claude --permission-mode for every run (default: from KUGETSU_APPROVAL_POLICY, see docs/agents.md). What claude asks about goes to kugetsu as an approval.',
     expected: `one of ${CLAUDE_PERMISSION_MODES.join(', ')}`,
   },
   KUGETSU_CLAUDE_ALLOWED_TOOLS: {
     default: DEFAULT_CLAUDE_ALLOWED_TOOLS,
-    help: 'Comma-separated claude --allowedTools rules, so the agent can commit without asking.',
+    help: 'Comma-separated claude --allowedTools rules, run without asking whatever KUGETSU_APPROVAL_POLICY says (so the agent can commit).',
     expected: 'comma-separated tool rules such as Bash(git commit:*)',
   },
   KUGETSU_CODEX_SANDBOX: {
@@ -381,10 +382,7 @@ const ConfigSchema = z.object({
   KUGETSU_AGENT_COMMAND: optional(z.string()),
   KUGETSU_PM_AGENT: optional(z.enum(AGENT_NAMES)),
   KUGETSU_MODEL: optional(z.string().regex(/^\S+$/)),
-  KUGETSU_CLAUDE_PERMISSION_MODE: withDefault(
-    'KUGETSU_CLAUDE_PERMISSION_MODE',
-    z.enum(CLAUDE_PERMISSION_MODES),
-  ),
+  KUGETSU_CLAUDE_PERMISSION_MODE: optional(z.enum(CLAUDE_PERMISSION_MODES)),
   KUGETSU_CLAUDE_ALLOWED_TOOLS: withDefault(
     'KUGETSU_CLAUDE_ALLOWED_TOOLS',
     z
@@ -525,7 +523,7 @@ export function parseConfig(raw: Record<string, string | undefined>): Config {
     agentCommand: v.KUGETSU_AGENT_COMMAND,
     pmAgent: v.KUGETSU_PM_AGENT ?? v.KUGETSU_AGENT,
     model: v.KUGETSU_MODEL,
-    claudePermissionMode: v.KUGETSU_CLAUDE_PERMISSION_MODE,
+    claudePermissionMode: v.KUGETSU_CLAUDE_PERMISSION_MODE ?? null,
     claudeAllowedTools: v.KUGETSU_CLAUDE_ALLOWED_TOOLS,
     codexSandbox: v.KUGETSU_CODEX_SANDBOX,
     approvalPolicy: v.KUGETSU_APPROVAL_POLICY,

@@ -54,7 +54,8 @@ describe.each(AGENT_NAMES)('agent backend %s', (name) => {
     }
     expect(invocation.args.join(' ')).not.toContain(hostile);
     expect(invocation.file).not.toContain(hostile);
-    expect(invocation.stdin).toBe(hostile);
+    // An agent kugetsu converses with gets the prompt inside its protocol, from the driver.
+    expect(invocation.stdin).toBe(invocation.driver === undefined ? hostile : '');
     expect(invocation.env['PATH']).toBe('/bin');
   });
 
@@ -74,17 +75,18 @@ describe('agent CLI invocations', () => {
       agentBackend(name, settings).prepare(request).args;
     expect(continued('opencode')).toEqual(['run', '--format', 'json', '--session', 'ses_1']);
     expect(continued('claude')).toContain('--resume');
-    expect(continued('codex').slice(0, 2)).toEqual(['exec', 'resume']);
-    const forked = agentBackend('codex', settings).prepare({
+    // codex is one app-server for start, continue and fork: the thread is chosen in the
+    // protocol (codex-app-server.test.ts), the sandbox and policy here.
+    const codex = agentBackend('codex', settings).prepare({
       ...request,
       mode: 'start',
       agentSessionId: null,
       forkFrom: 'base-1',
-    }).args;
-    expect(forked.slice(0, 2)).toEqual(['exec', 'fork']);
-    expect(forked.at(-2)).toBe('base-1');
-    expect(forked.at(-1)).toBe('-');
-    expect(forked).toContain('sandbox_workspace_write.writable_roots=["/repo.git"]');
+    });
+    expect(codex.args[0]).toBe('app-server');
+    expect(codex.args).toContain('sandbox_mode="workspace-write"');
+    expect(codex.args).toContain('sandbox_workspace_write.writable_roots=["/repo.git"]');
+    expect(codex.driver).toBeDefined();
   });
 
   it('an opencode model must name its provider', () => {

@@ -1,6 +1,6 @@
 /**
  * The three output parsers against output recorded from the real CLIs (opencode 1.18,
- * claude 2.1, codex 0.169) run against the scripted model server: session ids from the
+ * claude 2.1, codex 0.169's app-server) run against the scripted model server: session ids from the
  * agent's own events, usage, the final answer, refused permissions and refused credentials.
  */
 import { readFileSync } from 'node:fs';
@@ -85,11 +85,11 @@ describe('claude output', () => {
   });
 });
 
-describe('codex output', () => {
-  it('reads the thread id, the answer and the usage (cached tokens apart)', () => {
-    const { report } = feed(codexOutputParser(null), 'codex-commit.jsonl');
-    expect(report.sessionId).toBe('01a211b3-551c-75a2-af88-0605b685562c');
-    expect(report.finalText).toBe('DONE: committed hello.txt');
+describe('codex output (app-server)', () => {
+  it('reads the thread id, the answer, the command and the usage (cached tokens apart)', () => {
+    const { report, readings } = feed(codexOutputParser(null), 'codex-app-commit.jsonl');
+    expect(report.sessionId).toBe('01a23c0e-3bc2-7ea1-9989-b4aa63fca206');
+    expect(report.finalText).toBe('DONE: wrote hello.txt');
     expect(report.usage).toEqual({
       inputTokens: 2400,
       outputTokens: 160,
@@ -97,9 +97,15 @@ describe('codex output', () => {
       cacheWriteTokens: 0,
       costUsd: null,
     });
+    // The command as the model asked for it, not codex's `/bin/bash -lc '…'` wrapper.
+    expect(shown(readings)).toContain('$ echo hello > hello.txt && cat hello.txt');
+    expect(shown(readings)).toContain('  hello');
+    // Usage is reported after every model response, not only at the end of the turn.
+    expect(readings.filter((r) => r.usage !== undefined).length).toBe(2);
+    expect(report.error).toBeNull();
   });
 
-  it('counts only this run when codex reports the thread’s running total', () => {
+  it('counts only this run when a resumed thread reports its running total', () => {
     const before = {
       inputTokens: 1200,
       outputTokens: 80,
@@ -107,19 +113,45 @@ describe('codex output', () => {
       cacheWriteTokens: 0,
       costUsd: null,
     };
-    const { report } = feed(codexOutputParser(before), 'codex-commit.jsonl');
-    expect(report.usage).toMatchObject({
-      inputTokens: 1200,
-      outputTokens: 80,
-      cacheReadTokens: 300,
-    });
-    expect(report.sessionTotals).toMatchObject({ inputTokens: 2400, outputTokens: 160 });
+    const { report, readings } = feed(codexOutputParser(before), 'codex-app-resumed.jsonl');
+    // On resume codex first repeats the thread's total so far: nothing of it is this run's.
+    expect(readings.find((r) => r.usage !== undefined)?.usage?.outputTokens).toBe(0);
+    expect(report.usage).toMatchObject({ inputTokens: 2400, outputTokens: 160 });
+    expect(report.sessionTotals).toMatchObject({ inputTokens: 3600, outputTokens: 240 });
+    expect(report.finalText).toBe('DONE again');
+  });
+
+  it('shows a declined command as declined and is not an error', () => {
+    const { report, readings } = feed(codexOutputParser(null), 'codex-app-declined.jsonl');
+    expect(shown(readings)).toEqual(
+      expect.arrayContaining(['$ rm -rf /work/zzz', '  (declined)']) as unknown,
+    );
+    expect(report.finalText).toBe('I was not allowed to delete it.');
+    expect(report.error).toBeNull();
+    expect(report.question).toBeNull();
+  });
+
+  it("a question codex asked is the driver's; the answer reaches the turn", () => {
+    const { report } = feed(codexOutputParser(null), 'codex-app-question.jsonl');
+    expect(report.finalText).toBe('DONE: blue it is');
+    expect(report.question).toBeNull();
   });
 
   it('stops at a 401', () => {
-    const { report } = feed(codexOutputParser(null), 'codex-auth.jsonl');
+    const { report, readings } = feed(codexOutputParser(null), 'codex-app-auth.jsonl');
     expect(report.fatal?.kind).toBe('auth');
     expect(report.fatal?.message).toContain('env_key');
+    // The `error` notification comes before the failed turn: that is where it stops.
+    expect(readings.filter((r) => r.fatal !== undefined)).toHaveLength(1);
+  });
+
+  it('a thread codex has no record of is a lost session, naming it', () => {
+    const { report } = feed(codexOutputParser(null), 'codex-app-lost.jsonl');
+    expect(report.fatal).toEqual({
+      kind: 'session_lost',
+      sessionId: '01a23c02-0034-76b2-9453-7d3e1258fed6',
+      message: 'codex has no record of session 01a23c02-0034-76b2-9453-7d3e1258fed6',
+    });
   });
 });
 
@@ -139,16 +171,22 @@ describe('unreachable endpoints and missing settings', () => {
     expect(readings.map((r) => r.fatal?.kind ?? null)).toEqual([null, null, null, 'unreachable']);
   });
 
-  it('codex: waiting for the network stops it at once', () => {
-    const { readings, report } = feed(codexOutputParser(null), 'codex-unreachable.jsonl');
-    expect(readings.findIndex((r) => r.fatal !== undefined)).toBe(3);
+  it('codex: waiting for the network stops it at the first retry', () => {
+    const lines = readFileSync(
+      join(FIXTURES, 'agent-output', 'codex-app-unreachable.jsonl'),
+      'utf8',
+    ).split('\n');
+    const { readings, report } = feed(codexOutputParser(null), 'codex-app-unreachable.jsonl');
+    const first = readings.findIndex((r) => r.fatal !== undefined);
+    expect(lines[first]).toContain('"willRetry":true');
+    expect(report.fatal?.message).toMatch(/^codex: cannot reach the model endpoint \(Reconnecting/);
     expect(report.fatal?.message).toContain('base_url in CODEX_HOME/config.toml');
   });
 
   it('missing credentials are settings to fix, not attempts to repeat', () => {
-    expect(feed(codexOutputParser(null), 'codex-missing-key.jsonl').report.fatal).toEqual({
+    expect(feed(codexOutputParser(null), 'codex-app-missing-key.jsonl').report.fatal).toEqual({
       kind: 'config',
-      message: 'codex: SCRIPTED_KEY is not set: `kugetsu env set SCRIPTED_KEY - codex`',
+      message: 'codex: SCRIPTED_API_KEY is not set: `kugetsu env set SCRIPTED_API_KEY - codex`',
     });
     expect(feed(claudeOutputParser(), 'claude-not-logged-in.jsonl').report.fatal?.message).toMatch(
       /^claude: not logged in: set ANTHROPIC_API_KEY/,

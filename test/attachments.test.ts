@@ -21,7 +21,7 @@ import {
   safeFileName,
   uniqueName,
 } from '../core/attachments.js';
-import type { AgentRunRequest } from '../core/agents/agent-backend.js';
+import type { AgentRunRequest, DriverIo } from '../core/agents/agent-backend.js';
 import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
 import { agentBackend, type AgentSettings } from '../core/agents/registry.js';
 import { OperationError, UsageError } from '../core/errors.js';
@@ -211,16 +211,39 @@ describe('images for the backends that take them', () => {
     approvalPolicy: parsePolicy(DEFAULT_POLICY_TEXT),
   };
 
-  it.each([
-    ['codex', '--image='],
-    ['opencode', '--file='],
-  ] as const)('%s gets each image as one %sPATH argument', (name, flag) => {
-    const args = agentBackend(name, settings).prepare(request).args;
-    expect(args.filter((a) => a.startsWith(flag))).toEqual(
-      request.images?.map((p) => `${flag}${p}`),
+  it('opencode gets each image as one --file=PATH argument', () => {
+    const args = agentBackend('opencode', settings).prepare(request).args;
+    expect(args.filter((a) => a.startsWith('--file='))).toEqual(
+      request.images?.map((p) => `--file=${p}`),
     );
-    // Before the prompt marker codex reads from stdin.
-    if (name === 'codex') expect(args.at(-1)).toBe('-');
+  });
+
+  it('codex gets them as localImage inputs of the prompt’s turn', async () => {
+    const { driver } = agentBackend('codex', settings).prepare(request);
+    const sent: { id?: number; method?: string; params?: Record<string, unknown> }[] = [];
+    const io: DriverIo = {
+      write: (text) => {
+        for (const line of text.split('\n')) if (line !== '') sent.push(JSON.parse(line) as never);
+      },
+      endInput: () => undefined,
+      emit: () => undefined,
+      ask: () => Promise.reject(new Error('no approvals here')),
+      note: () => undefined,
+      finish: () => undefined,
+      signal: new AbortController().signal,
+    };
+    driver?.start(io);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    driver?.line(JSON.stringify({ id: 1, result: {} }));
+    await settle();
+    const open = sent.find((m) => m.method === 'thread/start');
+    driver?.line(JSON.stringify({ id: open?.id, result: { thread: { id: 'thr_1' } } }));
+    await settle();
+    const turn = sent.find((m) => m.method === 'turn/start');
+    expect(turn?.params?.['input']).toEqual([
+      { type: 'text', text: 'look', text_elements: [] },
+      ...(request.images ?? []).map((path) => ({ type: 'localImage', path })),
+    ]);
   });
 
   it('claude reads them from the prompt (its Read tool opens images)', () => {

@@ -147,6 +147,9 @@ describe.each<FakeForgeKind>(['gitea', 'github', 'gitlab'])('merge on %s', (kind
       tg.messagesIn(OWNER.id).find((m) => m.message_id === question.message_id)?.reply_markup,
     ).toBeUndefined();
 
+    // Merge again on the completion: no question, just what the forge says.
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: done.message_id }, `merge:${taskId}`);
+    await messageWhere(tg, (t) => t.endsWith('was already merged.'));
     // The CLI agrees with the phone.
     const again = await w.sb.json<{ already: boolean; pullRequest: { state: string } }>([
       'merge',

@@ -73,7 +73,7 @@ describe('parseConfig', () => {
       agentCommand: undefined,
       pmAgent: 'opencode',
       model: undefined,
-      claudePermissionMode: 'acceptEdits',
+      claudePermissionMode: null,
       claudeAllowedTools: [
         'Bash(git add:*)',
         'Bash(git commit:*)',

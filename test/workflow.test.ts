@@ -1,6 +1,6 @@
 /**
- * `.kugetsu/WORKFLOW.md`: front matter, the strict template language, and the prompt built
- * from it (pure; no processes).
+ * `.kugetsu/WORKFLOW.md`: front matter, its Liquid templates (liquidjs, made strict), and the
+ * prompt built from them (pure; no processes).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,10 @@ function workflowError(text: string): Error {
   }
   throw new Error('parsed without an error');
 }
+
+const ISSUE_FIELDS =
+  'issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments, issue.identifier, issue.id, issue.description';
+const ROOTS = 'issue, message, branch, repo, default_branch, attempt';
 
 describe('parseWorkflow: front matter', () => {
   it('reads hooks, keeps Symphony-style keys, and numbers template lines from the file', () => {
@@ -168,7 +172,7 @@ describe('parseWorkflow: front matter', () => {
     const err = workflowError(fixture('typo.md'));
     expect(err).toBeInstanceOf(TemplateError);
     expect(err.message).toBe(
-      '.kugetsu/WORKFLOW.md line 8: unknown variable issue.titel (did you mean issue.title? known: issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments)',
+      `.kugetsu/WORKFLOW.md line 8: unknown variable issue.titel (did you mean issue.title? known: ${ISSUE_FIELDS})`,
     );
     expect(() => parseWorkflow('x {{ nope }}', 'repo/WORKFLOW.md')).toThrow(
       /^repo\/WORKFLOW\.md line 1: unknown variable nope \(known: issue, message, branch, repo, default_branch, attempt\)$/,
@@ -183,20 +187,26 @@ describe('parseWorkflow: front matter', () => {
   });
 });
 
-describe('the template language', () => {
-  it('inserts dotted paths, numbers and lists of strings as text, without escaping', () => {
-    expect(render('{{ issue.title }} #{{issue.number}} [{{ issue.labels }}] {{ repo }}')).toBe(
-      'Login test is flaky #14 [bug, ci] me/app',
+describe('Liquid templates', () => {
+  it('inserts dotted paths and numbers as text, without escaping', () => {
+    expect(render('{{ issue.title }} #{{issue.number}} {{ repo }} {{ attempt }}')).toBe(
+      'Login test is flaky #14 me/app 1',
     );
     const html = vars({ message: '<b>&amp;</b> "q"' });
     expect(render('{{ message }}', html)).toBe('<b>&amp;</b> "q"');
   });
 
+  it('a list is inserted with its items run together, as Liquid (and Symphony) do; join separates them', () => {
+    expect(render('[{{ issue.labels }}] [{{ issue.labels | join: ", " }}]')).toBe(
+      '[bugci] [bug, ci]',
+    );
+  });
+
   it('if / elsif / else / unless, with comparisons and and/or', () => {
     const tpl =
-      '{% if issue.labels %}labels{% else %}none{% endif %}|' +
+      '{% if issue.labels.size > 0 %}labels{% else %}none{% endif %}|' +
       '{% if attempt > 2 %}late{% elsif attempt == 2 %}second{% else %}first{% endif %}|' +
-      '{% unless issue.comments %}quiet{% else %}talk{% endunless %}|' +
+      '{% unless issue.comments == empty %}talk{% else %}quiet{% endunless %}|' +
       '{% if issue.labels contains "bug" and issue.state == "open" %}open bug{% endif %}|' +
       '{% if issue.title contains "nope" or attempt != 1 %}yes{% else %}no{% endif %}';
     expect(render(tpl)).toBe('labels|first|talk|open bug|no');
@@ -214,17 +224,23 @@ describe('the template language', () => {
     expect(render('{% if attempt < 3 %}a{% endif %}', vars({ attempt: 3 }))).toBe('');
   });
 
-  it('empty strings and empty lists are false; numbers are true', () => {
+  it('truthiness is Liquid’s: only nil and false are false; "", [] and 0 are true', () => {
     const empty = vars({ issue: { ...vars().issue, body: '', labels: [] }, attempt: 0 });
-    expect(
-      render(
-        '{% if issue.body %}b{% endif %}{% if issue.labels %}l{% endif %}{% if attempt %}n{% endif %}',
-        empty,
-      ),
-    ).toBe('n');
+    const tests =
+      '{% if issue.body %}b{% endif %}{% if issue.labels %}l{% endif %}{% if attempt %}n{% endif %}' +
+      '{% if false %}f{% endif %}{% if nil %}x{% endif %}';
+    expect(render(tests, empty)).toBe('bln');
+    // What a prompt author means by "has a body" / "has labels":
+    const meant =
+      '{% if issue.body != blank %}b{% endif %}{% if issue.labels.size > 0 %}l{% endif %}' +
+      '{% if issue.labels != empty %}e{% endif %}';
+    expect(render(meant, empty)).toBe('');
+    expect(render(meant)).toBe('ble');
+    const spaces = vars({ issue: { ...vars().issue, title: '  ' } });
+    expect(render('{% if issue.title == blank %}blank{% endif %}', spaces)).toBe('blank');
   });
 
-  it('for loops, with forloop and for-else', () => {
+  it('for loops, with forloop, reversed, offset, limit and for-else', () => {
     expect(
       render(
         '{% for c in issue.comments %}{{ forloop.index }}/{{ forloop.length }} {{ c.author }}: {{ c.body }}{% unless forloop.last %}; {% endunless %}{% endfor %}',
@@ -240,9 +256,16 @@ describe('the template language', () => {
         '{% for c in issue.comments %}{% if forloop.first %}{{ forloop.index0 }}{% endif %}{% endfor %}',
       ),
     ).toBe('0');
+    expect(render('{% for c in issue.comments reversed %}{{ c.author }} {% endfor %}')).toBe(
+      'carol bob ',
+    );
+    expect(render('{% for c in issue.comments offset: 1 %}{{ c.author }}{% endfor %}')).toBe(
+      'carol',
+    );
+    expect(render('{% for c in issue.comments limit: 1 %}{{ c.author }}{% endfor %}')).toBe('bob');
   });
 
-  it('filters: join, default, size, first, last, upcase, downcase, strip', () => {
+  it('filters: join, default, size, first, last, upcase, downcase, strip, truncate', () => {
     expect(
       render(
         '{{ issue.labels | join: ", " }}|{{ issue.labels | join }}|{{ issue.labels | join: "+" | upcase }}',
@@ -262,6 +285,30 @@ describe('the template language', () => {
     ).toBe('2 19 bug ci');
     expect(render('{{ issue.labels | last | upcase }}')).toBe('CI');
     expect(render("{{ ' Mixed Case ' | strip | downcase }}!")).toBe('mixed case!');
+    expect(render('{{ issue.title | truncate: 10 }}|{{ issue.body | truncatewords: 2 }}')).toBe(
+      'Login t...|It fails...',
+    );
+  });
+
+  it('size, first and last are properties too', () => {
+    expect(
+      render(
+        '{{ issue.labels.size }} {{ issue.title.size }} {{ issue.labels.first }} {{ issue.comments.last.author }} {{ issue.labels[1] }}',
+      ),
+    ).toBe('2 19 bug carol ci');
+  });
+
+  it('assign, capture and case', () => {
+    expect(
+      render(
+        '{% assign shout = issue.title | upcase %}{% capture who %}{{ issue.author }} ({{ issue.state }}){% endcapture %}{{ shout }} by {{ who }}',
+      ),
+    ).toBe('LOGIN TEST IS FLAKY by alice (open)');
+    const tpl =
+      '{% case attempt %}{% when 1 %}first{% when 2, 3 %}again{% else %}late{% endcase %}';
+    expect(render(tpl)).toBe('first');
+    expect(render(tpl, vars({ attempt: 3 }))).toBe('again');
+    expect(render(tpl, vars({ attempt: 9 }))).toBe('late');
   });
 
   it('whitespace control strips on the side of the dash; raw and comment', () => {
@@ -276,6 +323,17 @@ describe('the template language', () => {
   it('renders text without tags unchanged, and lone braces as text', () => {
     expect(render('{ a } }} %} {x}')).toBe('{ a } }} %} {x}');
   });
+
+  it('a loop variable may shadow a variable, and is checked as the item it is', () => {
+    expect(render('{% for issue in issue.comments %}{{ issue.author }} {% endfor %}')).toBe(
+      'bob carol ',
+    );
+    expect(
+      compileError('{% for issue in issue.comments %}{{ issue.title }}{% endfor %}').message,
+    ).toBe(
+      'W line 1: unknown variable issue.title (known: issue.author, issue.body, issue.created_at)',
+    );
+  });
 });
 
 describe('template errors name the problem and its line', () => {
@@ -283,193 +341,134 @@ describe('template errors name the problem and its line', () => {
     [
       'unknown variable',
       'line 1\n\n{{ issue.titel }}',
-      'W line 3: unknown variable issue.titel (did you mean issue.title? known: issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments)',
+      `W line 3: unknown variable issue.titel (did you mean issue.title? known: ${ISSUE_FIELDS})`,
     ],
     [
       'an inherited property is not a field',
       '{{ issue.constructor }}{{ issue.__proto__ }}',
-      'W line 1: unknown variable issue.constructor (known: issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments)',
+      `W line 1: unknown variable issue.constructor (known: ${ISSUE_FIELDS})`,
     ],
     [
       'unknown root variable',
       '{{ mesage }}',
-      'W line 1: unknown variable mesage (did you mean message? known: issue, message, branch, repo, default_branch, attempt)',
+      `W line 1: unknown variable mesage (did you mean message? known: ${ROOTS})`,
     ],
     [
       'unknown variable inside a branch never taken',
       '{% if false %}\n{{ issue.nope }}\n{% endif %}',
-      'W line 2: unknown variable issue.nope (known: issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments)',
+      `W line 2: unknown variable issue.nope (known: ${ISSUE_FIELDS})`,
     ],
     [
       'unknown variable in a condition',
       '\n{% if issue.labelz %}x{% endif %}',
-      'W line 2: unknown variable issue.labelz (did you mean issue.labels? known: issue.ref, issue.number, issue.title, issue.body, issue.state, issue.labels, issue.url, issue.author, issue.comments)',
+      `W line 2: unknown variable issue.labelz (did you mean issue.labels? known: ${ISSUE_FIELDS})`,
+    ],
+    [
+      'unknown variable in a when never taken',
+      '{% case attempt %}{% when 99 %}\n{{ issue.nope }}{% endcase %}',
+      `W line 2: unknown variable issue.nope (known: ${ISSUE_FIELDS})`,
+    ],
+    [
+      'unknown variable in an assign and a filter argument',
+      '{{ repo }}\n{% assign x = issue.titel %}{{ repo | append: branch | append: brnch }}',
+      `W line 2: unknown variable issue.titel (did you mean issue.title? known: ${ISSUE_FIELDS})`,
+    ],
+    [
+      'the first error in the file is the one reported',
+      '{{ issue.title }}\n{{ mesage }}\n{{ issue.nope }}',
+      `W line 2: unknown variable mesage (did you mean message? known: ${ROOTS})`,
     ],
     [
       'unknown field of a loop variable',
-      '{% for c in issue.comments %}\n{{ c.user }}{% endfor %}',
+      '{% for c in issue.comments %}\n{{ c.bdy }}{% endfor %}',
+      'W line 2: unknown variable c.bdy (did you mean c.body? known: c.author, c.body, c.created_at)',
+    ],
+    [
+      'unknown field of a loop variable in a nested loop',
+      '{% for c in issue.comments %}{% for l in issue.labels %}\n{{ l }}{{ c.user }}{% endfor %}{% endfor %}',
       'W line 2: unknown variable c.user (known: c.author, c.body, c.created_at)',
+    ],
+    [
+      'field of a loop variable that is a string',
+      '{% for l in issue.labels %}{{ l.size }}\n{{ l.name }}{% endfor %}',
+      'W line 2: unknown variable l.name: l is a string',
+    ],
+    [
+      'unknown forloop field',
+      '{% for c in issue.comments %}{{ forloop.rindex }}\n{{ forloop.idx }}{% endfor %}',
+      'W line 2: unknown variable forloop.idx (did you mean forloop.index? known: forloop.index, forloop.index0, forloop.rindex, forloop.rindex0, forloop.length, forloop.first, forloop.last, forloop.name)',
     ],
     [
       'loop variable used after its loop',
       '{% for c in issue.comments %}{% endfor %}\n{{ c.body }}',
-      'W line 2: unknown variable c (known: issue, message, branch, repo, default_branch, attempt)',
+      `W line 2: unknown variable c (known: ${ROOTS})`,
     ],
     [
       'forloop outside a loop',
       '{{ forloop.index }}',
-      'W line 1: unknown variable forloop (known: issue, message, branch, repo, default_branch, attempt)',
+      `W line 1: unknown variable forloop (known: ${ROOTS})`,
     ],
     [
       'field of a string',
-      '{{ issue.title.size }}',
-      'W line 1: unknown variable issue.title.size: issue.title is a string',
+      '{{ issue.title.words }}',
+      'W line 1: unknown variable issue.title.words: issue.title is a string',
+    ],
+    [
+      'field of a number',
+      '{{ attempt.size }}',
+      'W line 1: unknown variable attempt.size: attempt is a number',
     ],
     [
       'field of a list',
-      '{{ issue.labels.size }}',
-      'W line 1: unknown variable issue.labels.size: issue.labels is a list of strings (use a filter: | size, | first, | last)',
+      '{{ issue.labels.count }}',
+      'W line 1: unknown variable issue.labels.count: issue.labels is a list of strings (use .size, .first, .last, or a for loop)',
     ],
     [
-      'inserting an object',
-      '{{ issue }}',
-      'W line 1: issue is an object and cannot be inserted as text',
+      'field of an item of a list',
+      '{{ issue.comments.first.user }}{{ issue.comments[0].author }}',
+      'W line 1: unknown variable issue.comments.first.user (known: issue.comments.first.author, issue.comments.first.body, issue.comments.first.created_at)',
     ],
-    [
-      'inserting a list of objects',
-      '{{ issue.comments }}',
-      'W line 1: issue.comments is a list of objects and cannot be inserted as text; loop over it with {% for … in issue.comments %}',
-    ],
-    [
-      'looping over a string',
-      '\n\n{% for c in issue.title %}{% endfor %}',
-      'W line 3: cannot loop over issue.title: it is a string, not a list',
-    ],
-    [
-      'loop variable hiding a variable',
-      '{% for issue in issue.comments %}{% endfor %}',
-      'W line 1: the loop variable issue hides the variable of that name; choose another',
-    ],
-    [
-      'unknown filter',
-      '\n{{ issue.title | upper }}',
-      'W line 2: unknown filter upper (known: default, downcase, first, join, last, size, strip, upcase)',
-    ],
-    [
-      'filter without its argument',
-      '{{ issue.body | default }}',
-      'W line 1: filter default takes 1 argument, not 0',
-    ],
-    [
-      'filter with too many',
-      '{{ issue.labels | join: ",", ";" }}',
-      'W line 1: filter join takes 0 or 1 argument, not 2',
-    ],
-    [
-      'filter on the wrong type',
-      '{{ issue.title | join: ", " }}',
-      'W line 1: filter join needs a list of strings or numbers, but gets a string',
-    ],
-    [
-      'join on objects',
-      '{{ issue.comments | join }}',
-      'W line 1: filter join needs a list of strings or numbers, but gets a list of objects',
-    ],
-    [
-      'upcase on a number',
-      '{{ attempt | upcase }}',
-      'W line 1: filter upcase needs a string, but gets a number',
-    ],
-    [
-      'unclosed output',
-      'a\n{{ issue.title\nmore text {{ repo }}',
-      'W line 2: {{ is not closed (expected }} before the next tag or the end)',
-    ],
-    [
-      'unclosed output at the end',
-      'a {{ issue.title',
-      'W line 1: {{ is not closed (expected }} before the next tag or the end)',
-    ],
+    ['unknown filter', '\n{{ issue.title | upper }}', 'W line 2: unknown filter upper'],
+    ['unclosed output', 'a {{ issue.title', 'W line 1: output "{{ issue.title" not closed'],
     [
       'output closed as a tag',
       '{{ issue.title %}',
-      'W line 1: {{ is not closed (expected }} before the next tag or the end)',
+      'W line 1: output "{{ issue.title %}" not closed',
     ],
-    [
-      'unclosed tag',
-      '\n{% if issue.title',
-      'W line 2: {% is not closed (expected %} before the next tag or the end)',
-    ],
-    ['empty output', 'x {{ }}', 'W line 1: empty {{ }}'],
-    [
-      'unclosed if',
-      'a\n{% if issue.title %}\nb',
-      'W line 2: {% if %} is never closed (expected {% endif %})',
-    ],
+    ['unclosed tag', '\n{% if issue.title', 'W line 2: tag "{% if issue.title" not closed'],
+    ['unclosed if', 'a\n{% if issue.title %}\nb', 'W line 2: tag {% if issue.title %} not closed'],
     [
       'unclosed for inside if',
       '{% if issue.title %}\n{% for c in issue.comments %}\n{% endif %}',
-      'W line 3: {% endif %} closes {% for %} opened at line 2 (expected {% endfor %})',
-    ],
-    ['stray endfor', 'a\n\n{% endfor %}', 'W line 3: {% endfor %} without an open {% for %}'],
-    ['stray endif', '{% endif %}', 'W line 1: {% endif %} without an open {% if %}'],
-    ['stray endraw', '{% endraw %}', 'W line 1: {% endraw %} without an open {% raw %}'],
-    ['stray else', '\n{% else %}', 'W line 2: {% else %} outside an {% if %} or {% for %}'],
-    ['stray elsif', '{% elsif x %}', 'W line 1: {% elsif %} outside an {% if %}'],
-    [
-      'elsif after else',
-      '{% if repo %}{% else %}\n{% elsif repo %}{% endif %}',
-      'W line 2: {% elsif %} after {% else %} (opened at line 1)',
+      'W line 3: {% endif %} outside the tag it belongs to (is a tag before it not closed?)',
     ],
     [
-      'second else',
-      '{% if repo %}{% else %}\n{% else %}{% endif %}',
-      'W line 2: a second {% else %} for the tag at line 1',
+      'stray endfor',
+      'a\n\n{% endfor %}',
+      'W line 3: {% endfor %} outside the tag it belongs to (is a tag before it not closed?)',
     ],
     [
-      'unknown tag',
-      '\n{% include "x" %}',
-      'W line 2: unknown tag {% include %} (known: if, elsif, else, endif, unless, endunless, for, endfor, raw, comment)',
+      'stray else',
+      '\n{% else %}',
+      'W line 2: {% else %} outside the tag it belongs to (is a tag before it not closed?)',
     ],
+    ['unknown tag', '\n{% bogus "x" %}', 'W line 2: unknown tag {% bogus %}'],
     [
-      'unknown end tag',
-      '{% endcase %}',
-      'W line 1: unknown tag {% endcase %} (known: if, elsif, else, endif, unless, endunless, for, endfor, raw, comment)',
+      'include reads no file',
+      '\n{% include "config.env" %}',
+      'W line 2: unknown tag {% include %}',
     ],
-    [
-      'unclosed raw',
-      '\n{% raw %}{{ x }}',
-      'W line 2: {% raw %} is never closed (expected {% endraw %})',
-    ],
-    [
-      'unclosed comment',
-      '{% comment %}',
-      'W line 1: {% comment %} is never closed (expected {% endcomment %})',
-    ],
+    ['render reads no file', '{% render "../.env" %}', 'W line 1: unknown tag {% render %}'],
+    ['layout reads no file', '{% layout "x" %}', 'W line 1: unknown tag {% layout %}'],
+    ['unclosed raw', '\n{% raw %}{{ x }}', 'W line 2: raw "{% raw %}{{ x }}" not closed'],
+    ['unclosed comment', '{% comment %}', 'W line 1: tag {% comment %} not closed'],
     [
       'for without in',
       '{% for c of issue.comments %}{% endfor %}',
-      'W line 1: expected {% for c in … %}',
+      'W line 1: illegal tag: {% for c of issue.comments %}',
     ],
-    ['if without a condition', '{% if %}{% endif %}', 'W line 1: expected a condition'],
-    ['junk after an expression', '{{ repo branch }}', 'W line 1: unexpected branch in {{ … }}'],
-    [
-      'junk in else',
-      '{% if repo %}{% else x %}{% endif %}',
-      'W line 1: unexpected x in {% else %}',
-    ],
-    ['an unexpected character', '{{ repo + 1 }}', 'W line 1: unexpected "+" in {{ … }}'],
-    [
-      'indexing',
-      '{{ issue.labels[0] }}',
-      'W line 1: indexing with [ ] is not supported (use | first or | last, or a for loop)',
-    ],
-    ['a trailing dot', '{{ issue. }}', 'W line 1: issue. is not a variable name'],
-    [
-      'an unclosed string',
-      '{{ issue.body | default: "x }}\n"',
-      'W line 1: a string opened with " is not closed on its line',
-    ],
+    ['empty output', 'x {{ }}', 'W line 1: invalid value expression: ""'],
+    ['an unexpected character', '{{ repo + 1 }}', 'W line 1: expected "|" before filter'],
   ];
   it.each(cases)('%s', (_name, source, message) => {
     const err = compileError(source);
@@ -481,31 +480,56 @@ describe('template errors name the problem and its line', () => {
     expect(() =>
       compileTemplate('ok\n{{ nope }}', PROMPT_VARIABLES, { sourceName: 'F', firstLine: 10 }),
     ).toThrow(/^F line 11: unknown variable nope/);
+    expect(() =>
+      compileTemplate('ok\n\n{% if x %}', PROMPT_VARIABLES, { sourceName: 'F', firstLine: 5 }),
+    ).toThrow(/^F line 7: tag \{% if x %\} not closed$/);
+  });
+
+  it('what only rendering shows is an error with its line too', () => {
+    const error = (source: string): string => {
+      try {
+        render(source);
+      } catch (err) {
+        if (err instanceof TemplateError) return err.message;
+        throw err;
+      }
+      throw new Error(`rendered without an error: ${source}`);
+    };
+    expect(error('a\n{{ issue }}')).toBe(
+      'W line 2: {{ issue }} inserts an object, which has no text form; insert one of its fields',
+    );
+    expect(error('{{ issue.comments }}')).toBe(
+      'W line 1: {{ issue.comments }} inserts an object, which has no text form; insert one of its fields',
+    );
+    expect(error('{% for c in issue.comments %}\n{% echo c %}{% endfor %}')).toMatch(
+      /^W line 2: \{% echo c %\} inserts an object/,
+    );
+    // A variable made by assign is known only when rendering.
+    expect(error('{% assign t = issue.title %}\n\n{{ t.words }}')).toBe(
+      'W line 3: unknown variable t.words',
+    );
+    // A template runs in kugetsu's process: its memory is bounded.
+    expect(
+      error(
+        '{% assign s = "xxxxxxxxxx" %}\n{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}',
+      ),
+    ).toBe('W line 2: memory alloc limit exceeded');
   });
 
   it('without a schema, syntax is checked at compile time and variables when rendering', () => {
     expect(() => compileTemplate('{% for x %}')).toThrow(
-      'template line 1: expected in after the loop variable, found the end of the tag',
+      'template line 1: illegal tag: {% for x %}',
     );
     const template = compileTemplate('a\n{{ who.name }}');
     expect(template.render({ who: { name: 'kim' } }).text).toBe('a\nkim');
     expect(() => template.render({ who: { nick: 'k' } })).toThrow(
-      'template line 2: unknown variable who.name (known: who.nick)',
+      'template line 2: unknown variable who.name',
     );
-    expect(() => template.render({})).toThrow('template line 2: unknown variable who (known: )');
+    expect(() => template.render({})).toThrow('template line 2: unknown variable who');
     const inherits = Object.create({ name: 'from the prototype' }) as Record<string, string>;
     expect(() => template.render({ who: inherits })).toThrow(/unknown variable who\.name/);
     expect(() => compileTemplate('{{ who.toString }}').render({ who: {} })).toThrow(
-      'template line 1: unknown variable who.toString (known: )',
-    );
-    expect(() => compileTemplate('{{ x }}').render({ x: { a: 1 } })).toThrow(
-      'template line 1: x is an object and cannot be inserted as text',
-    );
-    expect(() => compileTemplate('{% for i in x %}{% endfor %}').render({ x: 'abc' })).toThrow(
-      'template line 1: cannot loop over x: it is not a list',
-    );
-    expect(() => compileTemplate('{{ x | join }}').render({ x: 3 })).toThrow(
-      'template line 1: filter join needs a list, but gets 3',
+      'template line 1: unknown variable who.toString',
     );
   });
 
@@ -521,6 +545,17 @@ describe('template errors name the problem and its line', () => {
     expect(compileError('{{ user.nme }}', schema).message).toBe(
       'W line 1: unknown variable user.nme (did you mean user.name? known: user.name, user.tags)',
     );
+    expect(compileError('{{ ok.size }}', schema).message).toBe(
+      'W line 1: unknown variable ok.size: ok is a boolean',
+    );
+  });
+
+  it('reports what each output inserted, after its filters', () => {
+    const template = compileTemplate(
+      '{{ repo }}{% if false %}{{ branch }}{% endif %}{{ attempt | plus: 1 }}{% echo issue.labels %}',
+      PROMPT_VARIABLES,
+    );
+    expect(template.render(vars()).inserted).toEqual(['me/app', 2, ['bug', 'ci']]);
   });
 });
 
@@ -619,6 +654,56 @@ describe('renderPrompt', () => {
     expect(prompt).not.toContain('## Comments');
   });
 
+  it('the built-in prompt, whole, for a forge issue on a retry (as the hand-written engine rendered it)', () => {
+    expect(renderPrompt(null, vars({ attempt: 2 }))).toBe(
+      [
+        'You are working on issue git.example.com/me/app#14: Login test is flaky',
+        '',
+        'This is attempt 2: an earlier attempt did not finish. Look at what is already in the worktree and its commits before you start.',
+        '',
+        '## The issue',
+        '',
+        'State: open',
+        'Labels: bug, ci',
+        'Opened by: alice',
+        'Link: https://git.example.com/me/app/issues/14',
+        '',
+        'It fails one run in ten.',
+        '',
+        '## Comments on the issue (2, oldest first)',
+        '',
+        '### bob — 2026-01-02T03:04:05Z',
+        '',
+        'Seen it on main too.',
+        '',
+        '### carol — 2026-01-03T00:00:00Z',
+        '',
+        'Timing, I think.',
+        '',
+        '## Your task',
+        '',
+        'fix the flaky login test',
+        '',
+        '## Where you work',
+        '',
+        "You are in your own git worktree of me/app, on the branch kugetsu/git.example.com-me-app-14 (made from main). Make the change there, run the project's tests or checks if it has them, and commit your work on kugetsu/git.example.com-me-app-14 with clear messages: only committed work is handed off. Do not switch branches and do not push; kugetsu hands the branch off when you finish.",
+      ].join('\n'),
+    );
+  });
+
+  it('the built-in prompt with labels but no comments, a body but no state', () => {
+    const some = vars({
+      issue: { ...vars().issue, state: '', author: '', comments: [], labels: [] },
+    });
+    expect(renderPrompt(null, some)).toMatch(
+      /: Login test is flaky\n\n## The issue\n\nLabels: none\nLink: \S+\n\nIt fails one run in ten\.\n\n## Your task\n/,
+    );
+    const commentsOnly = vars({ issue: { ...vars().issue, title: '', body: '' } });
+    expect(renderPrompt(null, commentsOnly)).toMatch(
+      /#14\n\n## The issue\n\nState: open\n[^]*\n\n\(The issue has no description\.\)\n\n## Comments on the issue \(2,/,
+    );
+  });
+
   it('the built-in template is checked against the schema like any other', () => {
     expect(() =>
       compileTemplate(BUILT_IN_TEMPLATE, PROMPT_VARIABLES, { sourceName: 'built-in' }),
@@ -659,7 +744,92 @@ describe('renderPrompt', () => {
     expect(renderPrompt(workflow, vars())).toContain(APPENDED_MESSAGE_HEADING);
   });
 
+  it('appends the message when a filter changed it, or it was captured and never printed', () => {
+    const appended = `\n\n${APPENDED_MESSAGE_HEADING}\n\nfix the flaky login test`;
+    expect(renderPrompt(parseWorkflow('Do: {{ message | upcase }}'), vars())).toBe(
+      `Do: FIX THE FLAKY LOGIN TEST${appended}`,
+    );
+    expect(
+      renderPrompt(parseWorkflow('{% capture m %}{{ message }}{% endcapture %}Fix it.'), vars()),
+    ).toBe(`Fix it.${appended}`);
+    expect(
+      renderPrompt(
+        parseWorkflow('{% capture m %}{{ message }}{% endcapture %}Do: {{ m }}'),
+        vars(),
+      ),
+    ).toBe('Do: fix the flaky login test');
+    expect(renderPrompt(parseWorkflow('{% echo message %}'), vars())).toBe(
+      'fix the flaky login test',
+    );
+  });
+
   it('appends nothing for an empty message', () => {
     expect(renderPrompt(parseWorkflow('Fix it.'), vars({ message: '  ' }))).toBe('Fix it.');
+  });
+});
+
+describe('a WORKFLOW.md written for Symphony', () => {
+  const workflow = parseWorkflow(fixture('symphony-linear.md'));
+  const appended = `\n\n${APPENDED_MESSAGE_HEADING}\n\nfix the flaky login test`;
+
+  it("parses, keeping Symphony's settings and running its hooks", () => {
+    expect(workflow.config).toMatchObject({
+      tracker: { kind: 'linear', active_states: ['Todo', 'In Progress'] },
+      codex: { approval_policy: 'never', turn_sandbox_policy: { type: 'workspaceWrite' } },
+    });
+    expect(Object.keys(workflow.hooks.scripts)).toEqual(['after_create', 'before_remove']);
+  });
+
+  it("renders as Symphony renders it, with its names for kugetsu's fields", () => {
+    expect(renderPrompt(workflow, vars({ attempt: 2 }))).toBe(
+      [
+        'You are working on a ticket `git.example.com/me/app#14`',
+        '',
+        '',
+        'Follow-up context:',
+        '',
+        '- This is follow-up attempt #2.',
+        '- Resume from the current workspace state instead of restarting from scratch.',
+        '  ',
+        '',
+        'Issue context:',
+        'Identifier: git.example.com/me/app#14',
+        'Title: Login test is flaky',
+        'Current status: open',
+        'Labels: bugci',
+        'URL: https://git.example.com/me/app/issues/14',
+        '',
+        'Description:',
+        '',
+        'It fails one run in ten.',
+        '',
+        '',
+        'Instructions:',
+        '',
+        '1. This is an unattended session. Do not ask a human to perform follow-up actions.',
+        '2. Work only in the provided repository copy.',
+      ].join('\n') + appended,
+    );
+  });
+
+  it("issue.description is nil for an empty body, as Symphony's trackers give it", () => {
+    const empty = vars({ issue: { ...vars().issue, body: '' } });
+    expect(renderPrompt(workflow, empty)).toContain('Description:\n\nNo description provided.\n');
+    expect(renderPrompt(parseWorkflow('[{{ issue.description }}]'), empty)).toBe(`[]${appended}`);
+    expect(renderPrompt(parseWorkflow('{{ issue.identifier }} {{ issue.id }}'), vars())).toBe(
+      `git.example.com/me/app#14 14${appended}`,
+    );
+  });
+
+  it("differs on the first run: kugetsu's attempt is 1 there, Symphony's is nil", () => {
+    expect(renderPrompt(workflow, vars({ attempt: 1 }))).toContain(
+      'Follow-up context:\n\n- This is follow-up attempt #1.',
+    );
+  });
+
+  it('a Symphony field kugetsu does not have fails the parse, naming it', () => {
+    expect(() => parseWorkflow('Due {{ issue.priority }}')).toThrow(
+      /^\.kugetsu\/WORKFLOW\.md line 1: unknown variable issue\.priority \(/,
+    );
   });
 });

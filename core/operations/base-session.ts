@@ -97,10 +97,14 @@ export async function ensureBaseSession(
   });
   const result = await proc.done;
   const report = parser.report();
-  if (result.exitCode !== 0 || report.sessionId === null) {
+  // A driver that ended the conversation ended the process too: its exit code says nothing.
+  const succeeded =
+    result.stopReason === 'finished' ? result.driverError === null : result.exitCode === 0;
+  if (!succeeded || report.sessionId === null) {
     const why =
       report.fatal?.message ??
       report.error ??
+      result.driverError ??
       result.spawnError ??
       (result.stopReason !== null
         ? `stopped (${result.stopReason})`

@@ -35,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   ask: () => import('./commands/ask.js'),
   approve: () => import('./commands/approve.js'),
   deny: () => import('./commands/deny.js'),
+  mcp: () => import('./commands/mcp.js'),
   demo: () => import('./commands/demo.js'),
 };
 

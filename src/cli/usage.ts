@@ -25,6 +25,7 @@ export const USAGE: Record<string, string> = {
   ask: 'ask SUBJECT [--category C] [--tool NAME] [--reason TEXT] | ask --question TEXT [--option A]... [--json]',
   approve: 'approve ID [--task] [--answer TEXT] [--json]',
   deny: 'deny ID [--message TEXT] [--json]',
+  mcp: 'mcp permissions   (the MCP server claude starts for its permission prompts)',
   demo: 'demo [--tasks N] [--keep]',
   help: 'help [COMMAND]',
 };
@@ -38,6 +39,6 @@ Work        start · continue · resume · stop · delegate · merge
 Look        list · queue · logs · notify
 Answer      approvals · approve · deny · ask (for agents)
 Clean up    prune · destroy
-Run         daemon · bot · demo
+Run         daemon · bot · demo · mcp
 
 Exit codes: 0 done, 1 the operation failed, 2 usage error. \`kugetsu help COMMAND\` for one command.`;

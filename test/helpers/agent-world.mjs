@@ -93,7 +93,12 @@ export function agentSettings(agent, model, dir) {
           '',
         ].join('\n'),
       );
-      return { ...common, CODEX_HOME: codexHome };
+      return {
+        ...common,
+        CODEX_HOME: codexHome,
+        // These runs test what an agent does unattended; approvals have suites of their own.
+        KUGETSU_APPROVAL_POLICY: 'bash=allow,outside=allow,network=allow',
+      };
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Reads `claude -p --output-format stream-json --verbose`: `system` (init with the session id,
- * `api_retry`), `assistant` and `user` messages, and a final `result` with the usage, the cost
- * and the permissions claude refused.
+ * Reads `claude -p --output-format stream-json --verbose`: `system` (init with the session id
+ * and the MCP servers, `api_retry`), `assistant` and `user` messages, and a final `result` with
+ * the usage, the cost and the permissions claude refused.
  */
 import {
   authFailure,
@@ -21,6 +21,7 @@ import {
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
+import { PERMISSION_SERVER_NAME } from './claude-permissions.js';
 
 const UNREACHABLE_AFTER = 3;
 
@@ -61,6 +62,9 @@ export function claudeOutputParser(): AgentOutputParser {
   let question: string | null = null;
   let error: string | null = null;
   let fatal: FatalAgentError | null = null;
+  // Whether claude's permission prompts go to kugetsu's MCP tool: then every refusal was an
+  // answer (a person's, the policy's, the timeout's) that the agent was told, not a question.
+  let asksKugetsu = false;
 
   const liveUsage = (): Usage => {
     let total = ZERO_USAGE;
@@ -80,6 +84,13 @@ export function claudeOutputParser(): AgentOutputParser {
       sessionId = str(event['session_id']) ?? sessionId;
       switch (event['type']) {
         case 'system': {
+          if (event['subtype'] === 'init') {
+            const servers = Array.isArray(event['mcp_servers']) ? event['mcp_servers'] : [];
+            asksKugetsu = servers.some((s) => {
+              const server = record(s);
+              return server['name'] === PERMISSION_SERVER_NAME && server['status'] === 'connected';
+            });
+          }
           if (event['subtype'] !== 'api_retry') return { display: [] };
           const why = str(event['error']) ?? 'error';
           if (isAuthStatus(event['error_status'])) {
@@ -155,7 +166,7 @@ export function claudeOutputParser(): AgentOutputParser {
           const denials = Array.isArray(event['permission_denials'])
             ? event['permission_denials']
             : [];
-          if (denials.length > 0) {
+          if (denials.length > 0 && !asksKugetsu) {
             const asked = denials.map((d) => {
               const denial = record(d);
               return toolHead(str(denial['tool_name']) ?? 'tool', record(denial['tool_input']));

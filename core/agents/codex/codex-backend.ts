@@ -1,5 +1,7 @@
 import type { AgentBackend, AgentRunRequest } from '../agent-backend.js';
 import { requireAgentBinary } from '../agent-binary.js';
+import { policyArgs } from './codex-approvals.js';
+import { codexDriver, type CodexConversation } from './codex-driver.js';
 import { codexOutputParser } from './codex-output.js';
 
 export interface CodexSettings {
@@ -7,11 +9,13 @@ export interface CodexSettings {
 }
 
 /**
- * `codex exec --json`, prompt on stdin (`-`). Codex keeps its sessions in one place, so a base
- * session forks into any worktree (`exec fork`). Its workspace-write sandbox makes everything
- * outside the worktree read-only; the repository's git directory is added as a writable root
- * (objects and refs), but codex still protects the directory a worktree's `.git` file points
- * to, so the agent cannot commit there: kugetsu commits for it.
+ * `codex app-server`, spoken to over stdio (JSON-RPC): the prompt goes in a `turn/start`, and
+ * codex's approval requests are answered through kugetsu's gate while the agent waits. Codex
+ * keeps its sessions (threads) in one place, so a base session forks into any worktree
+ * (`thread/fork`). Its workspace-write sandbox makes everything outside the worktree read-only;
+ * the repository's git directory is added as a writable root (objects and refs), but codex
+ * still protects the directory a worktree's `.git` file points to, so the agent cannot commit
+ * there: kugetsu commits for it.
  */
 export function codexBackend(settings: CodexSettings): AgentBackend {
   return {
@@ -22,34 +26,36 @@ export function codexBackend(settings: CodexSettings): AgentBackend {
     commitsItself: settings.sandbox === 'danger-full-access',
     prepare(request: AgentRunRequest) {
       const file = requireAgentBinary('codex', 'codex', '@openai/codex', request.env['PATH']);
-      // `exec resume` rejects -s: the sandbox goes through -c, which every subcommand takes.
-      const common = [
-        '--json',
-        '--skip-git-repo-check',
-        '-c',
-        `sandbox_mode=${JSON.stringify(settings.sandbox)}`,
-      ];
+      const args = ['app-server', '-c', `sandbox_mode=${JSON.stringify(settings.sandbox)}`];
       if (request.writableDirs.length > 0) {
-        common.push(
+        args.push(
           '-c',
           `sandbox_workspace_write.writable_roots=${JSON.stringify(request.writableDirs)}`,
         );
       }
-      if (request.model !== null) common.push('-m', request.model);
-      // Attached images: one `--image=PATH` each (the `=` keeps a path a single value).
-      for (const image of request.images ?? []) common.push(`--image=${image}`);
       // A login shell's profile resets PATH, and the commands the agent is promised (the PM
       // agent's `kugetsu`) are found through PATH.
-      if (request.allowedCommands.length > 0) common.push('-c', 'allow_login_shell=false');
-      let args: string[];
-      if (request.mode !== 'start' && request.agentSessionId !== null) {
-        args = ['exec', 'resume', ...common, request.agentSessionId, '-'];
-      } else if (request.forkFrom !== null) {
-        args = ['exec', 'fork', ...common, request.forkFrom, '-'];
-      } else {
-        args = ['exec', ...common, '-'];
-      }
-      return { file, args, stdin: request.prompt, env: request.env };
+      if (request.allowedCommands.length > 0) args.push('-c', 'allow_login_shell=false');
+      args.push(...policyArgs(request.policy));
+      const open: CodexConversation['open'] =
+        request.mode !== 'start' && request.agentSessionId !== null
+          ? { mode: 'resume', threadId: request.agentSessionId }
+          : request.forkFrom !== null
+            ? { mode: 'fork', threadId: request.forkFrom }
+            : { mode: 'start' };
+      const driver = codexDriver({
+        open,
+        worktree: request.worktree,
+        prompt: request.prompt,
+        model: request.model,
+        sandbox: settings.sandbox,
+        policy: request.policy,
+        allowedCommands: request.allowedCommands,
+        // Attached images go with the prompt's turn.
+        images: request.images ?? [],
+      });
+      // The prompt travels inside the protocol (`turn/start`), never in argv or raw on stdin.
+      return { file, args, stdin: '', env: request.env, driver };
     },
     parser: codexOutputParser,
   };
