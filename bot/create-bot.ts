@@ -217,7 +217,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
           '',
           ...COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}`),
           '',
-          'Reply to a notification to continue its task.',
+          'Reply to a notification to continue its task. Plain text is a request; photos, documents and voice notes work too.',
         ].join('\n'),
         { parse_mode: 'HTML' },
       ),
