@@ -4,11 +4,20 @@
  * sending another. Both are recorded per event and chat, so a restart repeats neither.
  */
 import { GrammyError, type Api } from 'grammy';
+import type { Message } from 'grammy/types';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { Store } from '../core/store/store.js';
 import { approvalRequestView, approvalResolvedView } from './approval-message.js';
 import type { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
+
+/** Sends a push about `issueRef` to a chat (into the session's forum topic, where there is one). */
+export type PushSender = (
+  chatId: number,
+  issueRef: string | null,
+  html: string,
+  other: Parameters<Api['sendMessage']>[2],
+) => Promise<Message.TextMessage>;
 
 export interface ApprovalPushOptions {
   api: Api;
@@ -16,6 +25,8 @@ export interface ApprovalPushOptions {
   chats: readonly number[];
   pacer: ChatPacer;
   stallExtendMs: number;
+  /** Default: `api.sendMessage` to the chat's main thread. */
+  send?: PushSender;
 }
 
 export async function pushApprovalEvent(
@@ -35,7 +46,9 @@ export async function pushApprovalEvent(
       if (o.store.isDelivered(event.id, chatId)) continue;
       await o.pacer.wait(chatId);
       const markup = keyboard(shown.buttons);
-      const sent = await o.api.sendMessage(chatId, shown.html, {
+      const send: PushSender =
+        o.send ?? ((chat, _ref, html, other) => o.api.sendMessage(chat, html, other));
+      const sent = await send(chatId, event.issueRef, shown.html, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...(markup === undefined ? {} : { reply_markup: markup }),

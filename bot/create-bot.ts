@@ -33,6 +33,8 @@ import { LIFECYCLE_METHODS } from './lifecycle-observer.js';
 import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './keyboard.js';
 import { sqliteConversationStorage } from './conversation-storage.js';
+import { chatFeatures } from './chat-features.js';
+import { PM_TARGET, promptKey, replyTarget } from './reply-target.js';
 import { approvalsFeature } from './approvals-feature.js';
 import type { BotContext } from './bot-context.js';
 import { displayName } from './user-name.js';
@@ -68,9 +70,6 @@ export const COMMANDS = [
 const REFUSAL = 'This is a private kugetsu bot.';
 const LAST_UPDATE = 'last_update_id';
 const LOG_LINES = 40;
-const PROMPT_PREFIX = 'prompt:';
-/** What a Continue prompt for the PM agent stores in place of an issue ref. */
-const PM_TARGET = 'pm';
 const MAX_REPO_BUTTONS = 8;
 
 export function createBot(options: BotOptions): Bot<BotContext> {
@@ -218,7 +217,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
           '',
           ...COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}`),
           '',
-          'Reply to a notification to continue its task.',
+          'Reply to a notification to continue its task. Plain text is a request; photos, documents and voice notes work too.',
         ].join('\n'),
         { parse_mode: 'HTML' },
       ),
@@ -391,6 +390,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       await ctx.reply(block, { parse_mode: 'HTML' });
   }
 
+  bot.use(chatFeatures<BotContext>({ ...options, home }));
+
   bot.on(
     'callback_query:data',
     guarded(async (ctx) => {
@@ -425,10 +426,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
               reply_markup: { force_reply: true, input_field_placeholder: 'the follow-up' },
             },
           );
-          home.store.setBotState(
-            `${PROMPT_PREFIX}${prompt.chat.id}:${prompt.message_id}`,
-            ref ?? PM_TARGET,
-          );
+          home.store.setBotState(promptKey(prompt.chat.id, prompt.message_id), ref ?? PM_TARGET);
           return;
         }
         case 'destroy':
@@ -484,13 +482,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         );
         return;
       }
-      const delivery = home.store.deliveryByMessage(ctx.chat.id, replied.message_id);
-      const ref =
-        home.store.getBotState(`${PROMPT_PREFIX}${ctx.chat.id}:${replied.message_id}`) ??
-        delivery?.issueRef ??
-        (delivery !== null && home.store.getTask(delivery.taskId)?.kind === 'pm'
-          ? PM_TARGET
-          : null);
+      const ref = replyTarget(home.store, ctx.chat.id, replied.message_id);
       if (ref === null)
         throw new OperationError('that message belongs to no session: use /continue REF …');
       if (ref === PM_TARGET) {

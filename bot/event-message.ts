@@ -1,7 +1,8 @@
 /** What a kugetsu event looks like on a phone: short, escaped, with buttons where useful. */
-import type { EventType, KugetsuEvent, Task } from '../core/domain.js';
+import type { EventType, KugetsuEvent, SessionPullRequest, Task } from '../core/domain.js';
 import { encodeButton, type ButtonAction } from './callback-data.js';
 import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration } from './format.js';
+import { mergeButton } from './merge-view.js';
 
 /** A callback button, or (with `url`) one that opens a page. */
 export interface Button {
@@ -73,13 +74,16 @@ export function taskButtons(
 
 /**
  * Builds the message for one event. `errorTail` holds the failed run's last transcript lines;
- * `pullRequest` is the session's, which a completion links to with a button.
+ * `pullRequest` is the session's, which a completion links to with a button — and, while it is
+ * open, offers to merge beside Continue.
  */
 export function eventMessage(
   event: KugetsuEvent,
   task: Task | null,
   errorTail: readonly string[],
-  pullRequest: { number: number; url: string } | null = null,
+  pullRequest:
+    | (Pick<SessionPullRequest, 'number' | 'url'> & Partial<Pick<SessionPullRequest, 'state'>>)
+    | null = null,
 ): EventMessage {
   const target = event.issueRef ?? 'PM agent';
   const lines = [
@@ -122,6 +126,7 @@ export function eventMessage(
     buttons.unshift([
       { text: `Pull request #${pullRequest.number}`, data: '', url: pullRequest.url },
     ]);
+    if (pullRequest.state === 'open') buttons[1]?.splice(1, 0, mergeButton(event.taskId));
   }
   return { html, silent: SILENT.has(event.type), buttons };
 }

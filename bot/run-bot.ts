@@ -16,6 +16,7 @@ import { HealthRecorder } from './health-recorder.js';
 import { lifecycleObserver } from './lifecycle-observer.js';
 import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
+import { topicRouterFor } from './topics.js';
 
 export interface RunningBot {
   sink: NotificationSink;
@@ -49,9 +50,11 @@ export function prepareBot(options: BotOptions): RunningBot {
     }),
   );
 
+  const topics = topicRouterFor(bot.api, home, log);
   const sink = telegramSink({
     api: bot.api,
     store: home.store,
+    topics,
     chats: home.config.telegramNotifyChats,
     stallExtendMs: home.config.stallExtendMs,
     errorTail: (taskId) => {
@@ -133,6 +136,7 @@ export function prepareBot(options: BotOptions): RunningBot {
       if (supervision !== null) return supervision;
       if (whenRunning !== undefined) onRunning = whenRunning;
       progress.start();
+      topics.start(home.config.telegramProgressMs);
       decorate(
         [
           {
@@ -152,6 +156,7 @@ export function prepareBot(options: BotOptions): RunningBot {
       }).then((outcome) => {
         // Gone for good: its progress edits would only fail, and be logged every few seconds.
         progress.stop();
+        topics.stop();
         return outcome;
       });
       return supervision;
@@ -159,6 +164,7 @@ export function prepareBot(options: BotOptions): RunningBot {
     async stop() {
       shutdown.abort();
       progress.stop();
+      topics.stop();
       await supervision;
       // A bot that never started must not overwrite the row of the one that runs.
       if (recorder.started) recorder.record({ kind: 'stopped' });

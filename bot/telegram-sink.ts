@@ -3,14 +3,23 @@
  * Telegram accepted it, so a restart resumes where it stopped without repeating a message,
  * and replies to a notification can be traced back to its task.
  */
-import type { Api } from 'grammy';
+import { GrammyError, type Api } from 'grammy';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
-import type { Store } from '../core/store/store.js';
-import { pushApprovalEvent } from './approval-pushes.js';
+import type { ChatDelivery, Store } from '../core/store/store.js';
+import { pushApprovalEvent, type PushSender } from './approval-pushes.js';
+import {
+  DIGEST_WINDOW_MS,
+  addToDigest,
+  digestHtml,
+  digestPings,
+  planPush,
+  type DigestEntry,
+} from './batching.js';
 import { eventMessage } from './event-message.js';
 import { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
+import { isGoneTopic, type TopicRouter } from './topics.js';
 
 export interface TelegramSinkOptions {
   api: Api;
@@ -21,15 +30,37 @@ export interface TelegramSinkOptions {
   /** What "Give more time" on a stall question gives (KUGETSU_STALL_EXTEND_MINUTES). */
   stallExtendMs: number;
   pacer?: ChatPacer;
+  /** Forum chats: each session's pushes go to its own topic. Absent: every chat's main thread. */
+  topics?: TopicRouter;
 }
 
 export function telegramSink(options: TelegramSinkOptions): NotificationSink {
   const pacer = options.pacer ?? new ChatPacer();
+  const { api, topics } = options;
+
+  /** Sends into the session's topic where the chat has topics; a topic gone by hand is remade. */
+  const sendTo: PushSender = async (chatId, issueRef, html, other) => {
+    const thread = (await topics?.threadFor(chatId, issueRef)) ?? null;
+    if (thread === null || topics === undefined || issueRef === null)
+      return api.sendMessage(chatId, html, other);
+    try {
+      return await api.sendMessage(chatId, html, { ...other, message_thread_id: thread });
+    } catch (err) {
+      if (!isGoneTopic(err)) throw err;
+      topics.forget(chatId, issueRef);
+      const again = await topics.threadFor(chatId, issueRef);
+      return api.sendMessage(chatId, html, {
+        ...other,
+        ...(again === null ? {} : { message_thread_id: again }),
+      });
+    }
+  };
+
   return {
     name: 'telegram',
     async deliver(event: KugetsuEvent) {
       if (event.type === 'approval_requested' || event.type === 'approval_resolved') {
-        await pushApprovalEvent(event, { ...options, pacer });
+        await pushApprovalEvent(event, { ...options, pacer, send: sendTo });
         return;
       }
       const task = options.store.getTask(event.taskId);
@@ -40,24 +71,123 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
         event.type === 'task_error' ? options.errorTail(event.taskId) : [],
         session?.pullRequest ?? null,
       );
+      const { store } = options;
       for (const chatId of options.chats) {
-        if (options.store.isDelivered(event.id, chatId)) continue;
+        if (store.isDelivered(event.id, chatId)) continue;
+        const now = Date.now();
+        const digest = readDigest(store, chatId);
+        const decision = planPush({
+          type: event.type,
+          taskId: event.taskId,
+          now,
+          recentTasks: new Set(store.recentlyPushedTasks(chatId, now - DIGEST_WINDOW_MS)),
+          digestStartedAt: digest?.startedAt ?? null,
+          status: store.statusMessage(chatId, event.taskId),
+        });
+        const record = (messageId: number, kind: ChatDelivery['kind']): void =>
+          store.recordDelivery({
+            eventId: event.id,
+            chatId,
+            messageId,
+            taskId: event.taskId,
+            issueRef: event.issueRef,
+            kind,
+          });
         await pacer.wait(chatId);
+        if (decision.kind === 'digest') {
+          const current = decision.fresh || digest === null ? null : digest;
+          const entries = addToDigest(current?.entries ?? [], {
+            taskId: event.taskId,
+            issueRef: event.issueRef,
+            type: event.type,
+          });
+          const html = digestHtml(entries);
+          const messageId =
+            current === null
+              ? (
+                  await api.sendMessage(chatId, html, {
+                    parse_mode: 'HTML',
+                    disable_notification: !digestPings(entries),
+                  })
+                ).message_id
+              : await editOrKeep(api, chatId, current.messageId, html, undefined);
+          const next: DigestState = { messageId, startedAt: current?.startedAt ?? now, entries };
+          // The digest's state and the delivery land together: a restart sees both or neither.
+          store.immediate(() => {
+            store.setBotState(`${DIGEST_KEY}${chatId}`, JSON.stringify(next));
+            record(messageId, 'digest');
+          });
+          continue;
+        }
         const markup = keyboard(message.buttons);
-        const sent = await options.api.sendMessage(chatId, message.html, {
+        if (decision.kind === 'edit') {
+          const edited = await editOrKeep(
+            api,
+            chatId,
+            decision.messageId,
+            message.html,
+            markup,
+          ).catch((err: unknown) => {
+            // Deleted by hand: the event gets a message of its own below.
+            if (err instanceof GrammyError && err.description.includes('message to edit not found'))
+              return null;
+            throw err;
+          });
+          if (edited !== null) {
+            record(edited, 'edit');
+            continue;
+          }
+        }
+        const sent = await sendTo(chatId, event.issueRef, message.html, {
           parse_mode: 'HTML',
           disable_notification: message.silent,
           link_preview_options: { is_disabled: true },
           ...(markup === undefined ? {} : { reply_markup: markup }),
         });
-        options.store.recordDelivery({
-          eventId: event.id,
-          chatId,
-          messageId: sent.message_id,
-          taskId: event.taskId,
-          issueRef: event.issueRef,
-        });
+        record(sent.message_id, 'message');
       }
     },
   };
+}
+
+const DIGEST_KEY = 'digest:';
+
+interface DigestState {
+  messageId: number;
+  startedAt: number;
+  entries: DigestEntry[];
+}
+
+function readDigest(store: Store, chatId: number): DigestState | null {
+  const raw = store.getBotState(`${DIGEST_KEY}${chatId}`);
+  if (raw === null) return null;
+  try {
+    return JSON.parse(raw) as DigestState;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Edits a message in place and returns its id. An edit is idempotent: the same text again (a
+ * redelivery after a restart) is Telegram's "not modified", which is success.
+ */
+async function editOrKeep(
+  api: Api,
+  chatId: number,
+  messageId: number,
+  html: string,
+  markup: ReturnType<typeof keyboard>,
+): Promise<number> {
+  try {
+    await api.editMessageText(chatId, messageId, html, {
+      parse_mode: 'HTML',
+      link_preview_options: { is_disabled: true },
+      ...(markup === undefined ? {} : { reply_markup: markup }),
+    });
+  } catch (err) {
+    if (!(err instanceof GrammyError && err.description.includes('message is not modified')))
+      throw err;
+  }
+  return messageId;
 }

@@ -73,6 +73,17 @@ export interface Task {
   finishedAt: number | null;
 }
 
+/**
+ * A file that comes with a task. `path` is where it waits (under the home's `attachments/`) until
+ * the runner copies it into the task's workspace; `name` is already a safe file name.
+ */
+export interface TaskAttachment {
+  name: string;
+  path: string;
+  mime: string;
+  size: number;
+}
+
 /** Tokens and cost an agent reported, in one shape for every backend. */
 export interface Usage {
   /** Input tokens not served from the prompt cache. */

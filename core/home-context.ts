@@ -77,6 +77,7 @@ export function openHome(
       if (cached?.key === key) return cached.scrubber;
       const values = envFiles.secretValues();
       if (config.telegramBotToken !== undefined) values.push(config.telegramBotToken);
+      if (config.transcribeApiKey !== undefined) values.push(config.transcribeApiKey);
       for (const key of tokenKeys()) {
         const value = setting(key);
         if (value !== null) values.push(value);
@@ -88,7 +89,7 @@ export function openHome(
       cached = { key, scrubber: new Scrubber(values) };
       return cached.scrubber;
     },
-    withheldKeys: () => ['TELEGRAM_BOT_TOKEN', ...tokenKeys()],
+    withheldKeys: () => ['TELEGRAM_BOT_TOKEN', 'KUGETSU_TRANSCRIBE_API_KEY', ...tokenKeys()],
     forgeToken,
     close: () => store.close(),
   };

@@ -16,6 +16,8 @@ export interface HomePaths {
   daemonPid: string;
   daemonSocket: string;
   pmDir: string;
+  /** Files staged for tasks until the runner copies them into the task's workspace. */
+  attachmentsDir: string;
 }
 
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,6 +40,7 @@ export function homePaths(root: string): HomePaths {
     daemonPid: join(root, 'daemon.pid'),
     daemonSocket: socketPath(root),
     pmDir: join(root, 'pm'),
+    attachmentsDir: join(root, 'attachments'),
   };
 }
 

@@ -103,17 +103,17 @@ describe('telegram bot', () => {
       const all = tg.messagesIn(OWNER.id);
       return all.some((m) => m.text?.includes('completed')) ? all : null;
     });
-    const icons = ['📥', '⏳', '▶️', '✅'];
+    // One message per state change: the dequeue edits the "queued" message in place.
+    const icons = ['⏳', '▶️', '✅'];
     expect(
       messages.map((m) => icons.findIndex((icon) => m.text?.startsWith(icon) === true)),
-    ).toEqual([0, 1, 2, 3]);
-    expect(messages.map((m) => m.disable_notification === true)).toEqual([
-      true,
-      true,
-      false,
-      false,
+    ).toEqual([0, 1, 2]);
+    expect(messages.map((m) => [m.disable_notification === true, m.edits])).toEqual([
+      [true, 1],
+      [false, 0],
+      [false, 0],
     ]);
-    const done = messages[3];
+    const done = messages[2];
     expect(done?.text).toContain(
       'completed: branch kugetsu/local-me-app-6 · 1 file changed, 1 insertion(+) · pushed',
     );
@@ -245,9 +245,10 @@ describe('telegram bot', () => {
       .flat()
       .map((b) => b.text);
     expect(buttons).toEqual(['Stop', 'Logs', 'Destroy', 'Prune']);
-    // Progress edits never ping: every new message is an event, and there are exactly four.
+    // Progress edits never ping: every new message is a state change, and there are three
+    // (queued, edited in place when dequeued; started; completed).
     expect(tg.messagesIn(OWNER.id).filter((m) => /^(📥|⏳|▶️|✅)/.test(m.text ?? ''))).toHaveLength(
-      4,
+      3,
     );
     expect(tg.violations).toEqual([]);
   });
@@ -255,7 +256,8 @@ describe('telegram bot', () => {
   it('delivers each notification exactly once per chat across a kill -9 in the middle of pushing', async () => {
     const GROUP = -5005;
     await sb.ok(['daemon', 'restart'], { env: { TELEGRAM_NOTIFY_CHATS: `${OWNER.id},${GROUP}` } });
-    // One quick task makes four events; pushes are paced a second apart per chat.
+    // One quick task makes four events, three messages (the dequeue edits the first); pushes
+    // are paced a second apart per chat.
     await sb.ok(['start', 'local/me/app#12', 'quick']);
     await tg.waitFor(() => tg.messagesIn(OWNER.id).length >= 1);
     const { pid } = await sb.json<{ pid: number }>(['daemon', 'status']);
@@ -264,12 +266,12 @@ describe('telegram bot', () => {
     for (const chat of [OWNER.id, GROUP]) {
       const texts = await tg.waitFor(() => {
         const all = textsTo(chat);
-        return all.length >= 4 ? all : null;
+        return all.length >= 3 && all[2]?.startsWith('✅') === true ? all : null;
       }, 20_000);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(textsTo(chat)).toHaveLength(4);
-      expect(new Set(texts).size).toBe(4);
-      expect(texts.map((t) => t.split(' ')[0])).toEqual(['📥', '⏳', '▶️', '✅']);
+      expect(textsTo(chat)).toHaveLength(3);
+      expect(new Set(texts).size).toBe(3);
+      expect(texts.map((t) => t.split(' ')[0])).toEqual(['⏳', '▶️', '✅']);
     }
   });
 

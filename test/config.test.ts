@@ -47,6 +47,10 @@ const DESIGN_KEYS = [
   'TELEGRAM_WEBHOOK_LISTEN',
   'TELEGRAM_WEBHOOK_SECRET',
   'TELEGRAM_PROGRESS_SECONDS',
+  'KUGETSU_ATTACHMENT_MAX_MB',
+  'KUGETSU_TRANSCRIBE_URL',
+  'KUGETSU_TRANSCRIBE_MODEL',
+  'KUGETSU_TRANSCRIBE_API_KEY',
   'KUGETSU_RETRY_BASE_SECONDS',
   'KUGETSU_KILL_GRACE_SECONDS',
 ];
@@ -103,6 +107,10 @@ describe('parseConfig', () => {
       telegramWebhookListen: { host: '127.0.0.1', port: 8443 },
       telegramWebhookSecret: undefined,
       telegramProgressMs: 5_000,
+      attachmentMaxBytes: 20 * 1024 * 1024,
+      transcribeUrl: undefined,
+      transcribeModel: 'whisper-1',
+      transcribeApiKey: undefined,
       retryBaseMs: 10_000,
       killGraceMs: 10_000,
     });
@@ -143,6 +151,10 @@ describe('parseConfig', () => {
       TELEGRAM_WEBHOOK_LISTEN: '[::1]:9000',
       TELEGRAM_WEBHOOK_SECRET: 'abc_DEF-123',
       TELEGRAM_PROGRESS_SECONDS: '2.5',
+      KUGETSU_ATTACHMENT_MAX_MB: '5',
+      KUGETSU_TRANSCRIBE_URL: 'http://127.0.0.1:9000/v1/audio/transcriptions',
+      KUGETSU_TRANSCRIBE_MODEL: 'whisper-large-v3',
+      KUGETSU_TRANSCRIBE_API_KEY: 'sk-transcribe-123',
       KUGETSU_RETRY_BASE_SECONDS: '0.2',
       KUGETSU_KILL_GRACE_SECONDS: '1',
     });
@@ -185,6 +197,10 @@ describe('parseConfig', () => {
       telegramWebhookListen: { host: '::1', port: 9000 },
       telegramWebhookSecret: 'abc_DEF-123',
       telegramProgressMs: 2_500,
+      attachmentMaxBytes: 5 * 1024 * 1024,
+      transcribeUrl: 'http://127.0.0.1:9000/v1/audio/transcriptions',
+      transcribeModel: 'whisper-large-v3',
+      transcribeApiKey: 'sk-transcribe-123',
       retryBaseMs: 200,
       killGraceMs: 1000,
     });

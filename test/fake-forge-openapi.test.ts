@@ -237,6 +237,17 @@ describe('the fake GitHub speaks GitHub’s OpenAPI description', () => {
       body: '',
     });
     await expect(duplicate).rejects.toThrow(/422 Validation Failed: A pull request already exists/);
+    await forge.addBranch('me', 'app', 'kugetsu/gh-2');
+    const second = await api.createPullRequest('me', 'app', {
+      head: 'kugetsu/gh-2',
+      base: 'main',
+      title: 'Merge me',
+      body: '',
+    });
+    await api.mergePullRequest('me', 'app', second.number);
+    await expect(api.mergePullRequest('me', 'app', second.number)).rejects.toThrow(
+      /405 Pull Request is not mergeable/,
+    );
     forge.mergePullRequest('me', 'app', pr.number);
     await api.pullRequest('me', 'app', pr.number);
     const labelled = await api.openIssuesWithLabel('me', 'app', 'kugetsu', {});
@@ -279,6 +290,8 @@ describe('the fake GitHub speaks GitHub’s OpenAPI description', () => {
         'PATCH /repos/{owner}/{repo}/pulls/{pull_number} 200',
         'GET /repos/{owner}/{repo}/pulls/{pull_number} 200',
         'GET /repos/{owner}/{repo}/pulls/{pull_number} 404',
+        'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 200',
+        'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 405',
         'GET /repos/{owner}/{repo}/issues 200',
         'GET /repos/{owner}/{repo}/issues 304',
         'GET /repos/{owner}/{repo}/issues/comments 200',

@@ -443,6 +443,7 @@ const spec = (over: Partial<OpencodeRunSpec> = {}): OpencodeRunSpec => ({
   prompt: 'Do it [[ask]]',
   model: 'scripted/m',
   session: { kind: 'new' },
+  images: [],
   rules: sessionRules(DEFAULT, none),
   username: 'kugetsu',
   password: 'pw-Secret-1234',

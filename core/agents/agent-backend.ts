@@ -30,6 +30,11 @@ export interface AgentRunRequest {
    * reaches the gate through the home's store; null when this kugetsu cannot offer it.
    */
   permissionServer: { command: string; args: string[]; env: Record<string, string> } | null;
+  /**
+   * Absolute paths of images that come with the task (the prompt names them too). Backends
+   * whose CLI takes images pass them natively; the others leave them to the prompt.
+   */
+  images?: readonly string[];
 }
 
 /**

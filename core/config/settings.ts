@@ -270,6 +270,33 @@ export const SETTINGS = [
     doc: 'How often the status message of a running task is edited with its progress.',
   },
   {
+    key: 'KUGETSU_ATTACHMENT_MAX_MB',
+    field: 'attachmentMaxBytes',
+    type: t.megabytes(2000),
+    default: '20',
+    doc: "Largest file (photo, document, voice note) the bot accepts with a task, in MB; Telegram's cloud Bot API serves bots at most 20.",
+  },
+  {
+    key: 'KUGETSU_TRANSCRIBE_URL',
+    field: 'transcribeUrl',
+    type: t.httpUrl(),
+    doc: 'OpenAI-compatible transcription endpoint for Telegram voice notes, e.g. https://api.openai.com/v1/audio/transcriptions (unset: voice notes are refused).',
+  },
+  {
+    key: 'KUGETSU_TRANSCRIBE_MODEL',
+    field: 'transcribeModel',
+    type: t.matching(/^\S{1,200}$/, 'a model name without spaces'),
+    default: 'whisper-1',
+    doc: 'Model the transcription endpoint is asked for.',
+  },
+  {
+    key: 'KUGETSU_TRANSCRIBE_API_KEY',
+    field: 'transcribeApiKey',
+    type: t.matching(/^\S{1,2000}$/, 'a key without spaces'),
+    secret: true,
+    doc: "Bearer key of the transcription endpoint. kugetsu's own secret: keep it here or in the environment, not in env/*.env (agents get those).",
+  },
+  {
     key: 'KUGETSU_RETRY_BASE_SECONDS',
     field: 'retryBaseMs',
     type: t.seconds(),

@@ -65,6 +65,12 @@ export function wholeNumber(options: {
   };
 }
 
+/** A whole number of MB, as bytes. */
+export function megabytes(max: number): ValueType<number> {
+  const mb = wholeNumber({ min: 1, max, unit: 'MB' });
+  return { schema: mb.schema.transform((n) => n * 1024 * 1024), expected: mb.expected };
+}
+
 /** A token count; 0, "no limit", becomes null. */
 export function tokenBudget(): ValueType<number | null> {
   const count = wholeNumber({ min: 0, unit: 'tokens' });

@@ -8,6 +8,7 @@ import type { Server as NetServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { rmSync, writeFileSync } from 'node:fs';
 import PQueue from 'p-queue';
+import { pruneStaging } from '../attachments.js';
 import { OperationError, errorMessage } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { availableMemoryMb } from '../memory.js';
@@ -180,6 +181,8 @@ export class Daemon {
     const removed = this.ctx.store.deleteFinishedTasks(cutoff);
     if (removed > 0)
       this.log(`cleanup: removed ${removed} finished task(s) older than QUEUE_CLEANUP_AGE_DAYS`);
+    // Staged files go with their tasks (and with a request that never became one).
+    pruneStaging(this.ctx.paths.attachmentsDir, this.ctx.store.attachmentPaths());
     this.kick();
   }
 

@@ -95,6 +95,12 @@ export interface ForgeApi {
     number: number,
     change: { title: string; body: string },
   ): Promise<ForgePullRequest>;
+  /**
+   * Merges the pull request with a merge commit. Resolves once the forge accepted the merge;
+   * a refusal (not mergeable, conflicts, a stale head) is a `ForgeError` carrying the forge's
+   * status and words.
+   */
+  mergePullRequest(owner: string, repo: string, number: number): Promise<void>;
   /** Open issues (not pull requests) carrying `label`, all pages; conditional on the first page. */
   openIssuesWithLabel(
     owner: string,

@@ -10,10 +10,13 @@ import type { Conditional, ConditionalRequest } from './forge-api.js';
 export class ForgeError extends OperationError {
   /** The HTTP status, or null when no answer came (network error, timeout). */
   readonly status: number | null;
+  /** Why, without the server and request: `405 Pull Request is not mergeable`. Scrubbed. */
+  readonly reason: string;
 
-  constructor(message: string, status: number | null) {
+  constructor(message: string, status: number | null, reason = message) {
     super(message);
     this.status = status;
+    this.reason = reason;
   }
 }
 
@@ -216,7 +219,8 @@ export class ForgeHttp {
   private error(method: string, path: string, reason: string, status: number | null): ForgeError {
     const { serverName, kind } = this.options;
     const line = `forge ${serverName} (${kind}): ${method} ${path} failed: ${reason}`;
-    return new ForgeError(this.scrub(line).replace(/[\r\n\t]+/g, ' '), status);
+    const flat = (text: string): string => this.scrub(text).replace(/[\r\n\t]+/g, ' ');
+    return new ForgeError(flat(line), status, flat(reason));
   }
 
   private scrub(text: string): string {

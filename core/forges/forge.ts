@@ -3,6 +3,7 @@
  * issue comment out. `git` servers have no API: their branch is pushed and that is all.
  */
 import type { Server, SessionPullRequest } from '../domain.js';
+import { OperationError } from '../errors.js';
 import type { WorkspaceTarget, Workspaces } from '../workspaces/workspaces.js';
 import type {
   ForgeApi,
@@ -52,6 +53,11 @@ export interface Forge {
     issueNumber: number,
     pullRequest: SessionPullRequest | null,
   ): Promise<ForgeState>;
+  /**
+   * Merges the session's pull request and returns it as the forge has it afterwards.
+   * @throws ForgeError when the forge refuses (its status and reason kept).
+   */
+  mergePullRequest(repoPath: string, pullRequest: SessionPullRequest): Promise<SessionPullRequest>;
 }
 
 /** `owner/repo` → its parts; GitLab owners may hold subgroups (`group/sub/repo`). */
@@ -73,6 +79,10 @@ function plainGit(): Forge {
     },
     currentState: (_repo, _number, pullRequest) =>
       Promise.resolve({ pullRequest, issueState: null }),
+    mergePullRequest: () =>
+      Promise.reject(
+        new OperationError('a plain git server has no pull requests: merge the branch with git'),
+      ),
   };
 }
 
@@ -158,6 +168,13 @@ function apiForge(api: ForgeApi): Forge {
         known === null ? Promise.resolve(null) : api.pullRequest(owner, repo, known.number),
       ]);
       return { issueState: issue.state, pullRequest: pr === null ? null : sessionPr(pr) };
+    },
+
+    async mergePullRequest(repoPath, pullRequest) {
+      const { owner, repo } = splitRepoPath(repoPath);
+      await api.mergePullRequest(owner, repo, pullRequest.number);
+      // What the forge shows now, not what kugetsu assumes: a merge can be queued (GitLab).
+      return sessionPr(await api.pullRequest(owner, repo, pullRequest.number));
     },
   };
 }

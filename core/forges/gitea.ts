@@ -138,6 +138,10 @@ export function giteaApi(http: ForgeHttp): ForgeApi {
       const data = await http.patch<GiteaPull>(repoPath(owner, repo, 'pulls', number), change);
       return mapGiteaPull(data);
     },
+    async mergePullRequest(owner, repo, number) {
+      // `Do` is required; Gitea answers an accepted merge with 200 and no body.
+      await http.post(repoPath(owner, repo, 'pulls', number, 'merge'), { Do: 'merge' });
+    },
     async openIssuesWithLabel(owner, repo, label, since) {
       const result = await http.allConditional<GiteaIssue>(
         repoPath(owner, repo, 'issues'),

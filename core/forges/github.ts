@@ -178,6 +178,9 @@ export function githubApi(http: ForgeHttp): ForgeApi {
       const data = await http.patch<GitHubPull>(repoPath(owner, repo, 'pulls', number), change);
       return mapGitHubPull(data);
     },
+    async mergePullRequest(owner, repo, number) {
+      await http.put(repoPath(owner, repo, 'pulls', number, 'merge'), { merge_method: 'merge' });
+    },
     async openIssuesWithLabel(owner, repo, label, since) {
       const result = await http.allConditional<GitHubIssue>(
         repoPath(owner, repo, 'issues'),

@@ -162,6 +162,9 @@ export function gitlabApi(http: ForgeHttp, webUrl: string): ForgeApi {
       );
       return mapGitLabMergeRequest(mr);
     },
+    async mergePullRequest(owner, repo, number) {
+      await http.put(project(owner, repo, 'merge_requests', number, 'merge'), {});
+    },
     async openIssuesWithLabel(owner, repo, label, since) {
       const result = await http.allConditional<GitLabIssue>(
         project(owner, repo, 'issues'),

@@ -1,7 +1,8 @@
 /** Queueing work: what `start`, `continue`, `resume`, `stop`, `delegate` and `queue` do. */
 import { assertAgentAvailable } from '../agents/availability.js';
 import { wakeDaemon } from '../daemon/wake.js';
-import type { AgentName, Session, Task, TaskMode } from '../domain.js';
+import { MAX_ATTACHMENTS, uniqueName } from '../attachments.js';
+import type { AgentName, Session, Task, TaskAttachment, TaskMode } from '../domain.js';
 import { OperationError, UsageError, quote } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
@@ -15,6 +16,8 @@ export interface TaskOptions {
   agent?: AgentName | undefined;
   /** Overrides KUGETSU_MODEL for this task. */
   model?: string | undefined;
+  /** Files staged for the task (see attachments.ts); the runner puts them in its workspace. */
+  attachments?: readonly TaskAttachment[] | undefined;
 }
 
 export interface QueuedTask {
@@ -75,9 +78,28 @@ export function enqueueFor(
       agent,
       model,
       maxAttempts: ctx.config.maxAttempts,
+      attachments: checkAttachments(options.attachments),
     },
     newSessionFor(target, agent),
   );
+}
+
+function checkAttachments(
+  attachments: readonly TaskAttachment[] | undefined,
+): readonly TaskAttachment[] {
+  const list = attachments ?? [];
+  if (list.length > MAX_ATTACHMENTS) {
+    throw new UsageError(
+      `${list.length} files is too many for one task: at most ${MAX_ATTACHMENTS}`,
+    );
+  }
+  // They land in one folder: two files called alike become `a.png` and `a-2.png`.
+  const taken = new Set<string>();
+  return list.map((attachment) => {
+    const name = uniqueName(attachment.name, taken);
+    taken.add(name);
+    return { ...attachment, name };
+  });
 }
 
 function assertNothingQueued(ctx: HomeContext, issueRef: string): void {
@@ -182,6 +204,11 @@ export async function askPm(
   options: TaskOptions = {},
 ): Promise<QueuedTask> {
   const text = validateMessage(message);
+  if ((options.attachments ?? []).length > 0) {
+    throw new UsageError(
+      'files need an issue to go with: name one in the message (e.g. me/app#14), or reply to its notification',
+    );
+  }
   const agent = options.agent ?? ctx.config.pmAgent;
   const model = checkModel(options.model);
   assertAgentAvailable(agent, ctx.config, {

@@ -15,6 +15,13 @@ import {
   setSessionTotals,
 } from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
+import {
+  WORKSPACE_ATTACHMENTS,
+  attachmentNote,
+  isImage,
+  placeAttachments,
+  type PlacedAttachment,
+} from '../attachments.js';
 import { isPermanent, type AgentReport, type FatalAgentError } from '../agents/agent-output.js';
 import type { StopReason } from '../agents/agent-supervisor.js';
 import { runAgent, type AgentRun, type AgentRunResult } from '../agents/agent-run.js';
@@ -162,6 +169,7 @@ export class TaskRunner {
       let target: WorkspaceTarget | null = null;
       let workflow: Workflow | null = null;
       let issue: { prompt: string; title: string } | null = null;
+      let placed: PlacedAttachment[] = [];
       if (session !== null) {
         target = targetOfSession(this.ctx, session);
         const made = await this.ctx.workspaces.ensureWorktree(target, (line) =>
@@ -179,6 +187,7 @@ export class TaskRunner {
             throw new Error(created);
           }
         }
+        placed = await this.placeAttachments(task, target, transcript);
         const before = await this.hook('before_run', workflow, cwd, hookEnv, run, transcript);
         if (before !== null) throw new Error(before);
         if (mode === 'start' || session.agentSessionId === null) {
@@ -204,6 +213,7 @@ export class TaskRunner {
           session?.agentSessionId ?? null,
           target,
           issue?.prompt ?? null,
+          placed,
           run,
           runId,
           transcript,
@@ -239,6 +249,8 @@ export class TaskRunner {
     target: WorkspaceTarget | null,
     /** The issue's text and the user's message, for a new session on a forge. */
     issuePrompt: string | null,
+    /** The task's files, already in the workspace. */
+    attachments: readonly PlacedAttachment[],
     run: ActiveRun,
     runId: number,
     transcript: TranscriptWriter,
@@ -258,7 +270,7 @@ export class TaskRunner {
     const base =
       newSession && backend.forksAcrossDirectories ? getBaseSession(store, task.agent) : null;
     const forkFrom = base?.sessionId ?? null;
-    const message = issuePrompt ?? task.message;
+    const message = (issuePrompt ?? task.message) + attachmentNote(attachments);
     const prompt = !backend.instructed
       ? message
       : isPm
@@ -289,6 +301,7 @@ export class TaskRunner {
             ? []
             : [this.ctx.workspaces.mirrorPath(target.server, target.repoPath)],
         allowedCommands: isPm ? ['kugetsu'] : [],
+        images: attachments.filter((a) => isImage(a.mime)).map((a) => a.workspacePath),
         policy: policyFor(config.approvalPolicy, task.agent),
         permissionServer: this.permissionServer(task),
       });
@@ -389,6 +402,32 @@ export class TaskRunner {
       setSessionTotals(store, task.agent, report.sessionId, report.sessionTotals);
     }
     return { ...result, report, overBudget, fatal, lastLine };
+  }
+
+  /**
+   * Copies the task's files into `.kugetsu/attachments/<task id>/` of its worktree, which git is
+   * told to ignore first (the leftovers commit and `destroy`'s dirty check must not see them).
+   */
+  private async placeAttachments(
+    task: Task,
+    target: WorkspaceTarget,
+    transcript: TranscriptWriter,
+  ): Promise<PlacedAttachment[]> {
+    const attachments = this.ctx.store.taskAttachments(task.id);
+    if (attachments.length === 0) return [];
+    await this.ctx.workspaces.ignoreInWorktrees(target, `/${WORKSPACE_ATTACHMENTS}/`);
+    let placed: PlacedAttachment[];
+    try {
+      placed = placeAttachments(target.worktreePath, task.id, attachments);
+    } catch (err) {
+      // A workspace that refuses them (a committed symbolic link) refuses them every time.
+      if (err instanceof OperationError) throw new PermanentFailure(err.message);
+      throw err;
+    }
+    transcript.note(
+      `attachments in ${WORKSPACE_ATTACHMENTS}/${task.id}/: ${placed.map((a) => a.name).join(', ') || 'none left'}`,
+    );
+    return placed;
   }
 
   private gateFor(task: Task, transcript: TranscriptWriter): ApprovalGate {

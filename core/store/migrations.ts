@@ -230,4 +230,38 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (task_id, category)
   );
   `,
+  // 6: attachments. Files that come with a task (staged under the home's attachments/, copied
+  // into its workspace by the runner), written in the task's own transaction; they go with it.
+  `
+  CREATE TABLE task_attachments (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (task_id, seq)
+  );
+  `,
+  // 7: forum topics. In a notification chat with topics, each session has one; messages written
+  // in it continue that session. Closed (not forgotten) when the session goes.
+  `
+  CREATE TABLE chat_topics (
+    chat_id INTEGER NOT NULL,
+    issue_ref TEXT NOT NULL,
+    thread_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    PRIMARY KEY (chat_id, issue_ref)
+  );
+  CREATE UNIQUE INDEX chat_topics_by_thread ON chat_topics (chat_id, thread_id);
+  `,
+  // 8: batched pushes. A delivery is a message of its own, an edit of the task's earlier message,
+  // or a line in a chat's digest; replies and progress edits go by the first two only.
+  `
+  ALTER TABLE chat_deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'
+    CHECK (kind IN ('message', 'edit', 'digest'));
+  CREATE INDEX chat_deliveries_recent ON chat_deliveries (chat_id, sent_at);
+  `,
 ];

@@ -14,6 +14,7 @@ import type {
   Session,
   SessionPullRequest,
   Task,
+  TaskAttachment,
   TaskKind,
   TaskMode,
   TaskState,
@@ -23,6 +24,7 @@ import { formatUsage } from '../usage.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { ApprovalRecords } from './approval-records.js';
+import { ChatTopics } from './chat-topics.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
@@ -52,6 +54,11 @@ export interface ChatDelivery {
   messageId: number;
   taskId: number;
   issueRef: string | null;
+  /**
+   * `message` (default): a message of its own; `edit`: the task's earlier message, edited;
+   * `digest`: a line in the chat's digest message, which belongs to no one task.
+   */
+  kind?: 'message' | 'edit' | 'digest';
 }
 
 export type SessionTask = Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'>;
@@ -64,6 +71,8 @@ export interface NewTask {
   agent: AgentName;
   model?: string | null;
   maxAttempts: number;
+  /** Files that come with it, stored in the same transaction. */
+  attachments?: readonly TaskAttachment[];
 }
 
 export type NewSession = Omit<
@@ -146,9 +155,11 @@ function usageNote(usage: Usage | null): string {
 export class Store {
   readonly db: Db;
   readonly approvals: ApprovalRecords;
+  readonly chatTopics: ChatTopics;
 
   private constructor(db: Db) {
     this.db = db;
+    this.chatTopics = new ChatTopics({ stmt: (sql) => this.stmt(sql) });
     this.approvals = new ApprovalRecords({
       stmt: (sql) => this.stmt(sql),
       immediate: (fn) => this.immediate(fn),
@@ -292,6 +303,12 @@ export class Store {
         now,
       );
       const id = Number(info.lastInsertRowid);
+      const attach = this.stmt(
+        'INSERT INTO task_attachments (task_id, seq, name, path, mime, size) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      (task.attachments ?? []).forEach((a, seq) =>
+        attach.run(id, seq, a.name, a.path, a.mime, a.size),
+      );
       const target = task.issueRef ?? 'the PM agent';
       this.insertEvent(
         'task_queued',
@@ -332,6 +349,20 @@ export class Store {
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY id ${filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''}`;
     return (this.stmt(sql).all(...params) as TaskRow[]).map(toTask);
+  }
+
+  /** The files a task came with, in the order they were given. */
+  taskAttachments(taskId: number): TaskAttachment[] {
+    return this.stmt(
+      'SELECT name, path, mime, size FROM task_attachments WHERE task_id = ? ORDER BY seq',
+    ).all(taskId) as TaskAttachment[];
+  }
+
+  /** Every staged file some task still refers to (the rest may be cleaned up). */
+  attachmentPaths(): string[] {
+    return (this.stmt('SELECT path FROM task_attachments').all() as { path: string }[]).map(
+      (r) => r.path,
+    );
   }
 
   /** The running or newest task of a session. */
@@ -900,8 +931,8 @@ export class Store {
 
   recordDelivery(delivery: ChatDelivery, now = Date.now()): void {
     this.stmt(
-      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at, kind)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       delivery.eventId,
       delivery.chatId,
@@ -909,14 +940,36 @@ export class Store {
       delivery.taskId,
       delivery.issueRef,
       now,
+      delivery.kind ?? 'message',
     );
+  }
+
+  /** Tasks with a push (of any kind) to `chatId` since `since`: how busy the chat is. */
+  recentlyPushedTasks(chatId: number, since: number): number[] {
+    return (
+      this.stmt(
+        `SELECT DISTINCT d.task_id FROM chat_deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.chat_id = ? AND d.sent_at >= ? AND e.type LIKE 'task!_%' ESCAPE '!'`,
+      ).all(chatId, since) as { task_id: number }[]
+    ).map((r) => r.task_id);
+  }
+
+  /** The task's latest message of its own in `chatId` and the event it shows now. */
+  statusMessage(chatId: number, taskId: number): { messageId: number; type: EventType } | null {
+    const row = this.stmt(
+      `SELECT d.message_id, e.type FROM chat_deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.chat_id = ? AND d.task_id = ? AND d.kind <> 'digest' AND e.type LIKE 'task!_%' ESCAPE '!'
+       ORDER BY d.event_id DESC LIMIT 1`,
+    ).get(chatId, taskId) as { message_id: number; type: EventType } | undefined;
+    return row === undefined ? null : { messageId: row.message_id, type: row.type };
   }
 
   /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
   deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
     // An approval's message is edited by its resolution too: the first push is what was sent.
     const row = this.stmt(
-      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE chat_id = ? AND message_id = ? ORDER BY event_id LIMIT 1',
+      `SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries
+       WHERE chat_id = ? AND message_id = ? AND kind <> 'digest' ORDER BY event_id LIMIT 1`,
     ).get(chatId, messageId) as
       | {
           event_id: number;
@@ -981,7 +1034,7 @@ export class Store {
     const rows = this.stmt(
       `SELECT d.event_id, d.chat_id, d.message_id, d.task_id, d.issue_ref FROM chat_deliveries d
        JOIN events e ON e.id = d.event_id
-       WHERE d.task_id = ? AND e.type = 'task_started'
+       WHERE d.task_id = ? AND e.type = 'task_started' AND d.kind <> 'digest'
        AND e.id = (SELECT MAX(id) FROM events WHERE task_id = ? AND type = 'task_started')`,
     ).all(taskId, taskId) as {
       event_id: number;
@@ -1022,6 +1075,16 @@ export class Store {
 
   deleteBotState(key: string): void {
     this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
+  }
+
+  /**
+   * Deletes a bot state entry and returns what it held, in one statement: of two callers (a
+   * double tap, two processes) exactly one gets the value, the other null.
+   */
+  takeBotState(key: string): string | null {
+    const row = this.stmt('DELETE FROM bot_state WHERE key = ? RETURNING value').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
   }
 
   // ---- intake ----

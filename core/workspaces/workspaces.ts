@@ -4,8 +4,8 @@
  * Every git call passes an argument array; nothing here builds a shell string.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { OperationError, errorMessage } from '../errors.js';
 import type { Server } from '../domain.js';
 import { cloneUrl } from './clone-url.js';
@@ -268,6 +268,26 @@ export class Workspaces {
       this.credentials(target.server),
     ).catch(() => '');
     return remote.split(/\s+/)[0] === head;
+  }
+
+  /**
+   * Makes git ignore `pattern` (gitignore syntax) in every worktree of the repository, through
+   * the repository's own `info/exclude` — not a `.gitignore`, which would be a change to commit.
+   * Idempotent.
+   */
+  async ignoreInWorktrees(target: WorkspaceTarget, pattern: string): Promise<void> {
+    const mirror = this.mirrorPath(target.server, target.repoPath);
+    await this.repoLocks.run(mirror, async () => {
+      // Worktrees read info/exclude from the common directory: the bare mirror.
+      const common = await git(['rev-parse', '--git-common-dir'], target.worktreePath);
+      const infoDir = join(isAbsolute(common) ? common : join(target.worktreePath, common), 'info');
+      const file = join(infoDir, 'exclude');
+      const current = await readFile(file, 'utf8').catch(() => '');
+      if (current.split('\n').includes(pattern)) return;
+      await mkdir(infoDir, { recursive: true });
+      const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+      await appendFile(file, `${separator}# kugetsu: files that come with tasks\n${pattern}\n`);
+    });
   }
 
   /** Removes the worktree but keeps its branch: the next `ensureWorktree` makes it anew. */

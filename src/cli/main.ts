@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   list: () => import('./commands/list.js'),
   prune: () => import('./commands/prune.js'),
   destroy: () => import('./commands/destroy.js'),
+  merge: () => import('./commands/merge.js'),
   delegate: () => import('./commands/delegate.js'),
   queue: () => import('./commands/queue.js'),
   daemon: () => import('./commands/daemon.js'),

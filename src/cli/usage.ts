@@ -10,6 +10,7 @@ export const USAGE: Record<string, string> = {
   list: 'list [--all] [--json]',
   prune: 'prune [--force] [--json]',
   destroy: 'destroy REF [-y] [--force] | destroy --base -y | destroy --pm-agent -y',
+  merge: 'merge REF [-y] [--json]',
   delegate: 'delegate MESSAGE|- [--agent NAME] [--model MODEL] [--json]',
   queue: 'queue list [--all]|stats|clear [--all]|enqueue REF MESSAGE|cancel ID|retry ID [--json]',
   daemon: 'daemon start|stop|restart|status|logs [-f] [-n LINES]|run [--json]',
@@ -34,7 +35,7 @@ export const SUMMARY = `kugetsu — run AI coding agents on your issues, one git
 Usage: kugetsu <command> [options]   (every command that prints data takes --json)
 
 Set-up      init · status · doctor · server · env · intake
-Work        start · continue · resume · stop · delegate
+Work        start · continue · resume · stop · delegate · merge
 Look        list · queue · logs · notify
 Answer      approvals · approve · deny · ask (for agents)
 Clean up    prune · destroy

@@ -102,6 +102,11 @@ interface Item {
   head: string;
   base: string;
   headSha: string;
+  /**
+   * Whether the forge lets it merge apart from conflicts (false: a draft, checks pending, a
+   * protected branch). Conflicts are not modelled here: git finds them when a merge is asked.
+   */
+  mergeable: boolean;
 }
 
 interface Note {
@@ -329,6 +334,7 @@ export class FakeForge {
       head: '',
       base: '',
       headSha: '',
+      mergeable: false,
     };
     state.items.push(item);
     state.updatedAt = now;
@@ -371,6 +377,47 @@ export class FakeForge {
     const now = this.tick();
     Object.assign(pr, { state: 'closed', closedAt: now, updatedAt: now });
     this.repoOrThrow(owner, repo).updatedAt = now;
+  }
+
+  /**
+   * Whether the forge lets pull request `number` merge, conflicts aside (false: a draft, checks
+   * pending, a protected branch). Its merge endpoint then refuses in that forge's words.
+   */
+  setMergeable(owner: string, repo: string, number: number, mergeable: boolean): void {
+    this.pullOrThrow(owner, repo, number).mergeable = mergeable;
+  }
+
+  /** A commit on `branch` (which must exist) changing `files`, as someone else's push; its sha. */
+  async commitTo(
+    owner: string,
+    repo: string,
+    branch: string,
+    files: Record<string, string>,
+  ): Promise<string> {
+    const state = this.repoOrThrow(owner, repo);
+    const work = await mkdtemp(join(this.root, 'commit-'));
+    await git(['clone', '--quiet', '-b', branch, state.gitDir, work]);
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(work, path)), { recursive: true });
+      await writeFile(join(work, path), content);
+    }
+    await git(['add', '-A'], work);
+    await git(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '-m', `change ${branch}`], work);
+    await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], work);
+    const sha = await git(['rev-parse', 'HEAD'], work);
+    await rm(work, { recursive: true, force: true });
+    state.updatedAt = this.tick();
+    return sha;
+  }
+
+  /** The content of `path` on `branch` in the bare repository, or null. */
+  async fileAt(owner: string, repo: string, branch: string, path: string): Promise<string | null> {
+    const state = this.repoOrThrow(owner, repo);
+    try {
+      return await git(['--git-dir', state.gitDir, 'show', `refs/heads/${branch}:${path}`]);
+    } catch {
+      return null;
+    }
   }
 
   closeIssue(owner: string, repo: string, number: number): void {
@@ -914,6 +961,14 @@ export class FakeForge {
         // Gitea answers an edit with 201 Created.
         return { status: this.kind === 'gitea' ? 201 : 200, body: this.pullJson(repo, pr, true) };
       }
+      // Gitea merges with POST, GitHub with PUT; each answers the other's verb with 404/405.
+      if (
+        rest.length === 3 &&
+        c === 'merge' &&
+        method === (this.kind === 'gitea' ? 'POST' : 'PUT')
+      ) {
+        return this.mergePull(repo, pr, body);
+      }
     }
     throw this.notFound();
   }
@@ -1049,6 +1104,7 @@ export class FakeForge {
       head: branch,
       base,
       headSha,
+      mergeable: true,
     };
     if (gitlab) repo.mergeRequests.push(pr);
     else repo.items.push(pr);
@@ -1057,6 +1113,108 @@ export class FakeForge {
       status: 201,
       body: gitlab ? this.mergeRequestJson(repo, pr) : this.pullJson(repo, pr, true),
     };
+  }
+
+  /**
+   * A merge as each forge answers it. Refusals first, in the forge's own order and words:
+   * Gitea (`POST …/pulls/{n}/merge`, `Do` required): 404 closed, 405 merged / not mergeable,
+   * 409 conflicts; GitHub (`PUT …/pulls/{n}/merge`): 405 "Pull Request is not mergeable", 409 a
+   * stale `sha`; GitLab (`PUT …/merge_requests/:iid/merge`): 405 not open or not mergeable, 406
+   * conflicts, 409 a stale `sha`. A merge that goes through is a real merge commit on the base
+   * branch of the bare repository, made with git's own `merge-tree`.
+   */
+  private async mergePull(repo: Repo, pr: Item, body: unknown): Promise<Reply> {
+    const input = (body ?? {}) as Record<string, unknown>;
+    const refuse = (status: number, message: unknown): never => {
+      throw new HttpError(status, this.errorBody(status, message));
+    };
+    if (this.kind === 'gitea') {
+      const styles = ['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only'];
+      if (typeof input.Do !== 'string' || !styles.includes(input.Do)) refuse(422, '[Do]: Required');
+      if (pr.state === 'closed' && !pr.merged) throw this.notFound();
+      if (pr.merged) refuse(405, '');
+      if (!pr.mergeable) refuse(405, 'Please try again later');
+    } else if (this.kind === 'github') {
+      const method = input.merge_method;
+      if (
+        method !== undefined &&
+        !(typeof method === 'string' && ['merge', 'squash', 'rebase'].includes(method))
+      ) {
+        throw this.validationFailed([
+          { resource: 'PullRequest', field: 'merge_method', code: 'invalid' },
+        ]);
+      }
+      if (pr.state !== 'open' || !pr.mergeable) refuse(405, 'Pull Request is not mergeable');
+    } else if (pr.state !== 'open' || !pr.mergeable) {
+      refuse(405, '405 Method Not Allowed');
+    }
+    const head = await this.revParse(repo, pr.head);
+    const base = await this.revParse(repo, pr.base);
+    if (head === null || base === null) {
+      return refuse(
+        this.kind === 'gitlab' ? 406 : 405,
+        this.kind === 'gitlab' ? 'Branch cannot be merged' : 'Pull Request is not mergeable',
+      );
+    }
+    const sha = typeof input.sha === 'string' ? input.sha : undefined;
+    if (sha !== undefined && sha !== head && this.kind !== 'gitea') {
+      refuse(
+        409,
+        this.kind === 'github'
+          ? 'Head branch was modified. Review and try the merge again.'
+          : `SHA does not match HEAD of source branch: ${head}`,
+      );
+    }
+    let tree: string;
+    try {
+      tree = await git(['--git-dir', repo.gitDir, 'merge-tree', '--write-tree', base, head]);
+    } catch {
+      if (this.kind === 'gitea') {
+        // Gitea serialises its ErrMergeConflicts as it is: no `message` field.
+        throw new HttpError(409, {
+          Style: 'merge',
+          StdOut: '',
+          StdErr: 'CONFLICT (content)',
+          Err: {},
+        });
+      }
+      return refuse(
+        this.kind === 'github' ? 405 : 406,
+        this.kind === 'github' ? 'Pull Request is not mergeable' : 'Branch cannot be merged',
+      );
+    }
+    const title = `Merge pull request #${pr.number} from ${pr.head}`;
+    const commit = await git([
+      '--git-dir',
+      repo.gitDir,
+      'commit-tree',
+      tree.split('\n')[0] ?? tree,
+      '-p',
+      base,
+      '-p',
+      head,
+      '-m',
+      title,
+    ]);
+    await git(['--git-dir', repo.gitDir, 'update-ref', `refs/heads/${pr.base}`, commit, base]);
+    const now = this.tick();
+    Object.assign(pr, {
+      state: 'closed',
+      merged: true,
+      mergedAt: now,
+      closedAt: now,
+      updatedAt: now,
+      headSha: head,
+    });
+    repo.updatedAt = now;
+    if (this.kind === 'gitea') return { status: 200 };
+    if (this.kind === 'github') {
+      return {
+        status: 200,
+        body: { sha: commit, merged: true, message: 'Pull Request successfully merged' },
+      };
+    }
+    return { status: 200, body: this.mergeRequestJson(repo, pr) };
   }
 
   private editPull(repo: Repo, pr: Item, body: unknown): void {
@@ -1180,6 +1338,7 @@ export class FakeForge {
         this.editPull(repo, mr, body);
         return { status: 200, body: this.mergeRequestJson(repo, mr) };
       }
+      if (n === 3 && c === 'merge' && method === 'PUT') return this.mergePull(repo, mr, body);
     }
     throw this.notFound('Not found');
   }
@@ -1473,9 +1632,9 @@ export class FakeForge {
     return {
       ...simple,
       merged: pr.merged,
-      mergeable: pr.state === 'open' ? true : null,
-      rebaseable: pr.state === 'open' ? true : null,
-      mergeable_state: pr.state === 'open' ? 'clean' : 'unknown',
+      mergeable: pr.state === 'open' ? pr.mergeable : null,
+      rebaseable: pr.state === 'open' ? pr.mergeable : null,
+      mergeable_state: pr.state === 'open' ? (pr.mergeable ? 'clean' : 'blocked') : 'unknown',
       merged_by: pr.merged ? this.githubUser(this.login) : null,
       comments: repo.notes.filter((n) => n.number === pr.number).length,
       review_comments: 0,
@@ -1664,7 +1823,7 @@ export class FakeForge {
       html_url: html,
       diff_url: `${html}.diff`,
       patch_url: `${html}.patch`,
-      mergeable: pr.state === 'open',
+      mergeable: pr.state === 'open' && pr.mergeable,
       merged: pr.merged,
       merged_at: pr.mergedAt === null ? null : iso(pr.mergedAt),
       merge_commit_sha: pr.merged ? pr.headSha : null,
@@ -1866,7 +2025,8 @@ export class FakeForge {
       milestone: null,
       merge_when_pipeline_succeeds: false,
       merge_status: 'can_be_merged',
-      detailed_merge_status: mr.state === 'open' ? 'mergeable' : 'not_open',
+      detailed_merge_status:
+        mr.state !== 'open' ? 'not_open' : mr.mergeable ? 'mergeable' : 'not_approved',
       sha: mr.headSha,
       merge_commit_sha: mr.merged ? mr.headSha : null,
       squash_commit_sha: null,

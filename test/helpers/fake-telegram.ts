@@ -27,6 +27,16 @@ export interface TelegramChat {
   title?: string;
   first_name?: string;
   username?: string;
+  /** A supergroup with topics on. */
+  is_forum?: boolean;
+}
+
+/** The Bot API's `ForumTopic`. */
+export interface ForumTopic {
+  message_thread_id: number;
+  name: string;
+  icon_color: number;
+  icon_custom_emoji_id?: string;
 }
 
 export interface MessageEntity {
@@ -54,6 +64,31 @@ export interface TelegramDocument {
   file_unique_id: string;
   file_name: string;
   file_size: number;
+  mime_type?: string;
+}
+
+export interface PhotoSize {
+  file_id: string;
+  file_unique_id: string;
+  width: number;
+  height: number;
+  file_size?: number;
+}
+
+export interface TelegramVoice {
+  file_id: string;
+  file_unique_id: string;
+  duration: number;
+  mime_type?: string;
+  file_size?: number;
+}
+
+/** The Bot API's `File`: what `getFile` answers. */
+export interface TelegramFile {
+  file_id: string;
+  file_unique_id: string;
+  file_size?: number;
+  file_path?: string;
 }
 
 export interface TelegramMessage {
@@ -66,9 +101,18 @@ export interface TelegramMessage {
   caption?: string;
   caption_entities?: MessageEntity[];
   document?: TelegramDocument;
+  photo?: PhotoSize[];
+  voice?: TelegramVoice;
   reply_markup?: ReplyMarkup;
   reply_to_message?: TelegramMessage;
   edit_date?: number;
+  /** In a forum: the topic (its first message's id) the message belongs to. */
+  message_thread_id?: number;
+  is_topic_message?: boolean;
+  forum_topic_created?: { name: string; icon_color: number };
+  forum_topic_edited?: { name?: string };
+  forum_topic_closed?: Record<string, never>;
+  forum_topic_reopened?: Record<string, never>;
 }
 
 export interface CallbackQuery {
@@ -105,7 +149,16 @@ export interface ChatMessage {
   reply_markup?: ReplyMarkup;
   disable_notification?: boolean;
   reply_to_message_id?: number;
+  /** The forum topic it was sent to; absent in the General topic and outside forums. */
+  message_thread_id?: number;
   edits: number;
+}
+
+/** A forum topic as a test sees it. */
+export interface TopicView {
+  threadId: number;
+  name: string;
+  closed: boolean;
 }
 
 export interface ApiErrorBody {
@@ -130,6 +183,23 @@ export interface UserSendOptions {
   chat?: { id: number; type: 'private' | 'group' | 'supergroup'; title?: string };
   /** The id of a bot message in that chat to reply to. */
   replyTo?: number;
+  /** In a forum: the topic (message_thread_id) the message is written in. */
+  thread?: number;
+}
+
+/** A file a user sends: a photo, a document or a voice note. */
+export interface UserFileOptions extends UserSendOptions {
+  caption?: string;
+  /** Documents: the name the user's client sends (may be anything, hostile included). */
+  fileName?: string;
+  mimeType?: string;
+  /** Voice notes: seconds. */
+  duration?: number;
+  /**
+   * Leave `file_size` out of the message and of `getFile`, as Telegram may; the bot then has to
+   * enforce its limit while downloading.
+   */
+  omitSize?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,6 +256,13 @@ const FIRST_MESSAGE_ID = 1000;
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 const CALLBACK_DATA_MAX_BYTES = 64;
+/** The colours `createForumTopic` accepts (the Bot API reference lists exactly these). */
+const TOPIC_COLORS = [0x6fb9f0, 0xffd67e, 0xcb86db, 0x8eee98, 0xff93b2, 0xfb6f5f];
+/** tdlib cuts a topic name to this many characters (MAX_FORUM_TOPIC_TITLE_LENGTH). */
+const TOPIC_NAME_LIMIT = 128;
+const THREAD_NOT_FOUND = 'Bad Request: message thread not found';
+/** The cloud Bot API lets bots download files up to 20 MB (getFile answers "file is too big"). */
+const GET_FILE_LIMIT = 20 * 1024 * 1024;
 const POLL_CONFLICT =
   'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
 const NOT_MODIFIED =
@@ -202,9 +279,9 @@ const HTML_TAGS = new Set(
 const IMPLEMENTED =
   `getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands getMyCommands
   deleteMyCommands setMyDescription getMyDescription sendMessage editMessageText
-  editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction`.split(
-    /\s+/,
-  );
+  editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction
+  getFile getChat createForumTopic editForumTopic closeForumTopic reopenForumTopic
+  deleteForumTopic`.split(/\s+/);
 
 type Params = Record<string, unknown>;
 
@@ -824,6 +901,10 @@ function recordable(value: unknown): unknown {
   return value;
 }
 
+function caption(text: string | undefined): { caption?: string } {
+  return text === undefined ? {} : { caption: text };
+}
+
 /** Telegram nests a replied-to message one level deep, never its own reply. */
 function withoutReply(message: TelegramMessage): TelegramMessage {
   const copy = structuredClone(message);
@@ -873,10 +954,30 @@ interface StoredMessage {
   edits: number;
 }
 
+interface StoredFile {
+  file_name: string;
+  content: Buffer;
+  file_unique_id?: string;
+  /** Where `getFile` says it lives: `photos/file_3.jpg`. */
+  file_path?: string;
+  /** False when Telegram leaves the size out. */
+  sized?: boolean;
+}
+
+interface TopicState {
+  name: string;
+  iconColor: number;
+  closed: boolean;
+}
+
 interface ChatState {
   chat: TelegramChat;
   nextMessageId: number;
   messages: Map<number, StoredMessage>;
+  /** Present in forum supergroups: topics by message_thread_id. */
+  topics?: Map<number, TopicState>;
+  /** Whether the bot is an admin that may manage topics. */
+  canManageTopics?: boolean;
 }
 
 interface PendingPoll {
@@ -909,7 +1010,7 @@ export class FakeTelegram {
   private readonly queue: Update[] = [];
   private readonly faults = new Map<string, Array<{ error: ApiErrorBody; left: number }>>();
   private readonly openCallbackQueries = new Set<string>();
-  private readonly files = new Map<string, { file_name: string; content: Buffer }>();
+  private readonly files = new Map<string, StoredFile>();
   private readonly commands = new Map<string, unknown[]>();
   private allowedUpdates: Set<string> | undefined;
   private webhookUrl = '';
@@ -1053,13 +1154,122 @@ export class FakeTelegram {
   }
 
   /**
+   * Makes `chatId` (a supergroup id, -100…) a forum: topics on, the bot an admin that may
+   * manage them unless `canManageTopics` is false.
+   */
+  makeForum(chatId: number, options: { title?: string; canManageTopics?: boolean } = {}): void {
+    if (chatId > -1e12) throw new Error(`FakeTelegram: ${chatId} is not a supergroup id`);
+    const state = this.chatState(chatId);
+    state.chat = { id: chatId, type: 'supergroup', title: options.title ?? 'Team', is_forum: true };
+    state.topics ??= new Map();
+    state.canManageTopics = options.canManageTopics ?? true;
+  }
+
+  /** The forum's topics, oldest first. */
+  topics(chatId: number): TopicView[] {
+    return [...(this.chats.get(chatId)?.topics ?? new Map<number, TopicState>()).entries()].map(
+      ([threadId, t]) => ({ threadId, name: t.name, closed: t.closed }),
+    );
+  }
+
+  /** The bot's messages in one forum topic (`thread`), oldest first. */
+  messagesInTopic(chatId: number, thread: number): ChatMessage[] {
+    return this.messagesIn(chatId).filter((m) => m.message_thread_id === thread);
+  }
+
+  /**
    * Queues a `message` update from a user. A leading `/command` (optionally
    * `/command@kugetsu_bot`) gets a `bot_command` entity, as Telegram's clients send it.
    */
   userSends(from: FakeUser, text: string, options: UserSendOptions = {}): Update {
+    return this.userMessage(from, { text }, options);
+  }
+
+  /**
+   * A photo, as Telegram delivers one: several sizes, the largest last, each its own file; the
+   * caption (a `/command` in it gets its entity in `caption_entities`).
+   */
+  userSendsPhoto(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const thumbnail = this.userFile('photos', '.jpg', content.subarray(0, 320), options);
+    const full = this.userFile('photos', '.jpg', content, options);
+    const size = (file: typeof full, side: number): PhotoSize => ({
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      width: side,
+      height: Math.round((side * 3) / 4),
+      ...(file.file_size === undefined ? {} : { file_size: file.file_size }),
+    });
+    return this.userMessage(
+      from,
+      { photo: [size(thumbnail, 90), size(full, 1280)], ...caption(options.caption) },
+      options,
+    );
+  }
+
+  /** A document with the file name and MIME type the user's client sends. */
+  userSendsDocument(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const name = options.fileName ?? 'file';
+    const ext = /\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';
+    const file = this.userFile('documents', ext, content, options, name);
+    const document: TelegramDocument = {
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      file_name: name,
+      file_size: file.file_size ?? 0,
+      ...(options.mimeType === undefined ? {} : { mime_type: options.mimeType }),
+    };
+    if (file.file_size === undefined) delete (document as Partial<TelegramDocument>).file_size;
+    return this.userMessage(from, { document, ...caption(options.caption) }, options);
+  }
+
+  /** A voice note (OGG/Opus from Telegram's clients). */
+  userSendsVoice(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
+    const file = this.userFile('voice', '.oga', content, options);
+    const voice: TelegramVoice = {
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      duration: options.duration ?? 3,
+      mime_type: options.mimeType ?? 'audio/ogg',
+      ...(file.file_size === undefined ? {} : { file_size: file.file_size }),
+    };
+    return this.userMessage(from, { voice, ...caption(options.caption) }, options);
+  }
+
+  private userFile(
+    folder: string,
+    ext: string,
+    content: Buffer,
+    options: UserFileOptions,
+    name?: string,
+  ): TelegramFile & { file_id: string; file_unique_id: string } {
+    const n = this.nextFileId++;
+    const fileId = `AgACAgIAAxkBAAIU${String(n).padStart(6, '0')}`;
+    const unique = `AQAD${String(n).padStart(6, '0')}`;
+    const path = `${folder}/file_${n}${ext}`;
+    this.files.set(fileId, {
+      file_name: name ?? posix.basename(path),
+      content: Buffer.from(content),
+      file_unique_id: unique,
+      file_path: path,
+      sized: options.omitSize !== true,
+    });
+    return {
+      file_id: fileId,
+      file_unique_id: unique,
+      ...(options.omitSize === true ? {} : { file_size: content.length }),
+    };
+  }
+
+  private userMessage(
+    from: FakeUser,
+    content: Pick<TelegramMessage, 'text' | 'caption' | 'photo' | 'document' | 'voice'>,
+    options: UserSendOptions,
+  ): Update {
     const user = this.userFrom(from);
     const state = this.chatState(options.chat?.id ?? from.id);
-    if (options.chat !== undefined && options.chat.type !== 'private') {
+    if (state.topics !== undefined) {
+      // A forum stays one: its chat object is the one makeForum set.
+    } else if (options.chat !== undefined && options.chat.type !== 'private') {
       state.chat = {
         id: options.chat.id,
         type: options.chat.type,
@@ -1078,11 +1288,24 @@ export class FakeTelegram {
       date: unixNow(),
       chat: { ...state.chat },
       from: user,
-      text,
+      ...content,
     };
+    const text = content.text ?? content.caption ?? '';
     const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?/.exec(text);
     if (command !== null) {
-      message.entities = [{ type: 'bot_command', offset: 0, length: command[0].length }];
+      const entity = [{ type: 'bot_command', offset: 0, length: command[0].length }];
+      if (content.text !== undefined) message.entities = entity;
+      else message.caption_entities = entity;
+    }
+    if (options.thread !== undefined) {
+      const topic = state.topics?.get(options.thread);
+      if (topic === undefined) throw new Error(`FakeTelegram: no topic ${options.thread}`);
+      message.message_thread_id = options.thread;
+      message.is_topic_message = true;
+      // Telegram's quirk: a topic message that replies to nothing replies to the topic's first
+      // (service) message.
+      const opening = state.messages.get(options.thread);
+      if (opening !== undefined) message.reply_to_message = withoutReply(opening.wire);
     }
     if (options.replyTo !== undefined) {
       message.reply_to_message = withoutReply(this.botMessage(state.chat.id, options.replyTo).wire);
@@ -1090,7 +1313,7 @@ export class FakeTelegram {
     state.messages.set(message.message_id, {
       wire: message,
       fromBot: false,
-      sent: { text },
+      sent: content.text !== undefined ? { text } : { caption: text },
       edits: 0,
     });
     return this.enqueue({ update_id: 0, message: structuredClone(message) });
@@ -1124,6 +1347,16 @@ export class FakeTelegram {
     let method = '';
     try {
       const url = new URL(req.url ?? '/', this.apiRoot);
+      const download = /^\/file\/bot([^/]*)\/(.+)$/.exec(url.pathname);
+      if (download !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+        this.serveFile(
+          decodeURIComponent(download[1] ?? ''),
+          decodeURIComponent(download[2] ?? ''),
+          res,
+          at,
+        );
+        return;
+      }
       const route = /^\/bot([^/]*)\/([^/]*)$/.exec(url.pathname);
       if (this.down !== undefined) {
         this.outageRequests.push({ method: route?.[2] ?? '', at, kind: this.down });
@@ -1261,6 +1494,17 @@ export class FakeTelegram {
         return this.deleteMessage(p);
       case 'answerCallbackQuery':
         return this.answerCallbackQuery(p);
+      case 'getFile':
+        return this.getFile(p);
+      case 'getChat':
+        return this.getChat(p);
+      case 'createForumTopic':
+        return this.createForumTopic(p);
+      case 'editForumTopic':
+      case 'closeForumTopic':
+      case 'reopenForumTopic':
+      case 'deleteForumTopic':
+        return this.changeForumTopic(method, p);
       default:
         return true;
     }
@@ -1444,7 +1688,10 @@ export class FakeTelegram {
     sent: StoredMessage['sent'],
     document?: StoredMessage['document'],
   ): TelegramMessage {
-    const replyTo = this.replyTarget(state, p);
+    const thread = this.targetThread(state, p);
+    const replyTo =
+      this.replyTarget(state, p) ??
+      (thread === undefined ? undefined : this.topicOpening(state, thread));
     const markup = this.wireMarkup(sent.reply_markup);
     const wire: TelegramMessage = {
       message_id: state.nextMessageId++,
@@ -1452,6 +1699,7 @@ export class FakeTelegram {
       chat: { ...state.chat },
       date: unixNow(),
       ...content,
+      ...(thread === undefined ? {} : { message_thread_id: thread, is_topic_message: true }),
       ...(markup === undefined ? {} : { reply_markup: markup }),
       ...(replyTo === undefined ? {} : { reply_to_message: replyTo }),
     };
@@ -1462,7 +1710,10 @@ export class FakeTelegram {
       sent: {
         ...sent,
         ...(disableNotification === undefined ? {} : { disable_notification: disableNotification }),
-        ...(replyTo === undefined ? {} : { reply_to_message_id: replyTo.message_id }),
+        ...(replyTo === undefined || thread !== undefined
+          ? {}
+          : { reply_to_message_id: replyTo.message_id }),
+        ...(thread === undefined ? {} : { message_thread_id: thread }),
       },
       ...(document === undefined ? {} : { document }),
       edits: 0,
@@ -1629,6 +1880,164 @@ export class FakeTelegram {
       throw new ApiError(400, 'Bad Request: message to delete not found');
     }
     return true;
+  }
+
+  /**
+   * `message_thread_id` of a send: a topic of a forum, which must exist and be open. Outside
+   * forums Telegram knows no such thread either.
+   */
+  private targetThread(state: ChatState, p: Params): number | undefined {
+    const thread = intParam(p, 'message_thread_id');
+    if (thread === undefined) return undefined;
+    const topic = state.topics?.get(thread);
+    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
+    if (topic.closed) throw new ApiError(400, 'Bad Request: TOPIC_CLOSED');
+    return thread;
+  }
+
+  private topicOpening(state: ChatState, thread: number): TelegramMessage | undefined {
+    const opening = state.messages.get(thread);
+    return opening === undefined ? undefined : withoutReply(opening.wire);
+  }
+
+  private getChat(p: Params): Record<string, unknown> {
+    const state = this.targetChat(p);
+    return {
+      ...state.chat,
+      accent_color_id: 0,
+      max_reaction_count: 11,
+      accepted_gift_types: {
+        unlimited_gifts: false,
+        limited_gifts: false,
+        unique_gifts: false,
+        premium_subscription: false,
+        gifts_from_channels: false,
+      },
+    };
+  }
+
+  private forumOf(p: Params): ChatState & { topics: Map<number, TopicState> } {
+    const state = this.targetChat(p);
+    if (state.topics === undefined) throw new ApiError(400, 'Bad Request: the chat is not a forum');
+    if (state.canManageTopics !== true) {
+      throw new ApiError(400, 'Bad Request: not enough rights to manage topics');
+    }
+    return state as ChatState & { topics: Map<number, TopicState> };
+  }
+
+  /** Telegram posts a service message in the chat for each change of a topic. */
+  private serviceMessage(
+    state: ChatState,
+    thread: number,
+    content: Partial<TelegramMessage>,
+  ): number {
+    const id = state.nextMessageId++;
+    const wire: TelegramMessage = {
+      message_id: id,
+      from: this.botUser,
+      chat: { ...state.chat },
+      date: unixNow(),
+      message_thread_id: thread === 0 ? id : thread,
+      is_topic_message: true,
+      ...content,
+    };
+    state.messages.set(id, { wire, fromBot: false, sent: {}, edits: 0 });
+    return id;
+  }
+
+  private createForumTopic(p: Params): ForumTopic {
+    const state = this.forumOf(p);
+    // tdlib trims the name and cuts it to 128 characters; an empty one is refused.
+    const name = [...(stringParam(p, 'name') ?? '').trim()].slice(0, TOPIC_NAME_LIMIT).join('');
+    if (name === '') throw new ApiError(400, 'Bad Request: TOPIC_TITLE_EMPTY');
+    const color = intParam(p, 'icon_color') ?? TOPIC_COLORS[0] ?? 0;
+    if (!TOPIC_COLORS.includes(color))
+      throw new ApiError(400, 'Bad Request: TOPIC_ICON_COLOR_INVALID');
+    const thread = this.serviceMessage(state, 0, {
+      forum_topic_created: { name, icon_color: color },
+    });
+    state.topics.set(thread, { name, iconColor: color, closed: false });
+    return { message_thread_id: thread, name, icon_color: color };
+  }
+
+  private changeForumTopic(method: string, p: Params): true {
+    const state = this.forumOf(p);
+    const thread = intParam(p, 'message_thread_id') ?? 0;
+    const topic = state.topics.get(thread);
+    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
+    const unchanged = (): never => {
+      throw new ApiError(400, 'Bad Request: TOPIC_NOT_MODIFIED');
+    };
+    switch (method) {
+      case 'closeForumTopic':
+        if (topic.closed) unchanged();
+        topic.closed = true;
+        this.serviceMessage(state, thread, { forum_topic_closed: {} });
+        break;
+      case 'reopenForumTopic':
+        if (!topic.closed) unchanged();
+        topic.closed = false;
+        this.serviceMessage(state, thread, { forum_topic_reopened: {} });
+        break;
+      case 'editForumTopic': {
+        const name = stringParam(p, 'name');
+        const cut =
+          name === undefined ? undefined : [...name.trim()].slice(0, TOPIC_NAME_LIMIT).join('');
+        if (cut === undefined || cut === topic.name) unchanged();
+        topic.name = cut ?? topic.name;
+        this.serviceMessage(state, thread, { forum_topic_edited: { name: topic.name } });
+        break;
+      }
+      case 'deleteForumTopic':
+        state.topics.delete(thread);
+        for (const [id, message] of state.messages) {
+          if (message.wire.message_thread_id === thread) state.messages.delete(id);
+        }
+        break;
+    }
+    return true;
+  }
+
+  private getFile(p: Params): TelegramFile {
+    const id = stringParam(p, 'file_id') ?? '';
+    const file = this.files.get(id);
+    if (file === undefined) throw new ApiError(400, 'Bad Request: invalid file_id');
+    if (file.content.length > GET_FILE_LIMIT)
+      throw new ApiError(400, 'Bad Request: file is too big');
+    if (file.file_path === undefined) {
+      const n = this.nextFileId++;
+      file.file_path = `documents/file_${n}${/\.[A-Za-z0-9]{1,8}$/.exec(file.file_name)?.[0] ?? ''}`;
+      file.file_unique_id ??= `AgAD${String(n).padStart(6, '0')}`;
+    }
+    return {
+      file_id: id,
+      file_unique_id: file.file_unique_id ?? id,
+      ...(file.sized === false ? {} : { file_size: file.content.length }),
+      file_path: file.file_path,
+    };
+  }
+
+  /**
+   * `GET /file/bot<token>/<file_path>`: the download URL of a file `getFile` described. The
+   * token is in the URL, so the recorded request keeps only the path.
+   */
+  private serveFile(token: string, path: string, res: ServerResponse, at: number): void {
+    this.requests.push({ method: 'downloadFile', params: { file_path: path }, at });
+    const file = [...this.files.values()].find((f) => f.file_path === path);
+    if (token !== this.token || file === undefined) {
+      sendError(res, { error_code: 404, description: 'Not Found' });
+      return;
+    }
+    // A file whose size Telegram left out is sent chunked (no Content-Length), as a proxy may.
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      ...(file.sized === false ? {} : { 'content-length': file.content.length }),
+    });
+    if (file.sized === false) {
+      const half = Math.floor(file.content.length / 2);
+      res.write(file.content.subarray(0, half));
+      res.end(file.content.subarray(half));
+    } else res.end(file.content);
   }
 
   private answerCallbackQuery(p: Params): true {

@@ -51,6 +51,8 @@ export function codexBackend(settings: CodexSettings): AgentBackend {
         sandbox: settings.sandbox,
         policy: request.policy,
         allowedCommands: request.allowedCommands,
+        // Attached images go with the prompt's turn.
+        images: request.images ?? [],
       });
       // The prompt travels inside the protocol (`turn/start`), never in argv or raw on stdin.
       return { file, args, stdin: '', env: request.env, driver };

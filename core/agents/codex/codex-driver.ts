@@ -32,6 +32,8 @@ export interface CodexConversation {
   policy: AgentPolicy;
   /** Commands the agent runs unasked (the PM agent's `kugetsu`). */
   allowedCommands: readonly string[];
+  /** Images that come with the task: absolute paths, sent with the prompt as `localImage`. */
+  images?: readonly string[];
 }
 
 /**
@@ -120,7 +122,10 @@ export function codexDriver(conversation: CodexConversation): AgentDriver {
       const started = record(
         await rpc.request('turn/start', {
           threadId,
-          input: [{ type: 'text', text: conversation.prompt, text_elements: [] }],
+          input: [
+            { type: 'text', text: conversation.prompt, text_elements: [] },
+            ...(conversation.images ?? []).map((path) => ({ type: 'localImage', path })),
+          ],
         }),
       );
       turnId ??= str(record(started['turn'])['id']);

@@ -57,6 +57,7 @@ export function opencodeBackend(): AgentBackend {
         prompt: request.prompt,
         model: request.model,
         session,
+        images: request.images ?? [],
         rules: sessionRules(request.policy, request),
         username: SERVER_USERNAME,
         password,

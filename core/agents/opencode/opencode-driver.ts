@@ -5,6 +5,8 @@
  * json` prints. What opencode asks (a permission, a question) goes through kugetsu's gate and
  * its answer back to the server; the session going idle ends the run.
  */
+import { basename, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ApprovalAnswer, ApprovalRequest } from '../../approvals/approval.js';
 import { MASK } from '../../secrets.js';
 import { oneLine, record, str } from '../agent-output.js';
@@ -35,11 +37,21 @@ export interface OpencodeRunSpec {
   /** `provider/model`, already checked. */
   model: string | null;
   session: SessionStart;
+  /** Attached images, by absolute path: sent as file parts of the prompt. */
+  images: readonly string[];
   rules: PermissionRule[];
   /** Basic auth the server was started with (OPENCODE_SERVER_USERNAME/PASSWORD). */
   username: string;
   password: string;
 }
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+};
 
 /** A request to the server is answered in milliseconds; the first one in a directory takes seconds. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -195,7 +207,13 @@ export function opencodeDriver(
 }
 
 function promptBody(spec: OpencodeRunSpec): Record<string, unknown> {
-  const body: Record<string, unknown> = { parts: [{ type: 'text', text: spec.prompt }] };
+  const files = spec.images.map((path) => ({
+    type: 'file',
+    mime: IMAGE_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    url: pathToFileURL(path).href,
+    filename: basename(path),
+  }));
+  const body: Record<string, unknown> = { parts: [...files, { type: 'text', text: spec.prompt }] };
   if (spec.model !== null) {
     const [providerID, ...rest] = spec.model.split('/');
     body['model'] = { providerID, modelID: rest.join('/') };

@@ -1,0 +1,217 @@
+/**
+ * A forum topic per session, in notification chats that are forum supergroups (`is_forum`).
+ * A session's first push there makes its topic (`createForumTopic`, named after the issue);
+ * its pushes go into it (`message_thread_id`); what the user writes in it — text, files, voice —
+ * continues that session. Once the session is gone (destroyed, pruned) its topic is closed, and
+ * reopened if the session comes back. Private chats and plain groups are left as they were.
+ */
+import { Composer, GrammyError, type Api, type Context } from 'grammy';
+import { OperationError } from '../core/errors.js';
+import type { HomeContext } from '../core/home-context.js';
+import { issueTitle } from '../core/operations/issue-title.js';
+import { continueTask } from '../core/operations/tasks.js';
+import type { Store } from '../core/store/store.js';
+import { incomingFile, queueWithFile } from './attachments.js';
+import { guard, type FeatureDeps } from './guard.js';
+import { isCommand } from './message-kind.js';
+import { queuedHtml } from './request-view.js';
+import { heardHtml, HEARD_NOTHING, transcribeVoice } from './voice.js';
+
+/** Telegram's limit for a topic's name. */
+export const TOPIC_NAME_LIMIT = 128;
+/** How long a chat's "is it a forum" answer is trusted (admins can turn topics on and off). */
+const FORUM_CHECK_TTL_MS = 10 * 60_000;
+
+/**
+ * The topic's name: the ref and the issue's title when known, within 128 characters. A ref
+ * too long to leave room drops its host first. Pure.
+ */
+export function topicName(issueRef: string, title: string | null): string {
+  const chars = (text: string): string[] => [...text];
+  const hostless = issueRef.replace(/^[^/]+\//, '');
+  const ref = chars(issueRef).length <= 80 ? issueRef : hostless;
+  const cleanTitle = (title ?? '').replace(/\s+/g, ' ').trim();
+  const full = cleanTitle === '' ? ref : `${ref} · ${cleanTitle}`;
+  if (chars(full).length <= TOPIC_NAME_LIMIT) return full;
+  return `${chars(full)
+    .slice(0, TOPIC_NAME_LIMIT - 1)
+    .join('')
+    .trimEnd()}…`;
+}
+
+export interface TopicRouterOptions {
+  api: Api;
+  store: Store;
+  /** The issue's title, when its forge can say; null otherwise. */
+  title: (issueRef: string) => Promise<string | null>;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+/** Telegram's words for "this thread cannot take messages any more". */
+export function isGoneTopic(err: unknown): boolean {
+  return (
+    err instanceof GrammyError &&
+    /TOPIC_CLOSED|TOPIC_DELETED|message thread not found/.test(err.description)
+  );
+}
+
+export class TopicRouter {
+  private readonly forums = new Map<number, { forum: boolean; at: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly o: TopicRouterOptions) {}
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /** Whether `chatId` is a forum; private chats never are (and are not asked about). */
+  async isForum(chatId: number): Promise<boolean> {
+    if (chatId > 0) return false;
+    const known = this.forums.get(chatId);
+    if (known !== undefined && this.now() - known.at < FORUM_CHECK_TTL_MS) return known.forum;
+    let forum = false;
+    try {
+      forum = (await this.o.api.getChat(chatId)).is_forum === true;
+    } catch (err) {
+      if (!(err instanceof GrammyError)) throw err;
+      this.o.log(`telegram: cannot tell whether chat ${chatId} has topics: ${err.description}`);
+    }
+    this.forums.set(chatId, { forum, at: this.now() });
+    return forum;
+  }
+
+  /**
+   * The topic thread a push about `issueRef` goes to in `chatId`, made (or reopened) on the way;
+   * null: the chat's main thread. A topic Telegram will not make (no rights, not a forum after
+   * all) is reported once and the push goes to the main thread; a network failure throws, so
+   * the push is retried later in order.
+   */
+  async threadFor(chatId: number, issueRef: string | null): Promise<number | null> {
+    if (issueRef === null || !(await this.isForum(chatId))) return null;
+    const known = this.o.store.chatTopics.get(chatId, issueRef);
+    if (known !== null && known.closedAt === null) return known.threadId;
+    if (known !== null) {
+      try {
+        await this.o.api.reopenForumTopic(chatId, known.threadId);
+        this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+        return known.threadId;
+      } catch (err) {
+        if (err instanceof GrammyError && err.description.includes('TOPIC_NOT_MODIFIED')) {
+          this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+          return known.threadId;
+        }
+        if (!isGoneTopic(err) && !(err instanceof GrammyError)) throw err;
+        // Deleted meanwhile: a new one below.
+      }
+    }
+    const name = topicName(issueRef, await this.o.title(issueRef));
+    try {
+      const topic = await this.o.api.createForumTopic(chatId, name);
+      this.o.store.chatTopics.save({ chatId, issueRef, threadId: topic.message_thread_id, name });
+      return topic.message_thread_id;
+    } catch (err) {
+      if (!(err instanceof GrammyError) || err.error_code >= 500 || err.error_code === 429)
+        throw err;
+      this.o.log(
+        `telegram: no topic for ${issueRef} in chat ${chatId} (${err.description}); pushing to the main thread`,
+      );
+      this.forums.set(chatId, { forum: false, at: this.now() });
+      return null;
+    }
+  }
+
+  /** A topic someone closed or deleted by hand: forget it, so the next push reopens or remakes it. */
+  forget(chatId: number, issueRef: string): void {
+    this.o.store.chatTopics.setClosed(chatId, issueRef, this.now());
+  }
+
+  /** Closes the topics of sessions that are gone. Never throws; concurrent calls coalesce. */
+  closeOrphans(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const topic of this.o.store.chatTopics.orphaned()) {
+        try {
+          await this.o.api.closeForumTopic(topic.chatId, topic.threadId);
+        } catch (err) {
+          // Closed or deleted by hand already: either way it is closed now.
+          if (!(err instanceof GrammyError)) {
+            this.o.log(`telegram: closing the topic of ${topic.issueRef} failed; will retry`);
+            continue;
+          }
+        }
+        this.o.store.chatTopics.setClosed(topic.chatId, topic.issueRef, this.now());
+      }
+    })().finally(() => {
+      this.closing = null;
+    });
+    return this.closing;
+  }
+
+  start(intervalMs: number): void {
+    this.timer ??= setInterval(() => void this.closeOrphans(), intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/** The router the daemon's bot uses: titles come from the session's forge. */
+export function topicRouterFor(
+  api: Api,
+  home: HomeContext,
+  log: (line: string) => void,
+): TopicRouter {
+  return new TopicRouter({
+    api,
+    store: home.store,
+    log,
+    title: (ref) => issueTitle(home, ref),
+  });
+}
+
+/** What a message written in a session's topic does: it continues that session. */
+export function topicsFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
+  const { home } = deps;
+  const guarded = guard(deps);
+  const composer = new Composer<C>();
+  composer.on('message', async (ctx, next) => {
+    const message = ctx.message;
+    const thread = message.is_topic_message === true ? message.message_thread_id : undefined;
+    const topic =
+      thread === undefined ? null : home.store.chatTopics.byThread(message.chat.id, thread);
+    if (topic === null || topic.closedAt !== null || isCommand(message)) return next();
+    const ref = topic.issueRef;
+    await guarded(async () => {
+      const file = incomingFile(message);
+      if (file !== null) {
+        await queueWithFile(
+          deps,
+          ctx,
+          { kind: 'continue', ref, text: message.caption ?? '' },
+          file,
+        );
+        return;
+      }
+      let text = message.text;
+      if (message.voice !== undefined) {
+        const heard = await transcribeVoice(deps, ctx);
+        if (heard === null) return;
+        if (heard === '') {
+          await ctx.reply(HEARD_NOTHING);
+          return;
+        }
+        await ctx.reply(heardHtml(heard), { parse_mode: 'HTML' });
+        text = heard;
+      }
+      if (text === undefined) throw new OperationError('send text, a file or a voice note here');
+      const queued = await continueTask(home, ref, text);
+      await deps.ensureDaemon();
+      await ctx.reply(queuedHtml(queued.task), { parse_mode: 'HTML' });
+    })(ctx);
+  });
+  return composer;
+}

@@ -1,0 +1,96 @@
+/** The store parts the chat features rely on, on a real SQLite file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildAgentEnv } from '../core/agents/agent-env.js';
+import { openHome } from '../core/home-context.js';
+import { Store } from '../core/store/store.js';
+
+describe('chat state in the store', () => {
+  let dir: string;
+  let store: Store;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kgt-chat-store-'));
+    store = Store.open(join(dir, 'kugetsu.db'));
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands a pending request to exactly one taker, even across two connections', () => {
+    const other = Store.open(join(dir, 'kugetsu.db'));
+    try {
+      store.setBotState('request:abc', 'what is going on?');
+      expect(other.takeBotState('request:abc')).toBe('what is going on?');
+      expect(store.takeBotState('request:abc')).toBeNull();
+      expect(other.takeBotState('request:abc')).toBeNull();
+      expect(store.getBotState('request:abc')).toBeNull();
+    } finally {
+      other.close();
+    }
+  });
+
+  it('keeps a task’s attachments with it, in order, and drops them with it', () => {
+    const attachments = [
+      { name: 'b.png', path: '/h/attachments/x/b.png', mime: 'image/png', size: 3 },
+      { name: 'a.log', path: '/h/attachments/x/a.log', mime: 'text/plain', size: 9 },
+    ];
+    const task = store.enqueueTask(
+      {
+        kind: 'dev',
+        mode: 'start',
+        issueRef: 'h/o/r#1',
+        message: 'm',
+        agent: 'command',
+        maxAttempts: 1,
+        attachments,
+      },
+      {
+        issueRef: 'h/o/r#1',
+        workspaceKey: 'h-o-r-1',
+        serverName: 'h',
+        repoPath: 'o/r',
+        worktreePath: '/w/1',
+        branch: 'kugetsu/h-o-r-1',
+        agent: 'command',
+      },
+    );
+    expect(store.taskAttachments(task.id)).toEqual(attachments);
+    expect(store.attachmentPaths().sort()).toEqual(attachments.map((a) => a.path).sort());
+    store.cancelTask(task.id);
+    expect(store.deleteFinishedTasks(Date.now() + 1)).toBe(1);
+    expect(store.taskAttachments(task.id)).toEqual([]);
+    expect(store.attachmentPaths()).toEqual([]);
+  });
+
+  it('keeps the transcription key from agents and scrubs it, like the bot token', () => {
+    const key = 'sk-transcribe-0123456789';
+    const ctx = openHome({ KUGETSU_HOME: dir, KUGETSU_TRANSCRIBE_API_KEY: key }, { create: true });
+    try {
+      expect(ctx.withheldKeys()).toContain('KUGETSU_TRANSCRIBE_API_KEY');
+      expect(ctx.scrubber().scrub(`Bearer ${key}`)).toBe('Bearer ***MASKED***');
+      const env = buildAgentEnv({
+        base: ctx.env,
+        withheldKeys: ctx.withheldKeys(),
+        envFiles: {},
+        task: {
+          taskId: 1,
+          issueRef: null,
+          worktree: '/w',
+          branch: null,
+          mode: 'start',
+          attempt: 1,
+          sessionKey: 'pm',
+          agentSessionId: null,
+          model: null,
+        },
+      });
+      expect(Object.values(env)).not.toContain(key);
+    } finally {
+      ctx.close();
+    }
+  });
+});
