@@ -1,6 +1,7 @@
 /** Opens one KUGETSU_HOME: paths, validated config, store, env files, workspaces, secrets. */
 import { existsSync } from 'node:fs';
 import { loadConfig, readConfigFile, type Config } from './config.js';
+import { SECRET_SETTINGS } from './config/settings.js';
 import type { Server } from './domain.js';
 import { EnvFiles } from './env-files.js';
 import { OperationError } from './errors.js';
@@ -76,8 +77,10 @@ export function openHome(
       const key = `${envFiles.signature()}#${tokenKeys().join(',')}`;
       if (cached?.key === key) return cached.scrubber;
       const values = envFiles.secretValues();
-      if (config.telegramBotToken !== undefined) values.push(config.telegramBotToken);
-      if (config.transcribeApiKey !== undefined) values.push(config.transcribeApiKey);
+      for (const { field } of SECRET_SETTINGS) {
+        const value = (config as Record<string, unknown>)[field];
+        if (typeof value === 'string') values.push(value);
+      }
       for (const key of tokenKeys()) {
         const value = setting(key);
         if (value !== null) values.push(value);
@@ -89,7 +92,9 @@ export function openHome(
       cached = { key, scrubber: new Scrubber(values) };
       return cached.scrubber;
     },
-    withheldKeys: () => ['TELEGRAM_BOT_TOKEN', 'KUGETSU_TRANSCRIBE_API_KEY', ...tokenKeys()],
+    // Every secret kugetsu keeps for itself (the bot token, the webhook secret, the transcription
+    // key), and the forge tokens: agents get them only from an env file.
+    withheldKeys: () => [...SECRET_SETTINGS.map((s) => s.key), ...tokenKeys()],
     forgeToken,
     close: () => store.close(),
   };

@@ -23,6 +23,7 @@ import {
 } from '../core/attachments.js';
 import type { AgentRunRequest, DriverIo } from '../core/agents/agent-backend.js';
 import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
+import { promptBody } from '../core/agents/opencode/opencode-driver.js';
 import { agentBackend, type AgentSettings } from '../core/agents/registry.js';
 import { OperationError, UsageError } from '../core/errors.js';
 
@@ -211,11 +212,32 @@ describe('images for the backends that take them', () => {
     approvalPolicy: parsePolicy(DEFAULT_POLICY_TEXT),
   };
 
-  it('opencode gets each image as one --file=PATH argument', () => {
-    const args = agentBackend('opencode', settings).prepare(request).args;
-    expect(args.filter((a) => a.startsWith('--file='))).toEqual(
-      request.images?.map((p) => `--file=${p}`),
-    );
+  it('opencode gets each image as a file part of the prompt, before its text', () => {
+    const body = promptBody({
+      worktree: '/w',
+      prompt: 'look',
+      model: null,
+      session: { kind: 'new' },
+      images: request.images ?? [],
+      rules: [],
+      username: 'u',
+      password: 'p',
+    });
+    expect(body['parts']).toEqual([
+      {
+        type: 'file',
+        mime: 'image/png',
+        url: 'file:///w/.kugetsu/attachments/3/a%20b.png',
+        filename: 'a b.png',
+      },
+      {
+        type: 'file',
+        mime: 'image/jpeg',
+        url: 'file:///w/.kugetsu/attachments/3/c.jpg',
+        filename: 'c.jpg',
+      },
+      { type: 'text', text: 'look' },
+    ]);
   });
 
   it('codex gets them as localImage inputs of the prompt’s turn', async () => {

@@ -14,6 +14,9 @@ describe('secret masking', () => {
     sb = new Sandbox({
       KUGETSU_AGENT_COMMAND: fixture('echo-agent.sh'),
       TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+      // kugetsu's own secrets in its environment: agents must not inherit them.
+      TELEGRAM_WEBHOOK_SECRET: 'webhook_Secret-31415926',
+      KUGETSU_TRANSCRIBE_API_KEY: 'sk-transcribe-27182818',
     });
     await sb.setup();
     // Read from stdin, so the token is not even in this process list.
@@ -34,10 +37,11 @@ describe('secret masking', () => {
     expect(await sb.ok(['env', 'show', '--json'])).not.toContain(TOKEN);
   });
 
-  it('gives the agent the env-file token but never the bot token', async () => {
+  it("gives the agent the env-file token but none of kugetsu's own secrets", async () => {
     const out = await sb.ok(['logs', '1']);
     expect(out).toContain('secret=***MASKED***');
     expect(out).toContain('telegram-token=absent');
+    expect(out).toContain('webhook-secret=absent transcribe-key=absent');
   });
 
   it('never writes the token into transcripts, logs, events or command output', async () => {

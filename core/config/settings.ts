@@ -311,3 +311,8 @@ export const SETTINGS = [
     doc: "Stop, timeout and shutdown send SIGTERM to the agent's process group, then SIGKILL after this long.",
   },
 ] as const satisfies readonly Setting[];
+
+/** kugetsu's own secrets: withheld from agents and scrubbed from everything it writes. */
+export const SECRET_SETTINGS: readonly { key: string; field: string }[] = SETTINGS.filter(
+  (s) => 'secret' in s && s.secret === true,
+);

@@ -206,7 +206,8 @@ export function opencodeDriver(
   }
 }
 
-function promptBody(spec: OpencodeRunSpec): Record<string, unknown> {
+/** The prompt request: attached images as file parts, then the text. */
+export function promptBody(spec: OpencodeRunSpec): Record<string, unknown> {
   const files = spec.images.map((path) => ({
     type: 'file',
     mime: IMAGE_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
