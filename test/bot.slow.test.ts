@@ -412,23 +412,35 @@ describe('telegram bot with a real agent', () => {
   const texts = (): string[] =>
     tg.messagesIn(OWNER.id).map((m) => (m.text ?? '').replace(/<[^>]+>/g, ''));
 
-  it('/delegate --agent claude; a refused permission asks with a Reply button; the reply continues', async () => {
+  it('/delegate --agent claude; its command is asked about, denied from the phone; a reply continues', async () => {
     model.script('denied', [
       { shell: 'rm -rf /srv/elsewhere' },
-      { answer: 'May I delete /srv/elsewhere?' },
+      { answer: 'Not allowed, so I left /srv/elsewhere alone.' },
     ]);
     model.script('answered', [{ answer: 'Understood, leaving it.' }]);
     tg.userSends(OWNER, '/delegate --agent claude clean up local/me/app#30 [[denied]]');
     const asked = await tg.waitFor(
-      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('needs your input')),
+      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('asks for permission')),
       60_000,
     );
-    expect(asked.text).toContain('$ rm -rf /srv/elsewhere');
-    expect(asked.text).toContain('May I delete /srv/elsewhere?');
-    const buttons = asked.reply_markup?.inline_keyboard?.flat().map((b) => b.text);
-    expect(buttons).toEqual(['Reply', 'Logs', 'Destroy', 'Prune']);
+    expect(asked.text).toContain('rm -rf /srv/elsewhere');
+    const deny = asked.reply_markup?.inline_keyboard?.flat().find((b) => b.text === 'Deny') as
+      { callback_data?: string } | undefined;
+    tg.userPresses(
+      OWNER,
+      { chatId: OWNER.id, messageId: asked.message_id },
+      deny?.callback_data ?? '',
+    );
+    const done = await tg.waitFor(
+      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('left /srv/elsewhere alone')),
+      60_000,
+    );
+    // claude was told no and went on: the task completed, nothing ended as needs_input.
+    expect(done.text).toContain('completed');
+    const buttons = done.reply_markup?.inline_keyboard?.flat().map((b) => b.text);
+    expect(buttons).toEqual(['Continue', 'Logs', 'Destroy', 'Prune']);
 
-    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: asked.message_id }, 'continue:1');
+    tg.userPresses(OWNER, { chatId: OWNER.id, messageId: done.message_id }, 'continue:1');
     const prompt = await tg.waitFor(() =>
       tg.messagesIn(OWNER.id).find((m) => m.text?.startsWith('What should the agent do next')),
     );
@@ -442,7 +454,7 @@ describe('telegram bot with a real agent', () => {
       '--all',
     ]);
     expect(sessions[0]?.agent).toBe('claude');
-    // The reply went to the same claude session: its request carries the refused turn.
+    // The reply went to the same claude session: its request carries the denied turn.
     expect(JSON.stringify(model.requestsFor('answered')[0]?.body)).toContain('[[denied]]');
     expect(tg.violations).toEqual([]);
   });
