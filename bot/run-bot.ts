@@ -57,6 +57,7 @@ export function prepareBot(options: BotOptions): RunningBot {
     topics,
     chats: home.config.telegramNotifyChats,
     stallExtendMs: home.config.stallExtendMs,
+    log,
     errorTail: (taskId) => {
       const run = home.store.listRuns(taskId).at(-1);
       return run === undefined ? [] : tailLines(run.transcript, ERROR_TAIL_LINES, home.scrubber());

@@ -8,14 +8,8 @@ import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import type { ChatDelivery, Store } from '../core/store/store.js';
 import { pushApprovalEvent, type PushSender } from './approval-pushes.js';
-import {
-  DIGEST_WINDOW_MS,
-  addToDigest,
-  digestHtml,
-  digestPings,
-  planPush,
-  type DigestEntry,
-} from './batching.js';
+import { DIGEST_WINDOW_MS, planPush } from './batching.js';
+import { DigestPushes } from './digest-pushes.js';
 import { eventMessage } from './event-message.js';
 import { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
@@ -32,11 +26,19 @@ export interface TelegramSinkOptions {
   pacer?: ChatPacer;
   /** Forum chats: each session's pushes go to its own topic. Absent: every chat's main thread. */
   topics?: TopicRouter;
+  log?: (line: string) => void;
 }
 
 export function telegramSink(options: TelegramSinkOptions): NotificationSink {
   const pacer = options.pacer ?? new ChatPacer();
   const { api, topics } = options;
+  const digests = new DigestPushes(
+    api,
+    options.store,
+    pacer,
+    options.log ?? (() => undefined),
+    options.chats,
+  );
 
   /** Sends into the session's topic where the chat has topics; a topic gone by hand is remade. */
   const sendTo: PushSender = async (chatId, issueRef, html, other) => {
@@ -75,13 +77,12 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
       for (const chatId of options.chats) {
         if (store.isDelivered(event.id, chatId)) continue;
         const now = Date.now();
-        const digest = readDigest(store, chatId);
         const decision = planPush({
           type: event.type,
           taskId: event.taskId,
           now,
           recentTasks: new Set(store.recentlyPushedTasks(chatId, now - DIGEST_WINDOW_MS)),
-          digestStartedAt: digest?.startedAt ?? null,
+          digestStartedAt: digests.startedAt(chatId),
           status: store.statusMessage(chatId, event.taskId),
         });
         const record = (messageId: number, kind: ChatDelivery['kind']): void =>
@@ -93,32 +94,11 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
             issueRef: event.issueRef,
             kind,
           });
-        await pacer.wait(chatId);
         if (decision.kind === 'digest') {
-          const current = decision.fresh || digest === null ? null : digest;
-          const entries = addToDigest(current?.entries ?? [], {
-            taskId: event.taskId,
-            issueRef: event.issueRef,
-            type: event.type,
-          });
-          const html = digestHtml(entries);
-          const messageId =
-            current === null
-              ? (
-                  await api.sendMessage(chatId, html, {
-                    parse_mode: 'HTML',
-                    disable_notification: !digestPings(entries),
-                  })
-                ).message_id
-              : await editOrKeep(api, chatId, current.messageId, html, undefined);
-          const next: DigestState = { messageId, startedAt: current?.startedAt ?? now, entries };
-          // The digest's state and the delivery land together: a restart sees both or neither.
-          store.immediate(() => {
-            store.setBotState(`${DIGEST_KEY}${chatId}`, JSON.stringify(next));
-            record(messageId, 'digest');
-          });
+          await digests.add(chatId, event, decision.fresh, now);
           continue;
         }
+        await pacer.wait(chatId);
         const markup = keyboard(message.buttons);
         if (decision.kind === 'edit') {
           const edited = await editOrKeep(
@@ -148,24 +128,6 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
       }
     },
   };
-}
-
-const DIGEST_KEY = 'digest:';
-
-interface DigestState {
-  messageId: number;
-  startedAt: number;
-  entries: DigestEntry[];
-}
-
-function readDigest(store: Store, chatId: number): DigestState | null {
-  const raw = store.getBotState(`${DIGEST_KEY}${chatId}`);
-  if (raw === null) return null;
-  try {
-    return JSON.parse(raw) as DigestState;
-  } catch {
-    return null;
-  }
 }
 
 /**

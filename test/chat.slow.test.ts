@@ -664,7 +664,10 @@ describe('a burst of tasks', () => {
       refs.slice(0, 10).map((ref) => `📥 queued · ${ref}`),
     );
     expect(digestOf()).toHaveLength(1);
-    expect(final.edits).toBeGreaterThan(10);
+    // Kept up to date by edits that each show whatever arrived meanwhile: far fewer than the
+    // 38 events after the digest opened.
+    expect(final.edits).toBeGreaterThan(0);
+    expect(final.edits).toBeLessThan(20);
     // Every task event reached the chat exactly once, as a message or a line of the digest.
     const events = sb
       .store()
