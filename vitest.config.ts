@@ -25,7 +25,7 @@ export default defineConfig({
           // These suites mostly wait on child processes (about 50% of one core on average), so
           // two files at a time fit a 2-core machine: 477 s → 299 s, with no suite slower than
           // its own timeouts allow.
-          maxWorkers: 2,
+          maxWorkers: 3,
         },
       },
     ],

@@ -5,7 +5,7 @@
  * API, and the answer — a tap or a reply on the phone, or `kugetsu approve|deny` — decides what
  * happens: the command runs, or the model is told no and the run ends cleanly.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../core/approvals/approval.js';
@@ -88,32 +88,6 @@ function openApproval(taskId: number): Promise<Approval> {
   );
 }
 
-function worktreeOf(ref: string): string {
-  const session = sb.store().getSession(ref);
-  if (session === null) throw new Error(`no session ${ref}`);
-  return session.worktreePath;
-}
-
-/** Pids of live processes started for the task (their environment names it and this home). */
-function processesOfTask(taskId: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (
-        environ.includes(`KUGETSU_TASK_ID=${taskId}`) &&
-        environ.includes(`KUGETSU_HOME=${sb.home}`) &&
-        running(Number(entry))
-      )
-        pids.push(Number(entry));
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return pids;
-}
-
 /** The tool results claude sent the model with its request for step `step` of a script. */
 function toolResults(script: string, step: number): { content: string; is_error?: boolean }[] {
   const request = model.requestsFor(script).find((r) => r.step === step);
@@ -153,7 +127,7 @@ describe('claude asks kugetsu before it runs a command', () => {
       state: 'open',
     });
     // The agent is held: the command has not run, and the task still runs.
-    const worktree = worktreeOf('local/me/app#1');
+    const worktree = sb.worktreeOf('local/me/app#1');
     expect(existsSync(join(worktree, 'ran.txt'))).toBe(false);
     expect(sb.store().getTask(id)?.state).toBe('running');
     const listed = await sb.json<{ approvals: Approval[] }>(['approvals']);
@@ -194,7 +168,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     const before = sb.tasks().length;
     const id = await sb.startDetached(['start', 'local/me/app#2', `Touch it [[${script}]]`]);
     const approval = await openApproval(id);
-    const tree = processesOfTask(id);
+    const tree = sb.taskProcesses(id);
     expect(tree.length).toBeGreaterThan(0);
     press(await pushOf(approval), `approval:deny:${approval.id}`);
     const task = await sb.finished(id);
@@ -202,7 +176,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
     expect(task.result).toContain('Understood, leaving it.');
-    expect(existsSync(join(worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
+    expect(existsSync(join(sb.worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
     expect(toolResults(script, 1)).toEqual([{ content: 'denied by Owner', is_error: true }]);
     expect(sb.tasks().length).toBe(before + 1);
     expect(sb.store().approvals.list({ taskId: id })).toEqual([]);
@@ -222,7 +196,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     press(await pushOf(approval), `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = worktreeOf('local/me/app#3');
+    const worktree = sb.worktreeOf('local/me/app#3');
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(worktree, 'two.txt'), 'utf8')).toBe('two\n');
     expect(

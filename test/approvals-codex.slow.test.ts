@@ -5,7 +5,7 @@
  * the daemon's bot pushes it through the fake Bot API, the agent holds while it is open, and the
  * answer — a button or a reply on the phone, or `kugetsu approve|deny` — reaches the agent.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../core/approvals/approval.js';
@@ -14,14 +14,9 @@ import { agentSettings } from './helpers/agent-world.mjs';
 import { OWNER, botSandbox, buttonsOf, rendered, startBot } from './helpers/bot-world.js';
 import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';
 import { ModelServer } from './helpers/model-server.mjs';
-import { type Sandbox, running } from './helpers/sandbox.js';
+import type { Sandbox } from './helpers/sandbox.js';
 
 const SECRET_KEY = 'sk-scripted-Secret-4242-abcdefgh';
-
-interface SessionView {
-  issueRef: string;
-  worktreePath: string;
-}
 
 let model: ModelServer;
 let tg: FakeTelegram;
@@ -75,33 +70,6 @@ function openApproval(taskId: number): Promise<Approval> {
   });
 }
 
-async function worktreeOf(ref: string): Promise<string> {
-  const { sessions } = await sb.json<{ sessions: SessionView[] }>(['list', '--all']);
-  const found = sessions.find((s) => s.issueRef === ref);
-  if (found === undefined) throw new Error(`no session ${ref}`);
-  return found.worktreePath;
-}
-
-/** Live processes started for one task of this sandbox: their environment names it. */
-function processesOfTask(taskId: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (
-        environ.includes(`KUGETSU_TASK_ID=${taskId}`) &&
-        environ.includes(`KUGETSU_HOME=${sb.home}`) &&
-        running(Number(entry))
-      )
-        pids.push(Number(entry));
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return pids;
-}
-
 /** Tool calls the model made in a conversation, as the last request sent them back. */
 function toolCalls(script: string): string[] {
   const last = model.requestsFor(script).at(-1)?.body as {
@@ -142,7 +110,7 @@ describe('codex approvals (app-server)', () => {
     expect(text).not.toContain(SECRET_KEY);
     expect(await sb.ok(['approvals'])).toContain(`#${approval.id}`);
     // The agent holds: nothing ran, and it stays running while nobody answers.
-    const worktree = await worktreeOf('local/me/app#1');
+    const worktree = sb.worktreeOf('local/me/app#1');
     expect(existsSync(join(worktree, 'allowed.txt'))).toBe(false);
     expect(sb.store().getTask(id)?.state).toBe('running');
 
@@ -184,7 +152,7 @@ describe('codex approvals (app-server)', () => {
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('I was not allowed to write denied.txt.');
-    const worktree = await worktreeOf('local/me/app#2');
+    const worktree = sb.worktreeOf('local/me/app#2');
     expect(existsSync(join(worktree, 'denied.txt'))).toBe(false);
     // The model heard the refusal, and the person's words with it.
     const bodies = model.requestsFor(script).map((r) => JSON.stringify(r.body));
@@ -198,7 +166,7 @@ describe('codex approvals (app-server)', () => {
         .map((a) => a.state),
     ).toEqual(['denied']);
     expect(toolCalls(script)).toEqual(['exec_command']);
-    expect(processesOfTask(id)).toEqual([]);
+    expect(sb.taskProcesses(id)).toEqual([]);
     const logs = await sb.ok(['logs', String(id)]);
     expect(logs).toContain('$ echo denied > denied.txt');
     expect(logs).toContain('(declined)');
@@ -217,7 +185,7 @@ describe('codex approvals (app-server)', () => {
     press((await pushOf(approval)).push, `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = await worktreeOf('local/me/app#3');
+    const worktree = sb.worktreeOf('local/me/app#3');
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(worktree, 'two.txt'), 'utf8')).toBe('two\n');
     expect(sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
@@ -240,7 +208,7 @@ describe('codex approvals (app-server)', () => {
     await sb.ok(['deny', String(approval.id), '--message', 'not outside the repository']);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(readFileSync(join(await worktreeOf('local/me/app#4'), 'notes.txt'), 'utf8')).toBe(
+    expect(readFileSync(join(sb.worktreeOf('local/me/app#4'), 'notes.txt'), 'utf8')).toBe(
       'inside\n',
     );
     expect(existsSync(outside)).toBe(false);

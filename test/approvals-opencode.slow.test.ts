@@ -7,7 +7,7 @@
  * asks too, a question is answered by a reply, and a stop while it waits ends the server's whole
  * process group.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../core/approvals/approval.js';
@@ -18,11 +18,6 @@ import { ModelServer } from './helpers/model-server.mjs';
 import { running, type Sandbox } from './helpers/sandbox.js';
 
 const SECRET = 'sk-opencode-Secret-5150-qwerty';
-
-interface SessionView {
-  issueRef: string;
-  worktreePath: string;
-}
 
 let model: ModelServer;
 let tg: FakeTelegram;
@@ -87,33 +82,6 @@ const press = (push: ChatMessage, data: string): void => {
   tg.userPresses(OWNER, { chatId: OWNER.id, messageId: push.message_id }, data);
 };
 
-async function worktreeOf(ref: string): Promise<string> {
-  const { sessions } = await sb.json<{ sessions: SessionView[] }>(['list', '--all']);
-  const session = sessions.find((s) => s.issueRef === ref);
-  if (session === undefined) throw new Error(`no session ${ref}`);
-  return session.worktreePath;
-}
-
-/** Live processes of this sandbox's task: their environment names it. */
-function processesOfTask(taskId: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (
-        environ.includes(`KUGETSU_TASK_ID=${taskId}`) &&
-        environ.includes(`KUGETSU_HOME=${sb.home}`) &&
-        running(Number(entry))
-      )
-        pids.push(Number(entry));
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return pids;
-}
-
 describe('opencode approvals through its server', () => {
   it('Allow once: the command asked about runs and the task completes', async () => {
     const script = 'oc-allow';
@@ -144,7 +112,7 @@ describe('opencode approvals through its server', () => {
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: allowed.txt written');
-    const ranAt = Number(readFileSync(join(await worktreeOf(ref), 'allowed.txt'), 'utf8'));
+    const ranAt = Number(readFileSync(join(sb.worktreeOf(ref), 'allowed.txt'), 'utf8'));
     expect(ranAt).toBeGreaterThan(pressedAt);
     expect(sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
@@ -170,7 +138,7 @@ describe('opencode approvals through its server', () => {
     ]);
     const tasksBefore = sb.tasks().length;
     const { approval, push } = await opened(id);
-    const tree = processesOfTask(id);
+    const tree = sb.taskProcesses(id);
     expect(tree.length).toBeGreaterThan(0);
     press(push, `approval:deny:${approval.id}`);
     const task = await sb.finished(id);
@@ -179,7 +147,7 @@ describe('opencode approvals through its server', () => {
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
     expect(task.result).toContain('Understood, I will leave it.');
-    expect(existsSync(join(await worktreeOf(ref), 'denied.txt'))).toBe(false);
+    expect(existsSync(join(sb.worktreeOf(ref), 'denied.txt'))).toBe(false);
     // The model heard why, in the one request after the refusal.
     const requests = model.requestsFor(script);
     expect(requests).toHaveLength(2);
@@ -206,7 +174,7 @@ describe('opencode approvals through its server', () => {
     press(push, `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = await worktreeOf(ref);
+    const worktree = sb.worktreeOf(ref);
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('1\n');
     expect(existsSync(join(worktree, 'two.txt'))).toBe(true);
     expect(
@@ -237,11 +205,11 @@ describe('opencode approvals through its server', () => {
     ]);
     const { approval, push } = await opened(id);
     expect(approval).toMatchObject({ category: 'bash', subject: 'echo child > child.txt' });
-    expect(existsSync(join(await worktreeOf(ref), 'child.txt'))).toBe(false);
+    expect(existsSync(join(sb.worktreeOf(ref), 'child.txt'))).toBe(false);
     press(push, `approval:once:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(readFileSync(join(await worktreeOf(ref), 'child.txt'), 'utf8')).toBe('child\n');
+    expect(readFileSync(join(sb.worktreeOf(ref), 'child.txt'), 'utf8')).toBe('child\n');
   });
 
   it('a question is pushed and the reply to it is the answer', async () => {
@@ -284,7 +252,7 @@ describe('opencode approvals through its server', () => {
       { answer: 'never reached' },
     ]);
     const { approval } = await opened(id);
-    const tree = processesOfTask(id);
+    const tree = sb.taskProcesses(id);
     // The server, in a process group of its own that the supervisor ends.
     expect(tree.length).toBeGreaterThan(0);
     const stoppedAt = Date.now();
@@ -296,7 +264,7 @@ describe('opencode approvals through its server', () => {
       `stop mid-approval → every process of the task gone: ${Date.now() - stoppedAt} ms`,
     );
     expect(sb.store().approvals.get(approval.id)?.state).not.toBe('open');
-    expect(existsSync(join(await worktreeOf(ref), 'never.txt'))).toBe(false);
+    expect(existsSync(join(sb.worktreeOf(ref), 'never.txt'))).toBe(false);
     expect(model.requestsFor(script)).toHaveLength(1);
   });
 });

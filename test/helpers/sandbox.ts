@@ -223,6 +223,36 @@ export class Sandbox {
     );
   }
 
+  /**
+   * Live processes of one of this sandbox's tasks: their environment names the task and this
+   * home (suites running at the same time have task ids of their own).
+   */
+  taskProcesses(taskId: number): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+        if (
+          environ.includes(`KUGETSU_TASK_ID=${taskId}`) &&
+          environ.includes(`KUGETSU_HOME=${this.home}`) &&
+          running(Number(entry))
+        )
+          pids.push(Number(entry));
+      } catch {
+        // gone already, or not ours to read
+      }
+    }
+    return pids;
+  }
+
+  /** The worktree of a session, as the store has it. */
+  worktreeOf(issueRef: string): string {
+    const session = this.store().getSession(issueRef);
+    if (session === null) throw new Error(`no session ${issueRef}`);
+    return session.worktreePath;
+  }
+
   /** Whether `pid` runs with this sandbox's KUGETSU_HOME. */
   private ownsProcess(pid: number): boolean {
     try {

@@ -1,0 +1,4 @@
+/** The real opencode CLI run by kugetsu against the scripted model server (see helpers/agent-suite.ts). */
+import { realAgentSuite } from './helpers/agent-suite.js';
+
+realAgentSuite('opencode');
