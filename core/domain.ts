@@ -134,9 +134,32 @@ export interface KugetsuEvent {
   readAt: number | null;
 }
 
+/**
+ * What an event is about, beyond its task: each interface formats its own text from it
+ * (`events/event-text.ts` is the one-line English of `notify` and the log).
+ */
 export interface EventData {
+  /** `task_queued`: the mode queued; `requeued` when `queue retry` put it back. */
+  mode?: TaskMode;
+  requeued?: boolean;
+  /** The attempt an event is about (dequeued, started, retrying; error: the attempts made). */
+  attempt?: number;
+  maxAttempts?: number;
+  /** `task_completed`: the outcome line (branch, diffstat, hand-off, the agent's answer). */
+  result?: string;
+  /** `task_retrying`, `task_error`. */
+  error?: string;
+  retryDelayMs?: number;
+  /** `task_needs_input`. */
+  question?: string;
+  /** Summed over the task's runs, on the events that end it. */
+  usage?: Usage | null;
+  /** `task_cancelled` of a task that never ran. */
+  beforeRun?: boolean;
   /** The approval an `approval_requested` or `approval_resolved` event is about. */
   approvalId?: number;
+  /** What it asks, or how it was resolved, in one line (`wants to run npm test`). */
+  summary?: string;
 }
 
 export interface Server {

@@ -117,10 +117,10 @@ describe('approval records and the gate', () => {
     expect(first.won).toBe(true);
     expect(second).toMatchObject({ won: false, approval: { state: 'allowed', answeredBy: phone } });
     const events = store.listEvents({ unreadOnly: false });
-    expect(events.map((e) => [e.type, e.data])).toEqual(
+    expect(events.map((e) => [e.type, e.data.approvalId])).toEqual(
       expect.arrayContaining([
-        ['approval_requested', { approvalId: approval.id }],
-        ['approval_resolved', { approvalId: approval.id }],
+        ['approval_requested', approval.id],
+        ['approval_resolved', approval.id],
       ]),
     );
     expect(events.filter((e) => e.type === 'approval_resolved')).toHaveLength(1);

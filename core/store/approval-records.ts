@@ -23,13 +23,13 @@ import { OperationError } from '../errors.js';
 export interface StoreInternals {
   stmt(sql: string): Statement;
   immediate<T>(fn: () => T): T;
+  /** Records an event; its text is made from its data. */
   insertEvent(
     type: EventType,
     taskId: number,
     issueRef: string | null,
-    message: string,
+    data: EventData,
     now: number,
-    data?: EventData,
   ): void;
 }
 
@@ -124,9 +124,8 @@ export class ApprovalRecords {
         'approval_requested',
         taskId,
         task.issue_ref,
-        `#${taskId} ${describeRequest(request)} (approval #${id})`,
+        { approvalId: id, summary: `${describeRequest(request)} (approval #${id})` },
         now,
-        { approvalId: id },
       );
       return this.mustGet(id);
     });
@@ -245,9 +244,11 @@ export class ApprovalRecords {
       'approval_resolved',
       approval.taskId,
       approval.issueRef,
-      `#${approval.taskId} approval #${approval.id} ${describeResolution(resolved)}`,
+      {
+        approvalId: approval.id,
+        summary: `approval #${approval.id} ${describeResolution(resolved)}`,
+      },
       now,
-      { approvalId: approval.id },
     );
   }
 }

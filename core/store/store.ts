@@ -25,6 +25,7 @@ import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { ApprovalRecords } from './approval-records.js';
 import { ChatTopics } from './chat-topics.js';
+import { eventText } from '../events/event-text.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   toEvent,
@@ -163,7 +164,15 @@ export class Store {
     this.approvals = new ApprovalRecords({
       stmt: (sql) => this.stmt(sql),
       immediate: (fn) => this.immediate(fn),
-      insertEvent: (...args) => this.insertEvent(...args),
+      insertEvent: (type, taskId, issueRef, data, now) =>
+        this.insertEvent(
+          type,
+          taskId,
+          issueRef,
+          eventText(type, taskId, issueRef ?? 'the PM agent', data),
+          now,
+          data,
+        ),
     });
   }
 
