@@ -6,7 +6,7 @@
  */
 import console from 'node:console';
 import { Store } from '../dist/core/store/store.js';
-import { wakeDaemon } from '../dist/core/daemon/wake.js';
+import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   delay,
   fmt,

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import console from 'node:console';
 import { join } from 'node:path';
 import { Store } from '../dist/core/store/store.js';
-import { wakeDaemon } from '../dist/core/daemon/wake.js';
+import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   heading,
   line,

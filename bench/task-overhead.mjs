@@ -23,7 +23,7 @@ import process from 'node:process';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { Store } from '../dist/core/store/store.js';
-import { wakeDaemon } from '../dist/core/daemon/wake.js';
+import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   GIT_ENV,
   fmt,

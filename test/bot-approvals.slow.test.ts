@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Approval, ApprovalRequest } from '../core/approvals/approval.js';
-import { wakeDaemon } from '../core/daemon/wake.js';
+import { wakeDaemon } from '../core/wake-channel.js';
 import { homePaths } from '../core/home.js';
 import { OWNER, botSandbox, buttonsOf, rendered, startBot } from './helpers/bot-world.js';
 import { FakeTelegram, type ChatMessage } from './helpers/fake-telegram.js';

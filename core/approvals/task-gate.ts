@@ -3,7 +3,7 @@
  * `kugetsu ask` run by a command agent): the store is the only link to the daemon, and a
  * wake-up over its socket gets the push out at once.
  */
-import { wakeDaemon } from '../daemon/wake.js';
+import { wakeDaemon } from '../wake-channel.js';
 import { OperationError } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { approvalGate, type ApprovalGate } from './gate.js';

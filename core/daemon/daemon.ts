@@ -25,7 +25,7 @@ import {
 import { pollIntake } from '../operations/intake.js';
 import { refreshForgeState } from '../operations/sessions.js';
 import { TaskRunner } from '../runner/task-runner.js';
-import { listenForWakeups } from './wake.js';
+import { listenForWakeups } from '../wake-channel.js';
 
 export interface DaemonOptions {
   log: (line: string) => void;

@@ -5,7 +5,7 @@ import {
   type Approval,
   type ApprovalAnswer,
 } from '../approvals/approval.js';
-import { wakeDaemon } from '../daemon/wake.js';
+import { wakeDaemon } from '../wake-channel.js';
 import { OperationError, UsageError, quote } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import type { ResolveResult } from '../store/approval-records.js';

@@ -3,7 +3,7 @@
  * queued, and a new comment that mentions kugetsu continues that issue's session. Polled with
  * conditional requests, so an idle repository costs a 304 per poll.
  */
-import { wakeDaemon } from '../daemon/wake.js';
+import { wakeDaemon } from '../wake-channel.js';
 import type { Task } from '../domain.js';
 import { OperationError, UsageError, errorMessage, quote } from '../errors.js';
 import { forgeApiFor } from '../forges/forge-client.js';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { deleteSessionTotals } from '../agent-sessions.js';
-import { wakeDaemon } from '../daemon/wake.js';
+import { wakeDaemon } from '../wake-channel.js';
 import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor, type ForgeState } from '../forges/forge.js';

@@ -1,6 +1,6 @@
 /** Queueing work: what `start`, `continue`, `resume`, `stop`, `delegate` and `queue` do. */
 import { assertAgentAvailable } from '../agents/availability.js';
-import { wakeDaemon } from '../daemon/wake.js';
+import { wakeDaemon } from '../wake-channel.js';
 import { MAX_ATTACHMENTS, uniqueName } from '../attachments.js';
 import type { AgentName, Session, Task, TaskAttachment, TaskMode } from '../domain.js';
 import { OperationError, UsageError, quote } from '../errors.js';

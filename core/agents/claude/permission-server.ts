@@ -108,7 +108,7 @@ async function openGate(env: NodeJS.ProcessEnv, taskId: number, worktree: string
       import('../../home-context.js'),
       import('../../approvals/task-gate.js'),
       import('../../approvals/policy.js'),
-      import('../../daemon/wake.js'),
+      import('../../wake-channel.js'),
       import('node:fs'),
     ]);
   const ctx = openHome(env);
