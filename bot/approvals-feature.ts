@@ -67,7 +67,7 @@ export function approvalsFeature(
 
   guarded.callbackQuery(APPROVAL_BUTTON, async (ctx) => {
     const press = decodeApprovalButton(ctx.callbackQuery.data);
-    const approval = press === null ? null : home.store.approvals.get(press.id);
+    const approval = press === null ? null : home.legacy.approvals.get(press.id);
     if (press === null || approval === null) {
       await ctx.answerCallbackQuery({ text: 'This request is gone.' });
       return;
@@ -80,7 +80,7 @@ export function approvalsFeature(
   });
 
   guarded.command('pending', async (ctx) => {
-    const open = home.store.approvals.list();
+    const open = home.legacy.approvals.list();
     if (open.length === 0) {
       await ctx.reply('Nothing waits for your answer.');
       return;
@@ -92,7 +92,7 @@ export function approvalsFeature(
         parse_mode: 'HTML',
         ...(markup === undefined ? {} : { reply_markup: markup }),
       });
-      home.store.setBotState(
+      home.legacy.setBotState(
         `${PENDING_PREFIX}${sent.chat.id}:${sent.message_id}`,
         String(approval.id),
       );
@@ -108,10 +108,10 @@ export function approvalsFeature(
     const replied = ctx.message.reply_to_message;
     if (replied === undefined || replied.from?.id !== ctx.me.id) return next();
     const chatId = ctx.chat.id;
-    const pending = home.store.getBotState(`${PENDING_PREFIX}${chatId}:${replied.message_id}`);
+    const pending = home.legacy.getBotState(`${PENDING_PREFIX}${chatId}:${replied.message_id}`);
     const id =
-      pending === null ? home.store.approvalPushedAs(chatId, replied.message_id) : Number(pending);
-    const approval = id === null ? null : home.store.approvals.get(id);
+      pending === null ? home.legacy.approvalPushedAs(chatId, replied.message_id) : Number(pending);
+    const approval = id === null ? null : home.legacy.approvals.get(id);
     if (approval === null) return next();
     if (approval.kind !== 'question')
       throw new UsageError(`approval #${approval.id} is not a question: use its buttons`);

@@ -118,7 +118,7 @@ export async function queueWithFile(
       throw new UsageError(NEEDS_ISSUE);
   } else {
     const target = resolveTarget(home, intent.ref);
-    assertCanContinue(target.issueRef, home.store.getSession(target.issueRef));
+    assertCanContinue(target.issueRef, home.legacy.getSession(target.issueRef));
   }
   const max = home.config.attachmentMaxBytes;
   if (file.size !== undefined && file.size > max) throw tooLarge(file.size, max);
@@ -143,7 +143,7 @@ export async function queueWithFile(
     throw err;
   }
   await deps.ensureDaemon();
-  const [attachment] = home.store.taskAttachments(queued.task.id);
+  const [attachment] = home.legacy.taskAttachments(queued.task.id);
   await ctx.reply(
     `${queuedHtml(queued.task, queued.note)}\n${attachment === undefined ? '' : fileLine(attachment, file.originalName)}`,
     { parse_mode: 'HTML' },
@@ -174,7 +174,7 @@ export function attachmentsFeature<C extends Context>(deps: FeatureDeps): Compos
         return;
       }
       if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
-        const ref = replyTarget(home.store, message.chat.id, message.reply_to_message.message_id);
+        const ref = replyTarget(home.legacy, message.chat.id, message.reply_to_message.message_id);
         if (ref === null)
           throw new OperationError(
             'that message belongs to no session: use /continue REF … as the caption',

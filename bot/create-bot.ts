@@ -76,7 +76,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const { ctx: home, log } = options;
   const configured = new Set(home.config.telegramAllowedUsers);
   const isAllowed = (user: number): boolean =>
-    configured.has(user) || approvedUsers(home.store).includes(user);
+    configured.has(user) || approvedUsers(home.legacy).includes(user);
   const bot = new Bot<BotContext>(options.token, {
     client: { apiRoot: home.config.telegramApiRoot },
   });
@@ -100,9 +100,9 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // Telegram redelivers updates whose offset was not confirmed before a restart; the last
   // handled update id lives in the store so a command never runs twice.
   bot.use(async (ctx, next) => {
-    const last = Number(home.store.getBotState(LAST_UPDATE) ?? '0');
+    const last = Number(home.legacy.getBotState(LAST_UPDATE) ?? '0');
     if (ctx.update.update_id <= last) return;
-    home.store.setBotState(LAST_UPDATE, String(ctx.update.update_id));
+    home.legacy.setBotState(LAST_UPDATE, String(ctx.update.update_id));
     await next();
   });
 
@@ -118,7 +118,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     // A stranger's /start may ask for access: a one-time code the owner approves on the server.
     const code =
       ctx.message.text?.startsWith('/start') === true
-        ? requestPairing(home.store, user, displayName(ctx))
+        ? requestPairing(home.legacy, user, displayName(ctx))
         : null;
     await ctx.reply(
       code === null
@@ -128,7 +128,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     );
   });
 
-  bot.use(conversations({ storage: sqliteConversationStorage(home.store) }));
+  bot.use(conversations({ storage: sqliteConversationStorage(home.legacy) }));
   bot.use(
     createConversation<BotContext, BotContext>(async (conversation, ctx) => {
       // Without a default repository, offer the ones kugetsu knows as buttons.
@@ -239,8 +239,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'status',
     guarded(async (ctx) => {
-      const stats = home.store.queueStats();
-      const daemon = home.store.daemonOwner();
+      const stats = home.legacy.queueStats();
+      const daemon = home.legacy.daemonOwner();
       const { status, telegram } = homeStatus(home.env);
       await ctx.reply(
         [
@@ -257,8 +257,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'queue',
     guarded(async (ctx) => {
-      const tasks = home.store.listTasks({ states: ['pending', 'running'] });
-      const waiting = new Set(home.store.approvals.list().map((a) => a.taskId));
+      const tasks = home.legacy.listTasks({ states: ['pending', 'running'] });
+      const waiting = new Set(home.legacy.approvals.list().map((a) => a.taskId));
       const lines = tasks.map(
         (t) =>
           `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}${waiting.has(t.id) ? '\n   <i>waiting for your answer: /pending</i>' : ''}`,
@@ -296,7 +296,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'notify',
     guarded(async (ctx) => {
-      const events = home.store.listEvents({ unreadOnly: true }).slice(-20);
+      const events = home.legacy.listEvents({ unreadOnly: true }).slice(-20);
       await ctx.reply(
         events.length === 0
           ? 'No unread notifications.'
@@ -342,7 +342,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'destroy',
     guarded(async (ctx) => {
       const target = resolveTarget(home, ctx.match.trim());
-      const session = home.store.getSession(target.issueRef);
+      const session = home.legacy.getSession(target.issueRef);
       if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
       const taskId = session.lastTaskId ?? 0;
       await ctx.reply(
@@ -400,7 +400,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         await ctx.answerCallbackQuery({ text: 'This button is no longer valid.' });
         return;
       }
-      const task = press.taskId === 0 ? null : home.store.getTask(press.taskId);
+      const task = press.taskId === 0 ? null : home.legacy.getTask(press.taskId);
       const ref = task?.issueRef ?? null;
       switch (press.action) {
         case 'logs':
@@ -426,7 +426,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
               reply_markup: { force_reply: true, input_field_placeholder: 'the follow-up' },
             },
           );
-          home.store.setBotState(promptKey(prompt.chat.id, prompt.message_id), ref ?? PM_TARGET);
+          home.legacy.setBotState(promptKey(prompt.chat.id, prompt.message_id), ref ?? PM_TARGET);
           return;
         }
         case 'destroy':
@@ -482,7 +482,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         );
         return;
       }
-      const ref = replyTarget(home.store, ctx.chat.id, replied.message_id);
+      const ref = replyTarget(home.legacy, ctx.chat.id, replied.message_id);
       if (ref === null)
         throw new OperationError('that message belongs to no session: use /continue REF …');
       if (ref === PM_TARGET) {

@@ -18,7 +18,7 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
   const guarded = guard(deps);
   const composer = new Composer<C>();
   const refOf = (taskId: number): string => {
-    const ref = home.store.getTask(taskId)?.issueRef ?? null;
+    const ref = home.legacy.getTask(taskId)?.issueRef ?? null;
     if (ref === null) throw new OperationError('this task has no session to merge');
     return ref;
   };

@@ -62,19 +62,19 @@ export class ProgressUpdater {
   async tick(now = Date.now()): Promise<void> {
     const scrubber = this.home.scrubber();
     const live = new Set<string>();
-    for (const task of this.home.store.listTasks({ states: ['running'] })) {
-      const run = this.home.store.listRuns(task.id).at(-1);
+    for (const task of this.home.legacy.listTasks({ states: ['running'] })) {
+      const run = this.home.legacy.listRuns(task.id).at(-1);
       const line =
         run === undefined
           ? null
           : lastMeaningfulLine(tailLines(run.transcript, SCAN_LINES, scrubber));
-      const waiting = this.home.store.approvals.list({ taskId: task.id })[0];
+      const waiting = this.home.legacy.approvals.list({ taskId: task.id })[0];
       const html = progressHtml(
         task,
         now,
         waiting === undefined ? line : `⏸ waiting for your answer (approval #${waiting.id})`,
       );
-      for (const delivery of this.home.store.startedDeliveries(task.id)) {
+      for (const delivery of this.home.legacy.startedDeliveries(task.id)) {
         const key = `${delivery.chatId}:${delivery.messageId}`;
         live.add(key);
         if (this.shown.get(key) === html) continue;

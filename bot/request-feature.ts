@@ -39,21 +39,21 @@ export async function takeRequest(deps: FeatureDeps, ctx: Context, text: string)
   }
   forgetStale(deps);
   const id = randomBytes(8).toString('hex');
-  home.store.setBotState(`${PENDING}${id}`, text);
+  home.legacy.setBotState(`${PENDING}${id}`, text);
   try {
     await ctx.reply(pmQuestionHtml(message), {
       parse_mode: 'HTML',
       reply_markup: keyboard(pmKeyboard(id)),
     });
   } catch (err) {
-    home.store.deleteBotState(`${PENDING}${id}`);
+    home.legacy.deleteBotState(`${PENDING}${id}`);
     throw err;
   }
 }
 
 function forgetStale(deps: FeatureDeps, now = Date.now()): void {
-  for (const entry of deps.home.store.listBotState(PENDING)) {
-    if (now - entry.updatedAt > PENDING_TTL_MS) deps.home.store.deleteBotState(entry.key);
+  for (const entry of deps.home.legacy.listBotState(PENDING)) {
+    if (now - entry.updatedAt > PENDING_TTL_MS) deps.home.legacy.deleteBotState(entry.key);
   }
 }
 
@@ -72,7 +72,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
     guarded(async (ctx) => {
       const id = SEND.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
       const key = `${PENDING}${id}`;
-      const text = home.store.takeBotState(key);
+      const text = home.legacy.takeBotState(key);
       if (text === null) {
         await ctx.answerCallbackQuery({ text: ALREADY_HANDLED });
         return;
@@ -86,7 +86,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
         });
       } catch (err) {
         // Not queued: the question stays answerable.
-        home.store.setBotState(key, text);
+        home.legacy.setBotState(key, text);
         await ctx.answerCallbackQuery();
         throw err;
       }
@@ -100,7 +100,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
     DROP,
     guarded(async (ctx) => {
       const id = DROP.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
-      const text = home.store.takeBotState(`${PENDING}${id}`);
+      const text = home.legacy.takeBotState(`${PENDING}${id}`);
       await ctx.answerCallbackQuery({ text: text === null ? ALREADY_HANDLED : 'Cancelled' });
       if (text !== null) await ctx.editMessageText('Cancelled: nothing was sent.');
     }),

@@ -37,7 +37,7 @@ export function prepareBot(options: BotOptions): RunningBot {
   const bot = createBot(options);
   const scrub = (text: string): string => home.scrubber().scrub(text);
   const webhookUrl = home.config.telegramWebhookUrl;
-  const recorder = new HealthRecorder(home.store, webhookUrl === undefined ? 'polling' : 'webhook');
+  const recorder = new HealthRecorder(home.legacy, webhookUrl === undefined ? 'polling' : 'webhook');
   const shutdown = new AbortController();
   let onRunning = (): void => undefined;
   bot.api.config.use(
@@ -53,13 +53,13 @@ export function prepareBot(options: BotOptions): RunningBot {
   const topics = topicRouterFor(bot.api, home, log);
   const sink = telegramSink({
     api: bot.api,
-    store: home.store,
+    store: home.legacy,
     topics,
     chats: home.config.telegramNotifyChats,
     stallExtendMs: home.config.stallExtendMs,
     log,
     errorTail: (taskId) => {
-      const run = home.store.listRuns(taskId).at(-1);
+      const run = home.legacy.listRuns(taskId).at(-1);
       return run === undefined ? [] : tailLines(run.transcript, ERROR_TAIL_LINES, home.scrubber());
     },
   });

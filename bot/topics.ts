@@ -167,7 +167,7 @@ export function topicRouterFor(
 ): TopicRouter {
   return new TopicRouter({
     api,
-    store: home.store,
+    store: home.legacy,
     log,
     title: (ref) => issueTitle(home, ref),
   });
@@ -182,7 +182,7 @@ export function topicsFeature<C extends Context>(deps: FeatureDeps): Composer<C>
     const message = ctx.message;
     const thread = message.is_topic_message === true ? message.message_thread_id : undefined;
     const topic =
-      thread === undefined ? null : home.store.chatTopics.byThread(message.chat.id, thread);
+      thread === undefined ? null : home.legacy.chatTopics.byThread(message.chat.id, thread);
     if (topic === null || topic.closedAt !== null || isCommand(message)) return next();
     const ref = topic.issueRef;
     await guarded(async () => {

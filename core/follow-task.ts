@@ -24,9 +24,9 @@ export async function followTask(
   const offsets = new Map<string, number>();
   let lastReason: string | null = null;
   for (;;) {
-    const task = ctx.store.getTask(taskId);
+    const task = ctx.legacy.getTask(taskId);
     if (task === null) return null;
-    for (const run of ctx.store.listRuns(taskId)) {
+    for (const run of ctx.legacy.listRuns(taskId)) {
       const from = offsets.get(run.transcript) ?? 0;
       const chunk = readFrom(run.transcript, from);
       if (chunk.length > 0) {

@@ -7,6 +7,9 @@ import { EnvFiles } from './env-files.js';
 import { OperationError } from './errors.js';
 import { homePaths, resolveHome, type HomePaths } from './home.js';
 import { Scrubber, isSecretKey } from './secrets.js';
+import { SqliteDb } from './store/sqlite/sqlite-db.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { StoreApi } from './store/store-interface.js';
 import { Store } from './store/store.js';
 import { gitAuthEnv } from './workspaces/git-auth.js';
 import { Workspaces } from './workspaces/workspaces.js';
@@ -14,7 +17,10 @@ import { Workspaces } from './workspaces/workspaces.js';
 export interface HomeContext {
   paths: HomePaths;
   config: Config;
-  store: Store;
+  /** The Store seam: every durable fact the core keeps, one transaction per call. */
+  store: StoreApi;
+  /** The synchronous store the seam replaces, on the same connection, while callers move over. */
+  legacy: Store;
   envFiles: EnvFiles;
   workspaces: Workspaces;
   env: NodeJS.ProcessEnv;
@@ -52,10 +58,12 @@ export function openHome(
   if (options.create !== true && !isInitialized(paths)) {
     throw new OperationError(`kugetsu is not initialized in ${paths.root}: run \`kugetsu init\``);
   }
-  const store = Store.open(paths.db);
+  const db = SqliteDb.open(paths.db);
+  const store = new SqliteStore(db);
+  const legacy = Store.over(db.raw);
   const envFiles = new EnvFiles(paths.envDir);
   const tokenKeys = (): string[] =>
-    store
+    legacy
       .listServers()
       .map((s) => s.tokenEnv)
       .filter((k): k is string => k !== null);
@@ -68,6 +76,7 @@ export function openHome(
     paths,
     config,
     store,
+    legacy,
     envFiles,
     workspaces: new Workspaces(paths.reposDir, (server) =>
       gitAuthEnv(server, forgeToken(server), env),
@@ -96,6 +105,6 @@ export function openHome(
     // key), and the forge tokens: agents get them only from an env file.
     withheldKeys: () => [...SECRET_SETTINGS.map((s) => s.key), ...tokenKeys()],
     forgeToken,
-    close: () => store.close(),
+    close: () => db.close(),
   };
 }

@@ -26,7 +26,7 @@ export function serverRefHost(server: Server): string {
 }
 
 export function defaultServer(ctx: HomeContext): Server | null {
-  const servers = ctx.store.listServers();
+  const servers = ctx.legacy.listServers();
   const name = ctx.config.defaultServer;
   if (name !== undefined) {
     const named = servers.find((s) => s.name === name);
@@ -51,7 +51,7 @@ export function refDefaults(ctx: HomeContext): RefDefaults {
 }
 
 export function serverForRef(ctx: HomeContext, ref: IssueRef): Server {
-  const server = ctx.store.listServers().find((s) => serverRefHost(s) === ref.host);
+  const server = ctx.legacy.listServers().find((s) => serverRefHost(s) === ref.host);
   if (server === undefined) {
     throw new UsageError(
       `no server for host ${quote(ref.host)}: add one with \`kugetsu server add NAME URL\``,
@@ -96,7 +96,7 @@ export function targetOfSession(
     branch: string;
   },
 ): WorkspaceTarget {
-  const server = ctx.store.getServer(session.serverName);
+  const server = ctx.legacy.getServer(session.serverName);
   if (server === null) {
     throw new OperationError(
       `server ${session.serverName} of session ${session.issueRef} no longer exists: add it again`,

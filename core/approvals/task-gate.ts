@@ -9,11 +9,11 @@ import type { HomeContext } from '../home-context.js';
 import { approvalGate, type ApprovalGate } from './gate.js';
 
 export function gateForRunningTask(ctx: HomeContext, taskId: number): ApprovalGate {
-  const task = ctx.store.getTask(taskId);
+  const task = ctx.legacy.getTask(taskId);
   if (task === null || task.state !== 'running')
     throw new OperationError(`task ${taskId} is not running: only a running task's agent can ask`);
   return approvalGate({
-    store: ctx.store,
+    store: ctx.legacy,
     taskId,
     agent: task.agent,
     policy: ctx.config.approvalPolicy,

@@ -70,7 +70,7 @@ export class Daemon {
     );
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
-      ctx.store,
+      ctx.legacy,
       [logSink(options.log), ...(options.extraSinks ?? [])],
       (sink, err) => options.log(`sink ${sink} failed: ${ctx.scrubber().scrub(errorMessage(err))}`),
     );
@@ -78,7 +78,7 @@ export class Daemon {
 
   /** Takes the lock, recovers what a previous daemon left, and starts dispatching. */
   async start(): Promise<void> {
-    const { store, paths } = this.ctx;
+    const { legacy: store, paths } = this.ctx;
     const lock = store.acquireDaemonLock(this.me);
     if (!lock.ok)
       throw new OperationError(`a daemon already runs for ${paths.root} (pid ${lock.holder.pid})`);
@@ -109,7 +109,7 @@ export class Daemon {
         for (const task of poll.queued)
           this.log(`intake ${poll.repo}: queued task #${task.id} for ${task.issueRef ?? ''}`);
       }
-      for (const session of this.ctx.store.listSessions({ all: true })) {
+      for (const session of this.ctx.legacy.listSessions({ all: true })) {
         if (session.pullRequest?.state === 'open')
           await refreshForgeState(this.ctx, session, 'lenient');
       }
@@ -130,7 +130,7 @@ export class Daemon {
    * then mark the session `left` and the task pending again (it resumes).
    */
   private async recover(): Promise<void> {
-    const { store, config } = this.ctx;
+    const { legacy: store, config } = this.ctx;
     for (const { task, slot } of store.orphanedRunningTasks()) {
       const agent = slot?.agent ?? null;
       if (agent !== null && this.orphanGroupAlive(agent)) {
@@ -178,11 +178,11 @@ export class Daemon {
 
   private sweep(): void {
     const cutoff = Date.now() - this.ctx.config.cleanupAgeMs;
-    const removed = this.ctx.store.deleteFinishedTasks(cutoff);
+    const removed = this.ctx.legacy.deleteFinishedTasks(cutoff);
     if (removed > 0)
       this.log(`cleanup: removed ${removed} finished task(s) older than QUEUE_CLEANUP_AGE_DAYS`);
     // Staged files go with their tasks (and with a request that never became one).
-    pruneStaging(this.ctx.paths.attachmentsDir, this.ctx.store.attachmentPaths());
+    pruneStaging(this.ctx.paths.attachmentsDir, this.ctx.legacy.attachmentPaths());
     this.kick();
   }
 
@@ -202,14 +202,14 @@ export class Daemon {
   }
 
   private handleCancellations(): void {
-    for (const task of this.ctx.store.listTasks({ states: ['running'] })) {
+    for (const task of this.ctx.legacy.listTasks({ states: ['running'] })) {
       if (task.cancelRequested && this.runner.isRunning(task.id))
         this.runner.stop(task.id, 'stopped');
     }
   }
 
   private dispatchOnce(): void {
-    const { store, config } = this.ctx;
+    const { legacy: store, config } = this.ctx;
     const { claimed, nextWakeAt, memoryBlocked } = store.claimTasks({
       owner: this.me,
       maxAgents: config.maxConcurrentAgents,
@@ -261,7 +261,7 @@ export class Daemon {
       this.runner.stopAll('shutdown');
       await Promise.all([this.devQueue.onIdle(), this.pmQueue.onIdle()]);
       await this.notifier.flush();
-      this.ctx.store.releaseDaemonLock(this.me);
+      this.ctx.legacy.releaseDaemonLock(this.me);
       rmSync(this.ctx.paths.daemonPid, { force: true });
       this.log('daemon stopped');
     })();

@@ -31,12 +31,12 @@ export async function ensureBaseSession(
   agent: AgentName,
   progress: (line: string) => void,
 ): Promise<BaseSessionRecord> {
-  const existing = getBaseSession(ctx.store, agent);
+  const existing = getBaseSession(ctx.legacy, agent);
   if (existing !== null) return existing;
   const backend = agentBackend(agent, ctx.config);
   if (!backend.forksAcrossDirectories) {
-    setBaseSession(ctx.store, agent, null);
-    return getBaseSession(ctx.store, agent) as BaseSessionRecord;
+    setBaseSession(ctx.legacy, agent, null);
+    return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
   }
   const cwd = baseSessionDir(ctx);
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
@@ -111,9 +111,9 @@ export async function ensureBaseSession(
         : `exit code ${String(result.exitCode)}`);
     throw new OperationError(`could not create the ${agent} base session: ${scrubber.scrub(why)}`);
   }
-  setBaseSession(ctx.store, agent, report.sessionId);
+  setBaseSession(ctx.legacy, agent, report.sessionId);
   if (report.sessionTotals !== null) {
-    setSessionTotals(ctx.store, agent, report.sessionId, report.sessionTotals);
+    setSessionTotals(ctx.legacy, agent, report.sessionId, report.sessionTotals);
   }
-  return getBaseSession(ctx.store, agent) as BaseSessionRecord;
+  return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
 }

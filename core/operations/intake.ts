@@ -51,12 +51,12 @@ export function addIntake(ctx: HomeContext, spec: string, options: IntakeOptions
     throw new UsageError(`invalid --mention ${quote(raw)}: expected @name`);
   }
   const mention = raw.startsWith('@') ? raw : `@${raw}`;
-  return ctx.store.upsertIntakeRepo({ ...resolveRepo(ctx, spec), label, mention });
+  return ctx.legacy.upsertIntakeRepo({ ...resolveRepo(ctx, spec), label, mention });
 }
 
 export function removeIntake(ctx: HomeContext, spec: string): void {
   const { serverName, repoPath } = resolveRepo(ctx, spec);
-  if (!ctx.store.removeIntakeRepo(serverName, repoPath)) {
+  if (!ctx.legacy.removeIntakeRepo(serverName, repoPath)) {
     throw new OperationError(
       `${repoPath} on ${serverName} is not watched: see \`kugetsu intake list\``,
     );
@@ -73,7 +73,7 @@ export interface IntakePoll {
 /** Polls every watched repository once. Never throws: a forge's failure is reported per repo. */
 export async function pollIntake(ctx: HomeContext): Promise<IntakePoll[]> {
   const polls: IntakePoll[] = [];
-  for (const watched of ctx.store.listIntakeRepos()) {
+  for (const watched of ctx.legacy.listIntakeRepos()) {
     const name = `${watched.serverName}/${watched.repoPath}`;
     try {
       polls.push({ repo: name, queued: await pollRepo(ctx, watched), error: null });
@@ -86,7 +86,7 @@ export async function pollIntake(ctx: HomeContext): Promise<IntakePoll[]> {
 }
 
 async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> {
-  const server = ctx.store.getServer(watched.serverName);
+  const server = ctx.legacy.getServer(watched.serverName);
   if (server === null) throw new OperationError(`server ${watched.serverName} no longer exists`);
   const api = forgeApiFor(server, ctx.forgeToken(server));
   const { owner, repo } = splitRepoPath(watched.repoPath);
@@ -100,7 +100,7 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   });
   const host = serverRefHost(server);
   const withSession = new Set<number>();
-  for (const session of ctx.store.listSessions({ all: true })) {
+  for (const session of ctx.legacy.listSessions({ all: true })) {
     if (session.serverName !== server.name || session.repoPath !== watched.repoPath) continue;
     withSession.add(issueNumberOf(session.issueRef));
   }
@@ -116,14 +116,14 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   const queued: Task[] = [];
   for (const action of actions) {
     const target = targetFor(ctx, { host, owner, repo, number: action.issueNumber });
-    const done = ctx.store.onceForKey(action.key, () => {
-      const mode = effectiveMode('start', ctx.store.getSession(target.issueRef));
+    const done = ctx.legacy.onceForKey(action.key, () => {
+      const mode = effectiveMode('start', ctx.legacy.getSession(target.issueRef));
       const task = enqueueFor(ctx, target, mode, action.message, {});
       return { taskId: task.id, task };
     });
     if (done !== null) queued.push(done.task);
   }
-  ctx.store.saveIntakeCursor(watched.serverName, watched.repoPath, {
+  ctx.legacy.saveIntakeCursor(watched.serverName, watched.repoPath, {
     issuesEtag: issues.etag ?? watched.issuesEtag,
     issuesLastModified: issues.lastModified ?? watched.issuesLastModified,
     commentsEtag: comments.etag ?? watched.commentsEtag,

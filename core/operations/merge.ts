@@ -25,7 +25,7 @@ export function mergeCandidate(
   refInput: string,
 ): { session: Session; server: Server; pullRequest: SessionPullRequest } {
   const session = getSession(ctx, refInput);
-  const server = ctx.store.getServer(session.serverName);
+  const server = ctx.legacy.getServer(session.serverName);
   if (server === null || server.kind === 'git') {
     throw new OperationError(
       `session ${session.issueRef} is on a plain git server: it has no pull request to merge`,
@@ -72,6 +72,6 @@ export async function mergeSession(ctx: HomeContext, refInput: string): Promise<
     }
     throw err;
   }
-  ctx.store.setSessionPullRequest(issueRef, after);
+  ctx.legacy.setSessionPullRequest(issueRef, after);
   return { issueRef, pullRequest: after, already: false };
 }

@@ -71,7 +71,7 @@ function parseKind(kind: string | undefined, url: URL): ServerKind {
 
 export function addServer(ctx: HomeContext, input: AddServerInput): Server {
   const server = buildServer(input);
-  const clash = ctx.store
+  const clash = ctx.legacy
     .listServers()
     .find((s) => (s.host ?? s.name) === (server.host ?? server.name));
   if (clash !== undefined) {
@@ -79,12 +79,12 @@ export function addServer(ctx: HomeContext, input: AddServerInput): Server {
       `server ${clash.name} already serves ${server.host ?? server.name}: remove it first`,
     );
   }
-  ctx.store.addServer(server);
-  return ctx.store.getServer(server.name) ?? server;
+  ctx.legacy.addServer(server);
+  return ctx.legacy.getServer(server.name) ?? server;
 }
 
 export function getServer(ctx: HomeContext, name: string): Server {
-  const server = ctx.store.getServer(name);
+  const server = ctx.legacy.getServer(name);
   if (server === null)
     throw new OperationError(`server ${quote(name)} not found: see \`kugetsu server list\``);
   return server;
@@ -92,11 +92,11 @@ export function getServer(ctx: HomeContext, name: string): Server {
 
 export function removeServer(ctx: HomeContext, name: string): void {
   getServer(ctx, name);
-  const inUse = ctx.store.listSessions({ all: true }).filter((s) => s.serverName === name);
+  const inUse = ctx.legacy.listSessions({ all: true }).filter((s) => s.serverName === name);
   if (inUse[0] !== undefined) {
     throw new OperationError(
       `server ${name} still has ${inUse.length} session(s), e.g. ${inUse[0].issueRef}: destroy them first`,
     );
   }
-  ctx.store.removeServer(name);
+  ctx.legacy.removeServer(name);
 }

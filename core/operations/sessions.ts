@@ -23,7 +23,7 @@ export interface SessionView extends Session {
 }
 
 export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
-  return ctx.store.listSessionsWithTask({ all }).map(({ session, task, usage }) => ({
+  return ctx.legacy.listSessionsWithTask({ all }).map(({ session, task, usage }) => ({
     ...session,
     task,
     usage,
@@ -33,9 +33,9 @@ export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
 
 /** Repositories kugetsu has worked in (`host/owner/repo`), for choosing one from a phone. */
 export function knownRepos(ctx: HomeContext): string[] {
-  const servers = new Map(ctx.store.listServers().map((s) => [s.name, serverRefHost(s)]));
+  const servers = new Map(ctx.legacy.listServers().map((s) => [s.name, serverRefHost(s)]));
   const repos = new Set<string>();
-  for (const session of ctx.store.listSessions({ all: true })) {
+  for (const session of ctx.legacy.listSessions({ all: true })) {
     const host = servers.get(session.serverName);
     if (host !== undefined) repos.add(`${host}/${session.repoPath}`);
   }
@@ -44,7 +44,7 @@ export function knownRepos(ctx: HomeContext): string[] {
 
 export function getSession(ctx: HomeContext, refInput: string): Session {
   const target = resolveTarget(ctx, refInput);
-  const session = ctx.store.getSession(target.issueRef);
+  const session = ctx.legacy.getSession(target.issueRef);
   if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
   return session;
 }
@@ -69,12 +69,12 @@ export async function destroySession(
       throw new OperationError(
         `session ${session.issueRef} is in use: stop it first, or pass --force`,
       );
-    for (const task of ctx.store.listTasks({ states: ['running'], issueRef: session.issueRef }))
-      ctx.store.cancelTask(task.id);
+    for (const task of ctx.legacy.listTasks({ states: ['running'], issueRef: session.issueRef }))
+      ctx.legacy.cancelTask(task.id);
     await wakeDaemon(ctx.paths.daemonSocket);
     await ensureDaemon();
     const deadline = Date.now() + STOP_WAIT_MS;
-    while (ctx.store.getSession(session.issueRef)?.state === 'used') {
+    while (ctx.legacy.getSession(session.issueRef)?.state === 'used') {
       if (Date.now() > deadline)
         throw new OperationError(
           `session ${session.issueRef} did not stop within ${STOP_WAIT_MS / 1000}s`,
@@ -113,14 +113,14 @@ export interface PruneReport {
  */
 export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<PruneReport> {
   const report: PruneReport = { pruned: [], kept: [] };
-  for (const session of ctx.store.listSessions({ all: true })) {
+  for (const session of ctx.legacy.listSessions({ all: true })) {
     const keep = (reason: string): void =>
       void report.kept.push({ issueRef: session.issueRef, reason });
     if (session.state === 'used') {
       keep('in use');
       continue;
     }
-    if (ctx.store.listTasks({ states: ['pending'], issueRef: session.issueRef }).length > 0) {
+    if (ctx.legacy.listTasks({ states: ['pending'], issueRef: session.issueRef }).length > 0) {
       keep('has queued work');
       continue;
     }
@@ -174,7 +174,7 @@ export async function refreshForgeState(
   session: Session,
   mode: 'strict' | 'lenient',
 ): Promise<ForgeState> {
-  const server = ctx.store.getServer(session.serverName);
+  const server = ctx.legacy.getServer(session.serverName);
   const known = { pullRequest: session.pullRequest, issueState: session.issueState };
   if (server === null || server.kind === 'git') return known;
   try {
@@ -185,9 +185,9 @@ export async function refreshForgeState(
       session.pullRequest,
     );
     if (state.pullRequest !== null)
-      ctx.store.setSessionPullRequest(session.issueRef, state.pullRequest);
+      ctx.legacy.setSessionPullRequest(session.issueRef, state.pullRequest);
     if (state.issueState !== null)
-      ctx.store.setSessionIssueState(session.issueRef, state.issueState);
+      ctx.legacy.setSessionIssueState(session.issueRef, state.issueState);
     return state;
   } catch (err) {
     if (mode === 'strict') throw err;
@@ -228,7 +228,7 @@ async function beforeRemove(
 
 /** Deletes the session's record and what kugetsu kept about its agent session. */
 function forgetSession(ctx: HomeContext, session: Session): void {
-  ctx.store.deleteSession(session.issueRef);
+  ctx.legacy.deleteSession(session.issueRef);
   if (session.agentSessionId !== null)
-    deleteSessionTotals(ctx.store, session.agent, session.agentSessionId);
+    deleteSessionTotals(ctx.legacy, session.agent, session.agentSessionId);
 }

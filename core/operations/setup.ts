@@ -80,17 +80,17 @@ export async function initHome(
 /** The PM agent's directory and record; its agent session begins with its first request. */
 export function ensurePmAgent(ctx: HomeContext): void {
   mkdirSync(ctx.paths.pmDir, { recursive: true, mode: 0o700 });
-  if (getPmSession(ctx.store) === null) setPmSession(ctx.store, ctx.config.pmAgent, null);
+  if (getPmSession(ctx.legacy) === null) setPmSession(ctx.legacy, ctx.config.pmAgent, null);
 }
 
 /** Forgets every agent's base session: the next `init` or `doctor --fix` makes a new one. */
 export function destroyBaseSession(ctx: HomeContext): void {
-  deleteBaseSessions(ctx.store, AGENT_NAMES);
+  deleteBaseSessions(ctx.legacy, AGENT_NAMES);
   rmSync(baseSessionDir(ctx), { recursive: true, force: true });
 }
 
 export function destroyPmAgent(ctx: HomeContext): void {
-  deletePmSession(ctx.store);
+  deletePmSession(ctx.legacy);
   rmSync(ctx.paths.pmDir, { recursive: true, force: true });
 }
 
@@ -186,7 +186,7 @@ export async function doctor(
     return checks;
   }
   try {
-    const integrity = ctx.store.db.pragma('quick_check', { simple: true });
+    const integrity = ctx.legacy.db.pragma('quick_check', { simple: true });
     add(
       'database',
       integrity === 'ok',
@@ -206,7 +206,7 @@ export async function doctor(
       add('agent', false, errorMessage(err));
     }
 
-    const base = getBaseSession(ctx.store, agent);
+    const base = getBaseSession(ctx.legacy, agent);
     if (base !== null) {
       add('base session', true, describeBase(base.sessionId));
     } else if (!fix || !agentOk) {
@@ -220,7 +220,7 @@ export async function doctor(
       }
     }
 
-    const pmMissing = getPmSession(ctx.store) === null || !existsSync(ctx.paths.pmDir);
+    const pmMissing = getPmSession(ctx.legacy) === null || !existsSync(ctx.paths.pmDir);
     if (pmMissing && fix) ensurePmAgent(ctx);
     add(
       'PM agent',
@@ -245,7 +245,7 @@ export async function doctor(
       );
     }
 
-    const servers = ctx.store.listServers();
+    const servers = ctx.legacy.listServers();
     add(
       'servers',
       servers.length > 0 || 'warn',
@@ -262,12 +262,12 @@ export async function doctor(
     });
 
     if (ctx.config.telegramBotToken !== undefined) {
-      const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.store).length;
+      const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.legacy).length;
       const users =
         allowed > 0
           ? `${allowed} allowed user(s), ${ctx.config.telegramNotifyChats.length} notify chat(s)`
           : 'TELEGRAM_ALLOWED_USERS is empty: the bot refuses everyone; send it /start and run `kugetsu bot allow CODE`';
-      const bot = telegramHealth(ctx.store);
+      const bot = telegramHealth(ctx.legacy);
       const down = bot.health === 'down';
       add(
         'telegram',
@@ -276,7 +276,7 @@ export async function doctor(
       );
     }
 
-    const daemon = ctx.store.daemonOwner();
+    const daemon = ctx.legacy.daemonOwner();
     add(
       'daemon',
       true,

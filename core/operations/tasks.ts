@@ -62,14 +62,14 @@ export function enqueueFor(
   message: string,
   options: TaskOptions,
 ): Task {
-  const session = ctx.store.getSession(target.issueRef);
+  const session = ctx.legacy.getSession(target.issueRef);
   const agent = agentFor(session, options.agent ?? null, ctx.config.agent);
   const model = checkModel(options.model);
   assertAgentAvailable(agent, ctx.config, {
     model: model ?? ctx.config.model ?? null,
     path: agentPath(ctx, agent),
   });
-  return ctx.store.enqueueTask(
+  return ctx.legacy.enqueueTask(
     {
       kind: 'dev',
       mode,
@@ -103,7 +103,7 @@ function checkAttachments(
 }
 
 function assertNothingQueued(ctx: HomeContext, issueRef: string): void {
-  const open = ctx.store.listTasks({ states: ['pending', 'running'], issueRef });
+  const open = ctx.legacy.listTasks({ states: ['pending', 'running'], issueRef });
   if (open[0] !== undefined) {
     throw new OperationError(
       `session ${issueRef} already has task #${open[0].id} ${open[0].state}`,
@@ -119,7 +119,7 @@ export async function startTask(
 ): Promise<QueuedTask> {
   const text = validateMessage(message);
   const target = resolveTarget(ctx, refInput);
-  const session = ctx.store.getSession(target.issueRef);
+  const session = ctx.legacy.getSession(target.issueRef);
   if (session?.state === 'left') {
     assertNothingQueued(ctx, target.issueRef);
     return {
@@ -144,7 +144,7 @@ export async function continueTask(
 ): Promise<QueuedTask> {
   const text = validateMessage(message);
   const target = resolveTarget(ctx, refInput);
-  assertCanContinue(target.issueRef, ctx.store.getSession(target.issueRef));
+  assertCanContinue(target.issueRef, ctx.legacy.getSession(target.issueRef));
   return { task: await queue(ctx, target, 'continue', text, options), note: null };
 }
 
@@ -155,7 +155,7 @@ export async function resumeTask(
   options: TaskOptions = {},
 ): Promise<QueuedTask> {
   const target = resolveTarget(ctx, refInput);
-  const session = ctx.store.getSession(target.issueRef);
+  const session = ctx.legacy.getSession(target.issueRef);
   const text = validateMessage(resumeMessage(target.issueRef, session, message));
   assertNothingQueued(ctx, target.issueRef);
   return {
@@ -167,11 +167,11 @@ export async function resumeTask(
 /** Asks the daemon to stop the session's running task; it ends `cancelled`, the session `left`. */
 export async function stopSession(ctx: HomeContext, refInput: string): Promise<Task> {
   const target = resolveTarget(ctx, refInput);
-  assertCanStop(target.issueRef, ctx.store.getSession(target.issueRef));
-  const running = ctx.store.listTasks({ states: ['running'], issueRef: target.issueRef })[0];
+  assertCanStop(target.issueRef, ctx.legacy.getSession(target.issueRef));
+  const running = ctx.legacy.listTasks({ states: ['running'], issueRef: target.issueRef })[0];
   if (running === undefined)
     throw new OperationError(`session ${target.issueRef} has no running task`);
-  const task = ctx.store.cancelTask(running.id);
+  const task = ctx.legacy.cancelTask(running.id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
@@ -215,7 +215,7 @@ export async function askPm(
     model: model ?? ctx.config.model ?? null,
     path: agentPath(ctx, 'pm-agent'),
   });
-  const task = ctx.store.enqueueTask(
+  const task = ctx.legacy.enqueueTask(
     { kind: 'pm', mode: 'start', issueRef: null, message: text, agent, model, maxAttempts: 1 },
     null,
   );
@@ -255,13 +255,13 @@ function agentPath(ctx: HomeContext, scope: AgentName | 'pm-agent'): string | un
 }
 
 export async function cancelTask(ctx: HomeContext, id: number): Promise<Task> {
-  const task = ctx.store.cancelTask(id);
+  const task = ctx.legacy.cancelTask(id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
 
 export async function retryTask(ctx: HomeContext, id: number): Promise<Task> {
-  const task = ctx.store.retryTask(id);
+  const task = ctx.legacy.retryTask(id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
@@ -276,7 +276,7 @@ export function parseTaskId(input: string | undefined): number {
 }
 
 export function getTask(ctx: HomeContext, id: number): Task {
-  const task = ctx.store.getTask(id);
+  const task = ctx.legacy.getTask(id);
   if (task === null) throw new OperationError(`task ${id} not found`);
   return task;
 }
@@ -285,7 +285,7 @@ export function getTask(ctx: HomeContext, id: number): Task {
 export function resolveTaskId(ctx: HomeContext, input: string): number {
   if (/^[0-9]+$/.test(input)) return getTask(ctx, parseTaskId(input)).id;
   const target = resolveTarget(ctx, input);
-  const task = ctx.store.latestTaskFor(target.issueRef);
+  const task = ctx.legacy.latestTaskFor(target.issueRef);
   if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
   return task.id;
 }
@@ -297,5 +297,5 @@ export function transcriptLines(
   perRun = Number.MAX_SAFE_INTEGER,
 ): string[] {
   const scrubber = ctx.scrubber();
-  return ctx.store.listRuns(taskId).flatMap((run) => tailLines(run.transcript, perRun, scrubber));
+  return ctx.legacy.listRuns(taskId).flatMap((run) => tailLines(run.transcript, perRun, scrubber));
 }

@@ -109,7 +109,7 @@ export class TaskRunner {
   async run(task: Task): Promise<Task> {
     const run: ActiveRun = { process: null, stopRequested: null, abort: new AbortController() };
     this.active.set(task.id, run);
-    const { store } = this.ctx;
+    const store = this.ctx.legacy;
     let runId: number | null = null;
     let transcript: TranscriptWriter | null = null;
     let result: { outcome: AttemptOutcome; exitCode: number | null; usage: Usage | null };
@@ -255,7 +255,7 @@ export class TaskRunner {
     runId: number,
     transcript: TranscriptWriter,
   ): Promise<RunResult> {
-    const { config, store } = this.ctx;
+    const { config, legacy: store } = this.ctx;
     const backend = agentBackend(task.agent, config);
     const isPm = task.kind === 'pm';
     const model = task.model ?? config.model ?? null;
@@ -413,7 +413,7 @@ export class TaskRunner {
     target: WorkspaceTarget,
     transcript: TranscriptWriter,
   ): Promise<PlacedAttachment[]> {
-    const attachments = this.ctx.store.taskAttachments(task.id);
+    const attachments = this.ctx.legacy.taskAttachments(task.id);
     if (attachments.length === 0) return [];
     await this.ctx.workspaces.ignoreInWorktrees(target, `/${WORKSPACE_ATTACHMENTS}/`);
     let placed: PlacedAttachment[];
@@ -432,7 +432,7 @@ export class TaskRunner {
 
   private gateFor(task: Task, transcript: TranscriptWriter): ApprovalGate {
     return approvalGate({
-      store: this.ctx.store,
+      store: this.ctx.legacy,
       taskId: task.id,
       agent: task.agent,
       policy: this.ctx.config.approvalPolicy,
@@ -609,7 +609,7 @@ export class TaskRunner {
    * the next attempt starts a new one instead of failing the same way. Returns the reason.
    */
   private forgetLostSession(task: Task, lostId: string): string {
-    const { store } = this.ctx;
+    const store = this.ctx.legacy;
     if (getBaseSession(store, task.agent)?.sessionId === lostId) {
       deleteBaseSessions(store, [task.agent]);
       return `${task.agent} has no record of the base session ${lostId}: kugetsu forgot it (\`kugetsu doctor --fix\` makes a new one); the next attempt starts without it`;
@@ -620,8 +620,8 @@ export class TaskRunner {
   }
 
   private recordSession(task: Task, sessionId: string): void {
-    if (task.kind === 'pm') setPmSession(this.ctx.store, task.agent, sessionId);
-    else if (task.issueRef !== null) this.ctx.store.setAgentSessionId(task.issueRef, sessionId);
+    if (task.kind === 'pm') setPmSession(this.ctx.legacy, task.agent, sessionId);
+    else if (task.issueRef !== null) this.ctx.legacy.setAgentSessionId(task.issueRef, sessionId);
   }
 
   /**
@@ -629,7 +629,7 @@ export class TaskRunner {
    * The day's total comes from the store, so runs of other tasks count too.
    */
   private budgetCheck(task: Task): (runUsage: Usage) => string | null {
-    const { config, store } = this.ctx;
+    const { config, legacy: store } = this.ctx;
     const before = budgetTokens(task.usage ?? ZERO_USAGE);
     const dayStart = startOfUtcDay(Date.now());
     return (runUsage) => {
@@ -803,7 +803,7 @@ export class TaskRunner {
         );
         parts.push(handed.summary);
         if (handed.pullRequest !== null) {
-          this.ctx.store.setSessionPullRequest(issueRef, handed.pullRequest);
+          this.ctx.legacy.setSessionPullRequest(issueRef, handed.pullRequest);
           parts.push(handed.pullRequest.url);
         }
       }

@@ -189,6 +189,11 @@ export class Store {
     return store;
   }
 
+  /** A store over a connection already opened and migrated (SqliteDb.open). */
+  static over(db: Db): Store {
+    return new Store(db);
+  }
+
   // Prepared once per SQL text: re-preparing on every call churns native statement objects
   // that a long-lived daemon would otherwise accumulate until the GC gets to them.
   private readonly statements = new Map<string, Database.Statement>();

@@ -89,7 +89,7 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
     const daemon = await ensureDaemon(ctx, daemonLauncher());
     io.out(`${elapsed()}  daemon started (pid ${daemon.pid}), its bot polling the phone`);
     chat.say(`/delegate #1 ${PHONE_TASK}`);
-    const first = await until(() => ctx.store.getTask(1));
+    const first = await until(() => ctx.legacy.getTask(1));
     const ids: number[] = [first.id];
     for (let n = 2; n <= options.tasks; n += 1) {
       const text = `#${n} ${TASKS[(n - 1) % TASKS.length] ?? 'tidy up'}`;
@@ -104,7 +104,7 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
     const ENDS = new Set(['task_completed', 'task_error', 'task_retrying', 'task_cancelled']);
     const SHOWN = new Set(['task_started', ...ENDS]);
     for (;;) {
-      for (const event of ctx.store.listEvents({ unreadOnly: false, afterId: cursor })) {
+      for (const event of ctx.legacy.listEvents({ unreadOnly: false, afterId: cursor })) {
         cursor = event.id;
         if (!SHOWN.has(event.type)) continue;
         if (event.type === 'task_started') running += 1;
@@ -113,19 +113,19 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
         io.out(`${elapsed()}  ${event.type.padEnd(14)} ${event.message}   [agents: ${running}/2]`);
       }
       // The follow-up the phone's reply queued belongs to the demo too.
-      const followUp = ctx.store
+      const followUp = ctx.legacy
         .listTasks({ issueRef: first.issueRef ?? '' })
         .find((t) => t.mode === 'continue');
       if (followUp !== undefined && !ids.includes(followUp.id)) ids.push(followUp.id);
       const open = ids.filter((id) => {
-        const state = ctx.store.getTask(id)?.state;
+        const state = ctx.legacy.getTask(id)?.state;
         return state === 'pending' || state === 'running';
       });
       if (open.length === 0 && chat.done) break;
       await delay(100);
     }
     // The last pushes reach the phone before the daemon (and its bot) stops.
-    await until(() => ctx.store.sinkCursor('telegram') === ctx.store.latestEventId() || null);
+    await until(() => ctx.legacy.sinkCursor('telegram') === ctx.legacy.latestEventId() || null);
     await stopDaemon(ctx);
     const branches = git(join(gitRoot, 'demo', 'app'), [
       'branch',
@@ -133,13 +133,13 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
       '--format=  %(refname:short)',
       'kugetsu/*',
     ]);
-    const done = ids.filter((id) => ctx.store.getTask(id)?.state === 'completed').length;
+    const done = ids.filter((id) => ctx.legacy.getTask(id)?.state === 'completed').length;
     io.out(
       `\n${elapsed()}  ${done}/${ids.length} tasks completed (one a follow-up from the phone); at most ${peak} agents ran at once (cap 2).`,
     );
     io.out(`branches pushed to demo/app:\n${branches.trimEnd()}`);
     io.out(
-      `events recorded: ${ctx.store.listEvents({ unreadOnly: true }).length} (\`kugetsu notify\` lists them)`,
+      `events recorded: ${ctx.legacy.listEvents({ unreadOnly: true }).length} (\`kugetsu notify\` lists them)`,
     );
     io.out(`\nTry it on your own repository: see README.md, "Point it at a real repo".`);
     return done === ids.length ? 0 : 1;

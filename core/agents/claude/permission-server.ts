@@ -168,7 +168,7 @@ async function ask(
   const opened: { id: number | null } = { id: null };
   const answer = await gate.ask(request, { signal, onOpened: (a) => (opened.id = a.id) });
   if (signal.aborted && opened.id !== null) {
-    const closed = ctx.store.approvals.resolve(opened.id, {
+    const closed = ctx.legacy.approvals.resolve(opened.id, {
       decision: 'deny',
       message: 'claude no longer waits for an answer',
       by: { channel: 'kugetsu', who: 'claude' },

@@ -15,7 +15,7 @@ export function run(argv: string[], io: Io): Promise<number> {
   });
   expectPositionals('approvals', positionals, 0, 0, USAGE['approvals'] ?? '');
   return withHome(io, (ctx, io) => {
-    const approvals = ctx.store.approvals.list({ all: values.all === true });
+    const approvals = ctx.legacy.approvals.list({ all: values.all === true });
     if (values.json === true) io.json({ approvals });
     else
       io.out(

@@ -32,7 +32,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return withHome(io, (ctx, io) => {
       if (sub === 'allow') {
         expectPositionals('bot allow', args, 1, 1, usage);
-        const user = approvePairing(ctx.store, args[0] ?? '');
+        const user = approvePairing(ctx.legacy, args[0] ?? '');
         if (values.json === true) io.json({ allowed: user });
         else io.out(`allowed Telegram user ${user.userId} (${user.name})`);
       } else if (sub === 'revoke') {
@@ -40,7 +40,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         const id = Number(args[0]);
         if (!Number.isInteger(id) || id <= 0)
           throw new UsageError(`invalid user id ${JSON.stringify(args[0])}`);
-        if (!revokeUser(ctx.store, id))
+        if (!revokeUser(ctx.legacy, id))
           throw new OperationError(
             `user ${id} was not approved by pairing (TELEGRAM_ALLOWED_USERS is set in config.env)`,
           );
@@ -50,8 +50,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         expectPositionals('bot users', args, 0, 0, usage);
         const users = {
           configured: ctx.config.telegramAllowedUsers,
-          paired: approvedUsers(ctx.store),
-          pending: listPairings(ctx.store),
+          paired: approvedUsers(ctx.legacy),
+          pending: listPairings(ctx.legacy),
         };
         if (values.json === true) io.json(users);
         else {
@@ -71,7 +71,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const token = ctx.config.telegramBotToken;
     if (token === undefined)
       throw new OperationError('set TELEGRAM_BOT_TOKEN in config.env or the environment');
-    if (ctx.store.daemonOwner() !== null) {
+    if (ctx.legacy.daemonOwner() !== null) {
       throw new OperationError(
         'the daemon runs the bot already (TELEGRAM_BOT_TOKEN is set): stop it first, or use it',
       );
@@ -79,7 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const launcher = { ...daemonLauncher(), env: { [NO_BOT_ENV]: '1' } };
     const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`);
     const bot = prepareBot({ ctx, token, ensureDaemon: () => ensureDaemon(ctx, launcher), log });
-    const notifier = new Notifier(ctx.store, [bot.sink], (_sink, err) =>
+    const notifier = new Notifier(ctx.legacy, [bot.sink], (_sink, err) =>
       log(`push failed: ${errorMessage(err)}`),
     );
     const timer = setInterval(() => void notifier.flush(), FLUSH_MS);

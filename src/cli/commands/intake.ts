@@ -20,7 +20,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('intake list', args, 0, 0, usage);
-        const repos = ctx.store.listIntakeRepos();
+        const repos = ctx.legacy.listIntakeRepos();
         if (json) io.json({ repos });
         else
           io.out(

@@ -25,7 +25,7 @@ export function run(argv: string[], io: Io): Promise<number> {
   return withHome(io, async (ctx, io) => {
     const scrubber = ctx.scrubber();
     if (positionals[0] === undefined) {
-      const runs = ctx.store.latestRuns(count ?? 20);
+      const runs = ctx.legacy.latestRuns(count ?? 20);
       if (json) io.json({ runs });
       else
         io.out(
@@ -62,7 +62,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     }
     const task = getTask(ctx, taskId);
     if (json) {
-      const runs = ctx.store
+      const runs = ctx.legacy
         .listRuns(taskId)
         .map((r) => ({ ...r, lines: tailLines(r.transcript, Number.MAX_SAFE_INTEGER, scrubber) }));
       io.json({ task, runs });

@@ -13,12 +13,12 @@ export function run(argv: string[], io: Io): Promise<number> {
   expectPositionals(`notify ${sub}`, positionals.slice(1), 0, 0, USAGE['notify'] ?? '');
   return withHome(io, (ctx, io) => {
     if (sub === 'clear') {
-      const cleared = ctx.store.markEventsRead();
+      const cleared = ctx.legacy.markEventsRead();
       if (values.json === true) io.json({ cleared });
       else io.out(`marked ${cleared} notification(s) read`);
       return 0;
     }
-    const events = ctx.store.listEvents({ unreadOnly: values.all !== true });
+    const events = ctx.legacy.listEvents({ unreadOnly: values.all !== true });
     if (values.json === true) io.json({ events });
     else io.out(events.length === 0 ? 'no unread notifications' : events.map(eventLine).join('\n'));
     return 0;

@@ -33,7 +33,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('server list', args, 0, 0, usage);
-        const servers = ctx.store.listServers();
+        const servers = ctx.legacy.listServers();
         if (json) io.json({ servers });
         else
           io.out(
@@ -68,8 +68,8 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'default': {
         expectPositionals('server default', args, 0, 1, usage);
-        if (args[0] !== undefined) ctx.store.setDefaultServer(getServer(ctx, args[0]).name);
-        const current = ctx.store.listServers().find((s) => s.isDefault) ?? null;
+        if (args[0] !== undefined) ctx.legacy.setDefaultServer(getServer(ctx, args[0]).name);
+        const current = ctx.legacy.listServers().find((s) => s.isDefault) ?? null;
         if (json) io.json({ default: current?.name ?? null });
         else io.out(current === null ? 'no default server' : `default server: ${current.name}`);
         return 0;
