@@ -37,7 +37,10 @@ export function prepareBot(options: BotOptions): RunningBot {
   const bot = createBot(options);
   const scrub = (text: string): string => home.scrubber().scrub(text);
   const webhookUrl = home.config.telegramWebhookUrl;
-  const recorder = new HealthRecorder(home.legacy, webhookUrl === undefined ? 'polling' : 'webhook');
+  const recorder = new HealthRecorder(
+    home.legacy,
+    webhookUrl === undefined ? 'polling' : 'webhook',
+  );
   const shutdown = new AbortController();
   let onRunning = (): void => undefined;
   bot.api.config.use(
