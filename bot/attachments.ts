@@ -114,11 +114,11 @@ export async function queueWithFile(
   const options = { agent: parseAgentName(flags.agent), model: flags.model };
   // Everything that can refuse does so before the download.
   if (intent.kind === 'delegate') {
-    if (intent.text === '' || targetInText(home, message) === null)
+    if (intent.text === '' || (await targetInText(home, message)) === null)
       throw new UsageError(NEEDS_ISSUE);
   } else {
-    const target = resolveTarget(home, intent.ref);
-    assertCanContinue(target.issueRef, home.legacy.getSession(target.issueRef));
+    const target = await resolveTarget(home, intent.ref);
+    assertCanContinue(target.issueRef, await home.store.sessions.get(target.issueRef));
   }
   const max = home.config.attachmentMaxBytes;
   if (file.size !== undefined && file.size > max) throw tooLarge(file.size, max);

@@ -133,7 +133,9 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     createConversation<BotContext, BotContext>(async (conversation, ctx) => {
       // Without a default repository, offer the ones kugetsu knows as buttons.
       const repos = await conversation.external(() =>
-        home.config.defaultRepo === undefined ? knownRepos(home).slice(0, MAX_REPO_BUTTONS) : [],
+        home.config.defaultRepo === undefined
+          ? knownRepos(home).then((repos) => repos.slice(0, MAX_REPO_BUTTONS))
+          : [],
       );
       if (repos.length === 0) {
         await ctx.reply(
@@ -273,7 +275,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'list',
     guarded(async (ctx) => {
       const all = ctx.match.trim() === 'all';
-      const sessions = listSessions(home, all);
+      const sessions = await listSessions(home, all);
       const lines = sessions.map(
         (s) =>
           `<code>${escapeHtml(s.issueRef)}</code> <b>${s.state}</b>${s.task === null ? '' : ` · #${s.task.id} ${s.task.state}`}${
@@ -334,15 +336,15 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'logs',
     guarded(async (ctx) => {
       const [which = '', mode] = ctx.match.trim().split(/\s+/);
-      await sendLogs(ctx, resolveTaskId(home, which), mode === 'full');
+      await sendLogs(ctx, await resolveTaskId(home, which), mode === 'full');
     }),
   );
 
   bot.command(
     'destroy',
     guarded(async (ctx) => {
-      const target = resolveTarget(home, ctx.match.trim());
-      const session = home.legacy.getSession(target.issueRef);
+      const target = await resolveTarget(home, ctx.match.trim());
+      const session = await home.store.sessions.get(target.issueRef);
       if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
       const taskId = session.lastTaskId ?? 0;
       await ctx.reply(
@@ -374,7 +376,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   }
 
   async function sendLogs(ctx: BotContext, taskId: number, full: boolean): Promise<void> {
-    const lines = transcriptLines(home, taskId, full ? undefined : LOG_LINES);
+    const lines = await transcriptLines(home, taskId, full ? undefined : LOG_LINES);
     if (lines.length === 0) {
       await ctx.reply(`Task #${taskId} has no transcript yet.`);
       return;

@@ -28,7 +28,7 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
     guarded(async (ctx) => {
       const taskId = Number(ASK.exec(ctx.callbackQuery?.data ?? '')?.[1]);
       await ctx.answerCallbackQuery();
-      const { session, pullRequest } = mergeCandidate(home, refOf(taskId));
+      const { session, pullRequest } = await mergeCandidate(home, refOf(taskId));
       if (pullRequest.state !== 'open') {
         // Merged or closed since the push: say so (the forge is asked), instead of asking.
         await ctx.reply(mergedText(await mergeSession(home, session.issueRef)), {

@@ -31,7 +31,7 @@ export async function takeRequest(deps: FeatureDeps, ctx: Context, text: string)
   const flags = parseTaskFlags(text);
   const message = validateMessage(flags.message);
   const options = { agent: parseAgentName(flags.agent), model: flags.model };
-  if (targetInText(home, message) !== null) {
+  if ((await targetInText(home, message)) !== null) {
     const result = await delegate(home, message, options);
     await deps.ensureDaemon();
     await ctx.reply(queuedHtml(result.task, result.note), { parse_mode: 'HTML' });

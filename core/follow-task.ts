@@ -24,9 +24,9 @@ export async function followTask(
   const offsets = new Map<string, number>();
   let lastReason: string | null = null;
   for (;;) {
-    const task = ctx.legacy.getTask(taskId);
+    const task = await ctx.store.tasks.get(taskId);
     if (task === null) return null;
-    for (const run of ctx.legacy.listRuns(taskId)) {
+    for (const run of await ctx.store.runs.list(taskId)) {
       const from = offsets.get(run.transcript) ?? 0;
       const chunk = readFrom(run.transcript, from);
       if (chunk.length > 0) {

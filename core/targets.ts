@@ -25,8 +25,8 @@ export function serverRefHost(server: Server): string {
   return server.host ?? server.name;
 }
 
-export function defaultServer(ctx: HomeContext): Server | null {
-  const servers = ctx.legacy.listServers();
+export async function defaultServer(ctx: HomeContext): Promise<Server | null> {
+  const servers = await ctx.store.servers.list();
   const name = ctx.config.defaultServer;
   if (name !== undefined) {
     const named = servers.find((s) => s.name === name);
@@ -40,8 +40,8 @@ export function defaultServer(ctx: HomeContext): Server | null {
   return servers.find((s) => s.isDefault) ?? null;
 }
 
-export function refDefaults(ctx: HomeContext): RefDefaults {
-  const server = defaultServer(ctx);
+export async function refDefaults(ctx: HomeContext): Promise<RefDefaults> {
+  const server = await defaultServer(ctx);
   const defaultHost = server === null ? undefined : serverRefHost(server);
   const spec = ctx.config.defaultRepo;
   return {
@@ -50,8 +50,8 @@ export function refDefaults(ctx: HomeContext): RefDefaults {
   };
 }
 
-export function serverForRef(ctx: HomeContext, ref: IssueRef): Server {
-  const server = ctx.legacy.listServers().find((s) => serverRefHost(s) === ref.host);
+export async function serverForRef(ctx: HomeContext, ref: IssueRef): Promise<Server> {
+  const server = (await ctx.store.servers.list()).find((s) => serverRefHost(s) === ref.host);
   if (server === undefined) {
     throw new UsageError(
       `no server for host ${quote(ref.host)}: add one with \`kugetsu server add NAME URL\``,
@@ -60,8 +60,8 @@ export function serverForRef(ctx: HomeContext, ref: IssueRef): Server {
   return server;
 }
 
-export function targetFor(ctx: HomeContext, ref: IssueRef): SessionTarget {
-  const server = serverForRef(ctx, ref);
+export async function targetFor(ctx: HomeContext, ref: IssueRef): Promise<SessionTarget> {
+  const server = await serverForRef(ctx, ref);
   const key = workspaceKey(ref);
   return {
     ref,
@@ -74,18 +74,18 @@ export function targetFor(ctx: HomeContext, ref: IssueRef): SessionTarget {
   };
 }
 
-export function resolveTarget(ctx: HomeContext, input: string): SessionTarget {
-  return targetFor(ctx, parseIssueRef(input, refDefaults(ctx)));
+export async function resolveTarget(ctx: HomeContext, input: string): Promise<SessionTarget> {
+  return targetFor(ctx, parseIssueRef(input, await refDefaults(ctx)));
 }
 
 /** The issue a free-form message names, if any (for `delegate`). */
-export function targetInText(ctx: HomeContext, text: string): SessionTarget | null {
-  const found = findIssueRefInText(text, refDefaults(ctx));
+export async function targetInText(ctx: HomeContext, text: string): Promise<SessionTarget | null> {
+  const found = findIssueRefInText(text, await refDefaults(ctx));
   return found === null ? null : targetFor(ctx, found.ref);
 }
 
 /** The stored session's target; its server must still exist. */
-export function targetOfSession(
+export async function targetOfSession(
   ctx: HomeContext,
   session: {
     issueRef: string;
@@ -95,8 +95,8 @@ export function targetOfSession(
     worktreePath: string;
     branch: string;
   },
-): WorkspaceTarget {
-  const server = ctx.legacy.getServer(session.serverName);
+): Promise<WorkspaceTarget> {
+  const server = await ctx.store.servers.get(session.serverName);
   if (server === null) {
     throw new OperationError(
       `server ${session.serverName} of session ${session.issueRef} no longer exists: add it again`,

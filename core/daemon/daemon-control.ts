@@ -23,7 +23,7 @@ export async function ensureDaemon(
   ctx: HomeContext,
   launcher: DaemonLauncher,
 ): Promise<{ pid: number; started: boolean }> {
-  const running = ctx.legacy.daemonOwner();
+  const running = await ctx.store.locks.daemonOwner();
   if (running !== null) return { pid: running.pid, started: false };
   mkdirSync(ctx.paths.logsDir, { recursive: true });
   const logFd = openSync(ctx.paths.daemonLog, 'a', 0o600);
@@ -40,7 +40,7 @@ export async function ensureDaemon(
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // Another process may have started one first; any live holder of the lock will do.
-    const owner = ctx.legacy.daemonOwner();
+    const owner = await ctx.store.locks.daemonOwner();
     if (owner !== null) return { pid: owner.pid, started: owner.pid === child.pid };
     if (exited) break;
     await delay(POLL_MS);
@@ -54,7 +54,7 @@ export async function stopDaemon(
   ctx: HomeContext,
   timeoutMs = 60_000,
 ): Promise<ProcessIdentity | null> {
-  const owner = ctx.legacy.daemonOwner();
+  const owner = await ctx.store.locks.daemonOwner();
   if (owner === null) return null;
   if (!inThisNamespace(owner)) {
     // Its pid names another process here, or none: signalling it could hit a stranger.

@@ -73,11 +73,11 @@ export async function answerApproval(
   verdict: ApprovalVerdict,
   by: AnsweredBy,
 ): Promise<ResolveResult> {
-  const approval = ctx.legacy.approvals.get(id);
+  const approval = await ctx.store.approvals.get(id);
   if (approval === null) throw new OperationError(`approval #${id} not found`);
   if (approval.state !== 'open') return { approval, won: false };
   const answer = answerFor(approval, verdict, by);
-  const result = ctx.legacy.approvals.resolve(id, answer);
+  const result = await ctx.store.approvals.resolve(id, answer);
   if (result.won) await wakeDaemon(ctx.paths.daemonSocket);
   return result;
 }

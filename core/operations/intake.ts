@@ -14,7 +14,7 @@ import { issueNumberOf, parseIssueRef } from '../issue-ref.js';
 import { effectiveMode } from '../session-rules.js';
 import type { IntakeRepo } from '../store/rows.js';
 import { refDefaults, serverRefHost, targetFor } from '../targets.js';
-import { enqueueFor } from './tasks.js';
+import { taskFor } from './tasks.js';
 
 const LABEL = /^[^\0\r\n,]{1,100}$/;
 const MENTION = /^@?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -25,16 +25,20 @@ export interface IntakeOptions {
 }
 
 /** `host/owner/repo` or `owner/repo` → the watched repository's server and path. */
-function resolveRepo(ctx: HomeContext, spec: string): { serverName: string; repoPath: string } {
+async function resolveRepo(
+  ctx: HomeContext,
+  spec: string,
+): Promise<{ serverName: string; repoPath: string }> {
+  const defaults = await refDefaults(ctx);
   let ref;
   try {
-    ref = parseIssueRef(`${spec.trim()}#1`, refDefaults(ctx));
+    ref = parseIssueRef(`${spec.trim()}#1`, defaults);
   } catch {
     throw new UsageError(
       `invalid repository ${quote(spec)}: expected host/owner/repo or owner/repo`,
     );
   }
-  const target = targetFor(ctx, ref);
+  const target = await targetFor(ctx, ref);
   if (target.server.kind === 'git') {
     throw new UsageError(
       `server ${target.server.name} is plain git: intake needs a forge (gitea, github or gitlab)`,
@@ -43,7 +47,11 @@ function resolveRepo(ctx: HomeContext, spec: string): { serverName: string; repo
   return { serverName: target.server.name, repoPath: target.repoPath };
 }
 
-export function addIntake(ctx: HomeContext, spec: string, options: IntakeOptions): IntakeRepo {
+export async function addIntake(
+  ctx: HomeContext,
+  spec: string,
+  options: IntakeOptions,
+): Promise<IntakeRepo> {
   const label = options.label ?? 'kugetsu';
   if (!LABEL.test(label)) throw new UsageError(`invalid --label ${quote(label)}`);
   const raw = options.mention ?? '@kugetsu';
@@ -51,12 +59,12 @@ export function addIntake(ctx: HomeContext, spec: string, options: IntakeOptions
     throw new UsageError(`invalid --mention ${quote(raw)}: expected @name`);
   }
   const mention = raw.startsWith('@') ? raw : `@${raw}`;
-  return ctx.legacy.upsertIntakeRepo({ ...resolveRepo(ctx, spec), label, mention });
+  return ctx.store.intake.upsert({ ...(await resolveRepo(ctx, spec)), label, mention });
 }
 
-export function removeIntake(ctx: HomeContext, spec: string): void {
-  const { serverName, repoPath } = resolveRepo(ctx, spec);
-  if (!ctx.legacy.removeIntakeRepo(serverName, repoPath)) {
+export async function removeIntake(ctx: HomeContext, spec: string): Promise<void> {
+  const { serverName, repoPath } = await resolveRepo(ctx, spec);
+  if (!(await ctx.store.intake.remove(serverName, repoPath))) {
     throw new OperationError(
       `${repoPath} on ${serverName} is not watched: see \`kugetsu intake list\``,
     );
@@ -73,7 +81,7 @@ export interface IntakePoll {
 /** Polls every watched repository once. Never throws: a forge's failure is reported per repo. */
 export async function pollIntake(ctx: HomeContext): Promise<IntakePoll[]> {
   const polls: IntakePoll[] = [];
-  for (const watched of ctx.legacy.listIntakeRepos()) {
+  for (const watched of await ctx.store.intake.list()) {
     const name = `${watched.serverName}/${watched.repoPath}`;
     try {
       polls.push({ repo: name, queued: await pollRepo(ctx, watched), error: null });
@@ -86,7 +94,7 @@ export async function pollIntake(ctx: HomeContext): Promise<IntakePoll[]> {
 }
 
 async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> {
-  const server = ctx.legacy.getServer(watched.serverName);
+  const server = await ctx.store.servers.get(watched.serverName);
   if (server === null) throw new OperationError(`server ${watched.serverName} no longer exists`);
   const api = forgeApiFor(server, ctx.forgeToken(server));
   const { owner, repo } = splitRepoPath(watched.repoPath);
@@ -100,7 +108,7 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   });
   const host = serverRefHost(server);
   const withSession = new Set<number>();
-  for (const session of ctx.legacy.listSessions({ all: true })) {
+  for (const session of await ctx.store.sessions.list({ all: true })) {
     if (session.serverName !== server.name || session.repoPath !== watched.repoPath) continue;
     withSession.add(issueNumberOf(session.issueRef));
   }
@@ -115,15 +123,14 @@ async function pollRepo(ctx: HomeContext, watched: IntakeRepo): Promise<Task[]> 
   });
   const queued: Task[] = [];
   for (const action of actions) {
-    const target = targetFor(ctx, { host, owner, repo, number: action.issueNumber });
-    const done = ctx.legacy.onceForKey(action.key, () => {
-      const mode = effectiveMode('start', ctx.legacy.getSession(target.issueRef));
-      const task = enqueueFor(ctx, target, mode, action.message, {});
-      return { taskId: task.id, task };
-    });
-    if (done !== null) queued.push(done.task);
+    const target = await targetFor(ctx, { host, owner, repo, number: action.issueNumber });
+    // The mode read here may be stale by the write; the runner settles it again at start.
+    const mode = effectiveMode('start', await ctx.store.sessions.get(target.issueRef));
+    const planned = await taskFor(ctx, target, mode, action.message, {});
+    const task = await ctx.store.tasks.enqueueOnce(action.key, planned.task, planned.session);
+    if (task !== null) queued.push(task);
   }
-  ctx.legacy.saveIntakeCursor(watched.serverName, watched.repoPath, {
+  await ctx.store.intake.saveCursor(watched.serverName, watched.repoPath, {
     issuesEtag: issues.etag ?? watched.issuesEtag,
     issuesLastModified: issues.lastModified ?? watched.issuesLastModified,
     commentsEtag: comments.etag ?? watched.commentsEtag,

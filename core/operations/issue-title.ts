@@ -9,8 +9,8 @@ const TITLE_TIMEOUT_MS = 5_000;
 
 /** The title, or null when the session's server has no issues (git) or does not answer. */
 export async function issueTitle(ctx: HomeContext, issueRef: string): Promise<string | null> {
-  const session = ctx.legacy.getSession(issueRef);
-  const server = session === null ? null : ctx.legacy.getServer(session.serverName);
+  const session = await ctx.store.sessions.get(issueRef);
+  const server = session === null ? null : await ctx.store.servers.get(session.serverName);
   if (session === null || server === null || server.kind === 'git') return null;
   try {
     const { owner, repo } = splitRepoPath(session.repoPath);

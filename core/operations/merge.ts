@@ -19,13 +19,13 @@ export interface MergeOutcome {
   already: boolean;
 }
 
-/** The session and its pull request, as long as a merge can be asked for. Sync checks only. */
-export function mergeCandidate(
+/** The session and its pull request, as long as a merge can be asked for. Stored facts only. */
+export async function mergeCandidate(
   ctx: HomeContext,
   refInput: string,
-): { session: Session; server: Server; pullRequest: SessionPullRequest } {
-  const session = getSession(ctx, refInput);
-  const server = ctx.legacy.getServer(session.serverName);
+): Promise<{ session: Session; server: Server; pullRequest: SessionPullRequest }> {
+  const session = await getSession(ctx, refInput);
+  const server = await ctx.store.servers.get(session.serverName);
   if (server === null || server.kind === 'git') {
     throw new OperationError(
       `session ${session.issueRef} is on a plain git server: it has no pull request to merge`,
@@ -49,7 +49,7 @@ export function mergeCandidate(
  * not mergeable").
  */
 export async function mergeSession(ctx: HomeContext, refInput: string): Promise<MergeOutcome> {
-  const { session, server, pullRequest: known } = mergeCandidate(ctx, refInput);
+  const { session, server, pullRequest: known } = await mergeCandidate(ctx, refInput);
   const issueRef = session.issueRef;
   const pullRequest = (await refreshForgeState(ctx, session, 'strict')).pullRequest ?? known;
   if (pullRequest.state === 'merged') return { issueRef, pullRequest, already: true };
@@ -72,6 +72,6 @@ export async function mergeSession(ctx: HomeContext, refInput: string): Promise<
     }
     throw err;
   }
-  ctx.legacy.setSessionPullRequest(issueRef, after);
+  await ctx.store.sessions.setPullRequest(issueRef, after);
   return { issueRef, pullRequest: after, already: false };
 }

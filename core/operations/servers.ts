@@ -69,34 +69,34 @@ function parseKind(kind: string | undefined, url: URL): ServerKind {
   throw new UsageError(`invalid --kind ${quote(kind)}: expected one of ${SERVER_KINDS.join(', ')}`);
 }
 
-export function addServer(ctx: HomeContext, input: AddServerInput): Server {
+export async function addServer(ctx: HomeContext, input: AddServerInput): Promise<Server> {
   const server = buildServer(input);
-  const clash = ctx.legacy
-    .listServers()
-    .find((s) => (s.host ?? s.name) === (server.host ?? server.name));
+  const clash = (await ctx.store.servers.list()).find(
+    (s) => (s.host ?? s.name) === (server.host ?? server.name),
+  );
   if (clash !== undefined) {
     throw new OperationError(
       `server ${clash.name} already serves ${server.host ?? server.name}: remove it first`,
     );
   }
-  ctx.legacy.addServer(server);
-  return ctx.legacy.getServer(server.name) ?? server;
+  await ctx.store.servers.add(server);
+  return (await ctx.store.servers.get(server.name)) ?? server;
 }
 
-export function getServer(ctx: HomeContext, name: string): Server {
-  const server = ctx.legacy.getServer(name);
+export async function getServer(ctx: HomeContext, name: string): Promise<Server> {
+  const server = await ctx.store.servers.get(name);
   if (server === null)
     throw new OperationError(`server ${quote(name)} not found: see \`kugetsu server list\``);
   return server;
 }
 
-export function removeServer(ctx: HomeContext, name: string): void {
-  getServer(ctx, name);
-  const inUse = ctx.legacy.listSessions({ all: true }).filter((s) => s.serverName === name);
+export async function removeServer(ctx: HomeContext, name: string): Promise<void> {
+  await getServer(ctx, name);
+  const inUse = (await ctx.store.sessions.list({ all: true })).filter((s) => s.serverName === name);
   if (inUse[0] !== undefined) {
     throw new OperationError(
       `server ${name} still has ${inUse.length} session(s), e.g. ${inUse[0].issueRef}: destroy them first`,
     );
   }
-  ctx.legacy.removeServer(name);
+  await ctx.store.servers.remove(name);
 }

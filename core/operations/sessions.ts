@@ -22,8 +22,8 @@ export interface SessionView extends Session {
   worktreeExists: boolean;
 }
 
-export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
-  return ctx.legacy.listSessionsWithTask({ all }).map(({ session, task, usage }) => ({
+export async function listSessions(ctx: HomeContext, all: boolean): Promise<SessionView[]> {
+  return (await ctx.store.sessions.listWithTask({ all })).map(({ session, task, usage }) => ({
     ...session,
     task,
     usage,
@@ -32,19 +32,19 @@ export function listSessions(ctx: HomeContext, all: boolean): SessionView[] {
 }
 
 /** Repositories kugetsu has worked in (`host/owner/repo`), for choosing one from a phone. */
-export function knownRepos(ctx: HomeContext): string[] {
-  const servers = new Map(ctx.legacy.listServers().map((s) => [s.name, serverRefHost(s)]));
+export async function knownRepos(ctx: HomeContext): Promise<string[]> {
+  const servers = new Map((await ctx.store.servers.list()).map((s) => [s.name, serverRefHost(s)]));
   const repos = new Set<string>();
-  for (const session of ctx.legacy.listSessions({ all: true })) {
+  for (const session of await ctx.store.sessions.list({ all: true })) {
     const host = servers.get(session.serverName);
     if (host !== undefined) repos.add(`${host}/${session.repoPath}`);
   }
   return [...repos].sort();
 }
 
-export function getSession(ctx: HomeContext, refInput: string): Session {
-  const target = resolveTarget(ctx, refInput);
-  const session = ctx.legacy.getSession(target.issueRef);
+export async function getSession(ctx: HomeContext, refInput: string): Promise<Session> {
+  const target = await resolveTarget(ctx, refInput);
+  const session = await ctx.store.sessions.get(target.issueRef);
   if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
   return session;
 }
@@ -62,19 +62,19 @@ export async function destroySession(
   /** Starts a daemon if none runs: only a daemon can stop the running agent. */
   ensureDaemon: () => Promise<unknown>,
 ): Promise<Session> {
-  const session = getSession(ctx, refInput);
-  const target = targetOfSession(ctx, session);
+  const session = await getSession(ctx, refInput);
+  const target = await targetOfSession(ctx, session);
   if (session.state === 'used') {
     if (!force)
       throw new OperationError(
         `session ${session.issueRef} is in use: stop it first, or pass --force`,
       );
-    for (const task of ctx.legacy.listTasks({ states: ['running'], issueRef: session.issueRef }))
-      ctx.legacy.cancelTask(task.id);
+    const running = await ctx.store.tasks.list({ states: ['running'], issueRef: session.issueRef });
+    for (const task of running) await ctx.store.tasks.cancel(task.id);
     await wakeDaemon(ctx.paths.daemonSocket);
     await ensureDaemon();
     const deadline = Date.now() + STOP_WAIT_MS;
-    while (ctx.legacy.getSession(session.issueRef)?.state === 'used') {
+    while ((await ctx.store.sessions.get(session.issueRef))?.state === 'used') {
       if (Date.now() > deadline)
         throw new OperationError(
           `session ${session.issueRef} did not stop within ${STOP_WAIT_MS / 1000}s`,
@@ -97,7 +97,7 @@ export async function destroySession(
     }
   }
   await beforeRemove(ctx, session, target);
-  forgetSession(ctx, session);
+  await forgetSession(ctx, session);
   await ctx.workspaces.remove(target);
   return session;
 }
@@ -113,19 +113,20 @@ export interface PruneReport {
  */
 export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<PruneReport> {
   const report: PruneReport = { pruned: [], kept: [] };
-  for (const session of ctx.legacy.listSessions({ all: true })) {
+  for (const session of await ctx.store.sessions.list({ all: true })) {
     const keep = (reason: string): void =>
       void report.kept.push({ issueRef: session.issueRef, reason });
     if (session.state === 'used') {
       keep('in use');
       continue;
     }
-    if (ctx.legacy.listTasks({ states: ['pending'], issueRef: session.issueRef }).length > 0) {
+    const pending = await ctx.store.tasks.list({ states: ['pending'], issueRef: session.issueRef });
+    if (pending.length > 0) {
       keep('has queued work');
       continue;
     }
     try {
-      const target = targetOfSession(ctx, session);
+      const target = await targetOfSession(ctx, session);
       if (!force) {
         if (session.state === 'left') {
           keep('interrupted: resume or destroy it');
@@ -155,7 +156,7 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
         }
       }
       await beforeRemove(ctx, session, target);
-      forgetSession(ctx, session);
+      await forgetSession(ctx, session);
       await ctx.workspaces.remove(target);
       report.pruned.push(session.issueRef);
     } catch (err) {
@@ -174,7 +175,7 @@ export async function refreshForgeState(
   session: Session,
   mode: 'strict' | 'lenient',
 ): Promise<ForgeState> {
-  const server = ctx.legacy.getServer(session.serverName);
+  const server = await ctx.store.servers.get(session.serverName);
   const known = { pullRequest: session.pullRequest, issueState: session.issueState };
   if (server === null || server.kind === 'git') return known;
   try {
@@ -185,9 +186,9 @@ export async function refreshForgeState(
       session.pullRequest,
     );
     if (state.pullRequest !== null)
-      ctx.legacy.setSessionPullRequest(session.issueRef, state.pullRequest);
+      await ctx.store.sessions.setPullRequest(session.issueRef, state.pullRequest);
     if (state.issueState !== null)
-      ctx.legacy.setSessionIssueState(session.issueRef, state.issueState);
+      await ctx.store.sessions.setIssueState(session.issueRef, state.issueState);
     return state;
   } catch (err) {
     if (mode === 'strict') throw err;
@@ -227,8 +228,8 @@ async function beforeRemove(
 }
 
 /** Deletes the session's record and what kugetsu kept about its agent session. */
-function forgetSession(ctx: HomeContext, session: Session): void {
-  ctx.legacy.deleteSession(session.issueRef);
+async function forgetSession(ctx: HomeContext, session: Session): Promise<void> {
+  await ctx.store.sessions.delete(session.issueRef);
   if (session.agentSessionId !== null)
     deleteSessionTotals(ctx.legacy, session.agent, session.agentSessionId);
 }

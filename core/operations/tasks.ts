@@ -6,6 +6,7 @@ import type { AgentName, Session, Task, TaskAttachment, TaskMode } from '../doma
 import { OperationError, UsageError, quote } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
+import type { NewSession, NewTask } from '../store/store.js';
 import { newSessionFor, resolveTarget, targetInText, type SessionTarget } from '../targets.js';
 import { tailLines } from '../transcripts.js';
 
@@ -46,31 +47,32 @@ async function queue(
   message: string,
   options: TaskOptions,
 ): Promise<Task> {
-  const task = enqueueFor(ctx, target, mode, message, options);
+  const { task: newTask, session } = await taskFor(ctx, target, mode, message, options);
+  const task = await ctx.store.tasks.enqueue(newTask, session);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
 
 /**
- * The synchronous part of queueing, for callers that queue inside a transaction of their own
- * (intake); they wake the daemon after it commits.
+ * The task (and session, if new) a queueing would write, checked but not written: intake
+ * writes it under a key of its own (enqueueOnce) and wakes the daemon after.
  */
-export function enqueueFor(
+export async function taskFor(
   ctx: HomeContext,
   target: SessionTarget,
   mode: TaskMode,
   message: string,
   options: TaskOptions,
-): Task {
-  const session = ctx.legacy.getSession(target.issueRef);
+): Promise<{ task: NewTask; session: NewSession }> {
+  const session = await ctx.store.sessions.get(target.issueRef);
   const agent = agentFor(session, options.agent ?? null, ctx.config.agent);
   const model = checkModel(options.model);
   assertAgentAvailable(agent, ctx.config, {
     model: model ?? ctx.config.model ?? null,
     path: agentPath(ctx, agent),
   });
-  return ctx.legacy.enqueueTask(
-    {
+  return {
+    task: {
       kind: 'dev',
       mode,
       issueRef: target.issueRef,
@@ -80,8 +82,8 @@ export function enqueueFor(
       maxAttempts: ctx.config.maxAttempts,
       attachments: checkAttachments(options.attachments),
     },
-    newSessionFor(target, agent),
-  );
+    session: newSessionFor(target, agent),
+  };
 }
 
 function checkAttachments(
@@ -102,8 +104,8 @@ function checkAttachments(
   });
 }
 
-function assertNothingQueued(ctx: HomeContext, issueRef: string): void {
-  const open = ctx.legacy.listTasks({ states: ['pending', 'running'], issueRef });
+async function assertNothingQueued(ctx: HomeContext, issueRef: string): Promise<void> {
+  const open = await ctx.store.tasks.list({ states: ['pending', 'running'], issueRef });
   if (open[0] !== undefined) {
     throw new OperationError(
       `session ${issueRef} already has task #${open[0].id} ${open[0].state}`,
@@ -118,10 +120,10 @@ export async function startTask(
   options: TaskOptions = {},
 ): Promise<QueuedTask> {
   const text = validateMessage(message);
-  const target = resolveTarget(ctx, refInput);
-  const session = ctx.legacy.getSession(target.issueRef);
+  const target = await resolveTarget(ctx, refInput);
+  const session = await ctx.store.sessions.get(target.issueRef);
   if (session?.state === 'left') {
-    assertNothingQueued(ctx, target.issueRef);
+    await assertNothingQueued(ctx, target.issueRef);
     return {
       task: await queue(ctx, target, 'resume', text, options),
       note: `session ${target.issueRef} was interrupted: resuming instead`,
@@ -143,8 +145,8 @@ export async function continueTask(
   options: TaskOptions = {},
 ): Promise<QueuedTask> {
   const text = validateMessage(message);
-  const target = resolveTarget(ctx, refInput);
-  assertCanContinue(target.issueRef, ctx.legacy.getSession(target.issueRef));
+  const target = await resolveTarget(ctx, refInput);
+  assertCanContinue(target.issueRef, await ctx.store.sessions.get(target.issueRef));
   return { task: await queue(ctx, target, 'continue', text, options), note: null };
 }
 
@@ -154,10 +156,10 @@ export async function resumeTask(
   message: string | undefined,
   options: TaskOptions = {},
 ): Promise<QueuedTask> {
-  const target = resolveTarget(ctx, refInput);
-  const session = ctx.legacy.getSession(target.issueRef);
+  const target = await resolveTarget(ctx, refInput);
+  const session = await ctx.store.sessions.get(target.issueRef);
   const text = validateMessage(resumeMessage(target.issueRef, session, message));
-  assertNothingQueued(ctx, target.issueRef);
+  await assertNothingQueued(ctx, target.issueRef);
   return {
     task: await queue(ctx, target, 'resume', text, options),
     note: message === undefined ? 'resuming with the stored message' : null,
@@ -166,12 +168,12 @@ export async function resumeTask(
 
 /** Asks the daemon to stop the session's running task; it ends `cancelled`, the session `left`. */
 export async function stopSession(ctx: HomeContext, refInput: string): Promise<Task> {
-  const target = resolveTarget(ctx, refInput);
-  assertCanStop(target.issueRef, ctx.legacy.getSession(target.issueRef));
-  const running = ctx.legacy.listTasks({ states: ['running'], issueRef: target.issueRef })[0];
+  const target = await resolveTarget(ctx, refInput);
+  assertCanStop(target.issueRef, await ctx.store.sessions.get(target.issueRef));
+  const [running] = await ctx.store.tasks.list({ states: ['running'], issueRef: target.issueRef });
   if (running === undefined)
     throw new OperationError(`session ${target.issueRef} has no running task`);
-  const task = ctx.legacy.cancelTask(running.id);
+  const task = await ctx.store.tasks.cancel(running.id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
@@ -188,7 +190,7 @@ export async function delegate(
   options: TaskOptions = {},
 ): Promise<Delegated> {
   const text = validateMessage(message);
-  const target = targetInText(ctx, text);
+  const target = await targetInText(ctx, text);
   if (target !== null) {
     const queued = await startTask(ctx, target.issueRef, text, options);
     return { ...queued, route: 'issue' };
@@ -215,7 +217,7 @@ export async function askPm(
     model: model ?? ctx.config.model ?? null,
     path: agentPath(ctx, 'pm-agent'),
   });
-  const task = ctx.legacy.enqueueTask(
+  const task = await ctx.store.tasks.enqueue(
     { kind: 'pm', mode: 'start', issueRef: null, message: text, agent, model, maxAttempts: 1 },
     null,
   );
@@ -255,13 +257,13 @@ function agentPath(ctx: HomeContext, scope: AgentName | 'pm-agent'): string | un
 }
 
 export async function cancelTask(ctx: HomeContext, id: number): Promise<Task> {
-  const task = ctx.legacy.cancelTask(id);
+  const task = await ctx.store.tasks.cancel(id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
 
 export async function retryTask(ctx: HomeContext, id: number): Promise<Task> {
-  const task = ctx.legacy.retryTask(id);
+  const task = await ctx.store.tasks.retry(id);
   await wakeDaemon(ctx.paths.daemonSocket);
   return task;
 }
@@ -275,27 +277,29 @@ export function parseTaskId(input: string | undefined): number {
   return Number(input);
 }
 
-export function getTask(ctx: HomeContext, id: number): Task {
-  const task = ctx.legacy.getTask(id);
+export async function getTask(ctx: HomeContext, id: number): Promise<Task> {
+  const task = await ctx.store.tasks.get(id);
   if (task === null) throw new OperationError(`task ${id} not found`);
   return task;
 }
 
 /** A bare number is a task id; anything else is an issue ref, meaning its running or newest task. */
-export function resolveTaskId(ctx: HomeContext, input: string): number {
-  if (/^[0-9]+$/.test(input)) return getTask(ctx, parseTaskId(input)).id;
-  const target = resolveTarget(ctx, input);
-  const task = ctx.legacy.latestTaskFor(target.issueRef);
+export async function resolveTaskId(ctx: HomeContext, input: string): Promise<number> {
+  if (/^[0-9]+$/.test(input)) return (await getTask(ctx, parseTaskId(input))).id;
+  const target = await resolveTarget(ctx, input);
+  const task = await ctx.store.tasks.latestFor(target.issueRef);
   if (task === null) throw new OperationError(`no task has run for ${target.issueRef}`);
   return task.id;
 }
 
 /** A task's transcripts, attempt after attempt, each cut to its last `perRun` lines, scrubbed. */
-export function transcriptLines(
+export async function transcriptLines(
   ctx: HomeContext,
   taskId: number,
   perRun = Number.MAX_SAFE_INTEGER,
-): string[] {
+): Promise<string[]> {
   const scrubber = ctx.scrubber();
-  return ctx.legacy.listRuns(taskId).flatMap((run) => tailLines(run.transcript, perRun, scrubber));
+  return (await ctx.store.runs.list(taskId)).flatMap((run) =>
+    tailLines(run.transcript, perRun, scrubber),
+  );
 }

@@ -171,7 +171,7 @@ export class TaskRunner {
       let issue: { prompt: string; title: string } | null = null;
       let placed: PlacedAttachment[] = [];
       if (session !== null) {
-        target = targetOfSession(this.ctx, session);
+        target = await targetOfSession(this.ctx, session);
         const made = await this.ctx.workspaces.ensureWorktree(target, (line) =>
           transcript.note(line),
         );

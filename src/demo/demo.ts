@@ -85,11 +85,11 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
   const ctx = openHome(env);
   const chat = new PhoneChat(phone, (line) => io.out(`${elapsed()}  📱 ${line}`));
   try {
-    addServer(ctx, { name: 'local', url: pathToFileURL(gitRoot).href, kind: 'git' });
+    await addServer(ctx, { name: 'local', url: pathToFileURL(gitRoot).href, kind: 'git' });
     const daemon = await ensureDaemon(ctx, daemonLauncher());
     io.out(`${elapsed()}  daemon started (pid ${daemon.pid}), its bot polling the phone`);
     chat.say(`/delegate #1 ${PHONE_TASK}`);
-    const first = await until(() => ctx.legacy.getTask(1));
+    const first = await until(() => ctx.store.tasks.get(1));
     const ids: number[] = [first.id];
     for (let n = 2; n <= options.tasks; n += 1) {
       const text = `#${n} ${TASKS[(n - 1) % TASKS.length] ?? 'tidy up'}`;
@@ -104,7 +104,7 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
     const ENDS = new Set(['task_completed', 'task_error', 'task_retrying', 'task_cancelled']);
     const SHOWN = new Set(['task_started', ...ENDS]);
     for (;;) {
-      for (const event of ctx.legacy.listEvents({ unreadOnly: false, afterId: cursor })) {
+      for (const event of await ctx.store.events.list({ unreadOnly: false, afterId: cursor })) {
         cursor = event.id;
         if (!SHOWN.has(event.type)) continue;
         if (event.type === 'task_started') running += 1;
@@ -113,19 +113,22 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
         io.out(`${elapsed()}  ${event.type.padEnd(14)} ${event.message}   [agents: ${running}/2]`);
       }
       // The follow-up the phone's reply queued belongs to the demo too.
-      const followUp = ctx.legacy
-        .listTasks({ issueRef: first.issueRef ?? '' })
-        .find((t) => t.mode === 'continue');
+      const followUp = (await ctx.store.tasks.list({ issueRef: first.issueRef ?? '' })).find(
+        (t) => t.mode === 'continue',
+      );
       if (followUp !== undefined && !ids.includes(followUp.id)) ids.push(followUp.id);
-      const open = ids.filter((id) => {
-        const state = ctx.legacy.getTask(id)?.state;
-        return state === 'pending' || state === 'running';
-      });
+      const states = await Promise.all(
+        ids.map(async (id) => (await ctx.store.tasks.get(id))?.state),
+      );
+      const open = states.filter((state) => state === 'pending' || state === 'running');
       if (open.length === 0 && chat.done) break;
       await delay(100);
     }
     // The last pushes reach the phone before the daemon (and its bot) stops.
-    await until(() => ctx.legacy.sinkCursor('telegram') === ctx.legacy.latestEventId() || null);
+    await until(
+      async () =>
+        (await ctx.store.events.cursor('telegram')) === (await ctx.store.events.latestId()) || null,
+    );
     await stopDaemon(ctx);
     const branches = git(join(gitRoot, 'demo', 'app'), [
       'branch',
@@ -133,13 +136,14 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
       '--format=  %(refname:short)',
       'kugetsu/*',
     ]);
-    const done = ids.filter((id) => ctx.legacy.getTask(id)?.state === 'completed').length;
+    const finals = await Promise.all(ids.map(async (id) => (await ctx.store.tasks.get(id))?.state));
+    const done = finals.filter((state) => state === 'completed').length;
     io.out(
       `\n${elapsed()}  ${done}/${ids.length} tasks completed (one a follow-up from the phone); at most ${peak} agents ran at once (cap 2).`,
     );
     io.out(`branches pushed to demo/app:\n${branches.trimEnd()}`);
     io.out(
-      `events recorded: ${ctx.legacy.listEvents({ unreadOnly: true }).length} (\`kugetsu notify\` lists them)`,
+      `events recorded: ${(await ctx.store.events.list({ unreadOnly: true })).length} (\`kugetsu notify\` lists them)`,
     );
     io.out(`\nTry it on your own repository: see README.md, "Point it at a real repo".`);
     return done === ids.length ? 0 : 1;
@@ -203,10 +207,13 @@ class PhoneChat {
   }
 }
 
-async function until<T>(check: () => T | null | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  check: () => Promise<T | null | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const due = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== null && value !== undefined) return value;
     if (Date.now() > due) throw new Error('the demo waited too long for its phone');
     await delay(50);

@@ -14,8 +14,8 @@ export function run(argv: string[], io: Io): Promise<number> {
     all: { type: 'boolean', short: 'a' },
   });
   expectPositionals('approvals', positionals, 0, 0, USAGE['approvals'] ?? '');
-  return withHome(io, (ctx, io) => {
-    const approvals = ctx.legacy.approvals.list({ all: values.all === true });
+  return withHome(io, async (ctx, io) => {
+    const approvals = await ctx.store.approvals.list({ all: values.all === true });
     if (values.json === true) io.json({ approvals });
     else
       io.out(

@@ -39,8 +39,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return 0;
       }
       case 'status': {
-        const owner = ctx.legacy.daemonOwner();
-        const stats = ctx.legacy.queueStats();
+        const owner = await ctx.store.locks.daemonOwner();
+        const stats = await ctx.store.tasks.stats();
         if (json) io.json({ ...stats, daemonRunning: owner !== null, pid: owner?.pid ?? null });
         else
           io.out(

@@ -20,7 +20,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('intake list', args, 0, 0, usage);
-        const repos = ctx.legacy.listIntakeRepos();
+        const repos = await ctx.store.intake.list();
         if (json) io.json({ repos });
         else
           io.out(
@@ -35,7 +35,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'add': {
         expectPositionals('intake add', args, 1, 1, usage);
-        const repo = addIntake(ctx, args[0] ?? '', {
+        const repo = await addIntake(ctx, args[0] ?? '', {
           label: values.label,
           mention: values.mention,
         });
@@ -48,7 +48,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'remove': {
         expectPositionals('intake remove', args, 1, 1, usage);
-        removeIntake(ctx, args[0] ?? '');
+        await removeIntake(ctx, args[0] ?? '');
         if (json) io.json({ removed: args[0] });
         else io.out(`stopped watching ${args[0] ?? ''}`);
         return 0;

@@ -10,8 +10,8 @@ export function run(argv: string[], io: Io): Promise<number> {
     all: { type: 'boolean', short: 'a' },
   });
   expectPositionals('list', positionals, 0, 0, 'list [--all] [--json]');
-  return withHome(io, (ctx, io) => {
-    const sessions = listSessions(ctx, values.all === true);
+  return withHome(io, async (ctx, io) => {
+    const sessions = await listSessions(ctx, values.all === true);
     if (values.json === true) io.json({ sessions });
     else
       io.out(

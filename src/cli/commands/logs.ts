@@ -25,7 +25,7 @@ export function run(argv: string[], io: Io): Promise<number> {
   return withHome(io, async (ctx, io) => {
     const scrubber = ctx.scrubber();
     if (positionals[0] === undefined) {
-      const runs = ctx.legacy.latestRuns(count ?? 20);
+      const runs = await ctx.store.runs.latest(count ?? 20);
       if (json) io.json({ runs });
       else
         io.out(
@@ -46,7 +46,7 @@ export function run(argv: string[], io: Io): Promise<number> {
         );
       return 0;
     }
-    const taskId = resolveTaskId(ctx, positionals[0]);
+    const taskId = await resolveTaskId(ctx, positionals[0]);
     if (values.follow === true && !json) {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
@@ -60,7 +60,7 @@ export function run(argv: string[], io: Io): Promise<number> {
         io.out(`[kugetsu] task #${final.id} ${final.state}`);
       return 0;
     }
-    const task = getTask(ctx, taskId);
+    const task = await getTask(ctx, taskId);
     if (json) {
       const runs = ctx.legacy
         .listRuns(taskId)
@@ -68,7 +68,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       io.json({ task, runs });
       return 0;
     }
-    const all = transcriptLines(ctx, taskId);
+    const all = await transcriptLines(ctx, taskId);
     if (all.length === 0)
       io.out(
         `task #${taskId} has no transcript yet (${task.state}${task.waitReason === null ? '' : `: ${task.waitReason}`})`,

@@ -16,7 +16,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return withHome(io, async (ctx, io) => {
     const ref = positionals[0] ?? '';
     if (values.yes !== true) {
-      const { session, pullRequest } = mergeCandidate(ctx, ref);
+      const { session, pullRequest } = await mergeCandidate(ctx, ref);
       if (process.stdin.isTTY !== true) {
         throw new UsageError(`merge ${session.issueRef}: add -y to merge without asking`);
       }

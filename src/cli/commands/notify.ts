@@ -11,14 +11,14 @@ export function run(argv: string[], io: Io): Promise<number> {
   });
   const sub = subcommand('notify', positionals[0], ['list', 'clear'] as const, 'list');
   expectPositionals(`notify ${sub}`, positionals.slice(1), 0, 0, USAGE['notify'] ?? '');
-  return withHome(io, (ctx, io) => {
+  return withHome(io, async (ctx, io) => {
     if (sub === 'clear') {
-      const cleared = ctx.legacy.markEventsRead();
+      const cleared = await ctx.store.events.markRead();
       if (values.json === true) io.json({ cleared });
       else io.out(`marked ${cleared} notification(s) read`);
       return 0;
     }
-    const events = ctx.legacy.listEvents({ unreadOnly: values.all !== true });
+    const events = await ctx.store.events.list({ unreadOnly: values.all !== true });
     if (values.json === true) io.json({ events });
     else io.out(events.length === 0 ? 'no unread notifications' : events.map(eventLine).join('\n'));
     return 0;

@@ -20,12 +20,12 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('queue list', args, 0, 0, usage);
-        const tasks = ctx.legacy.listTasks(
+        const tasks = await ctx.store.tasks.list(
           values.all === true ? {} : { states: ['pending', 'running'] },
         );
         // A task waiting for an answer still holds its slot: say so, or the cap looks wrong.
         const waiting = new Map<number, number>();
-        for (const a of ctx.legacy.approvals.list())
+        for (const a of await ctx.store.approvals.list())
           if (!waiting.has(a.taskId)) waiting.set(a.taskId, a.id);
         if (json)
           io.json({
@@ -42,9 +42,9 @@ export function run(argv: string[], io: Io): Promise<number> {
       case 'stats': {
         expectPositionals('queue stats', args, 0, 0, usage);
         const stats = {
-          ...ctx.legacy.queueStats(),
+          ...(await ctx.store.tasks.stats()),
           maxConcurrentAgents: ctx.config.maxConcurrentAgents,
-          daemon: ctx.legacy.daemonOwner()?.pid ?? null,
+          daemon: (await ctx.store.locks.daemonOwner())?.pid ?? null,
         };
         if (json) io.json(stats);
         else io.out(table(Object.entries(stats).map(([k, v]) => [k, String(v ?? 'not running')])));
@@ -52,8 +52,8 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'clear': {
         expectPositionals('queue clear', args, 0, 0, usage);
-        const cancelled = values.all === true ? ctx.legacy.cancelAllPending() : 0;
-        const removed = ctx.legacy.deleteFinishedTasks(Date.now() + 1);
+        const cancelled = values.all === true ? await ctx.store.tasks.cancelAllPending() : 0;
+        const removed = await ctx.store.tasks.deleteFinished(Date.now() + 1);
         if (json) io.json({ removed, cancelled });
         else
           io.out(
@@ -64,7 +64,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       case 'enqueue': {
         expectPositionals('queue enqueue', args, 2, 2, usage);
         const { task, note } = await startTask(ctx, args[0] ?? '', args[1] ?? '');
-        const daemon = ctx.legacy.daemonOwner();
+        const daemon = await ctx.store.locks.daemonOwner();
         if (json) io.json({ task, note });
         else
           io.out(

@@ -29,11 +29,11 @@ export function run(argv: string[], io: Io): Promise<number> {
   const args = positionals.slice(1);
   const usage = USAGE['server'] ?? '';
   const json = values.json === true;
-  return withHome(io, (ctx, io) => {
+  return withHome(io, async (ctx, io) => {
     switch (sub) {
       case 'list': {
         expectPositionals('server list', args, 0, 0, usage);
-        const servers = ctx.legacy.listServers();
+        const servers = await ctx.store.servers.list();
         if (json) io.json({ servers });
         else
           io.out(
@@ -45,7 +45,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'add': {
         expectPositionals('server add', args, 2, 2, usage);
-        const server = addServer(ctx, {
+        const server = await addServer(ctx, {
           name: args[0] ?? '',
           url: args[1] ?? '',
           kind: values.kind,
@@ -61,22 +61,23 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'remove': {
         expectPositionals('server remove', args, 1, 1, usage);
-        removeServer(ctx, args[0] ?? '');
+        await removeServer(ctx, args[0] ?? '');
         if (json) io.json({ removed: args[0] });
         else io.out(`removed server ${args[0] ?? ''}`);
         return 0;
       }
       case 'default': {
         expectPositionals('server default', args, 0, 1, usage);
-        if (args[0] !== undefined) ctx.legacy.setDefaultServer(getServer(ctx, args[0]).name);
-        const current = ctx.legacy.listServers().find((s) => s.isDefault) ?? null;
+        if (args[0] !== undefined)
+          await ctx.store.servers.setDefault((await getServer(ctx, args[0])).name);
+        const current = (await ctx.store.servers.list()).find((s) => s.isDefault) ?? null;
         if (json) io.json({ default: current?.name ?? null });
         else io.out(current === null ? 'no default server' : `default server: ${current.name}`);
         return 0;
       }
       case 'get': {
         expectPositionals('server get', args, 1, 1, usage);
-        const server = getServer(ctx, args[0] ?? '');
+        const server = await getServer(ctx, args[0] ?? '');
         if (json) io.json({ server });
         else
           io.out(

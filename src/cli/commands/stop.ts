@@ -21,12 +21,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const deadline = Date.now() + STOP_WAIT_MS;
     while (values.detach !== true && task.state === 'running' && Date.now() < deadline) {
       await delay(100);
-      task = ctx.legacy.getTask(task.id) ?? task;
+      task = (await ctx.store.tasks.get(task.id)) ?? task;
     }
     if (values.json === true)
       io.json({
         task,
-        session: task.issueRef === null ? null : ctx.legacy.getSession(task.issueRef),
+        session: task.issueRef === null ? null : await ctx.store.sessions.get(task.issueRef),
       });
     else
       io.out(
