@@ -197,6 +197,10 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
   const enqueue = (n: number, extra: Partial<NewTask> = {}) =>
     store.tasks.enqueue(...devTask(n, extra));
 
+  it('reports itself healthy when new', async () => {
+    expect(await store.check()).toBe('ok');
+  });
+
   it('queues a task with its session, attachments and a task_queued event', async () => {
     const task = await enqueue(1, {
       attachments: [{ name: 'a.png', path: '/s/a.png', mime: 'image/png', size: 3 }],

@@ -55,6 +55,8 @@ export class Daemon {
   private backoffTimer: NodeJS.Timeout | null = null;
   private backoffAt = Number.POSITIVE_INFINITY;
   private dispatching = false;
+  // The dispatch in flight: shutdown waits for it, so no claim lands after the agents stop.
+  private dispatchRun: Promise<void> = Promise.resolve();
   private dispatchAgain = false;
   private stopping: Promise<void> | null = null;
 
@@ -78,8 +80,8 @@ export class Daemon {
 
   /** Takes the lock, recovers what a previous daemon left, and starts dispatching. */
   async start(): Promise<void> {
-    const { legacy: store, paths } = this.ctx;
-    const lock = store.acquireDaemonLock(this.me);
+    const { store, paths } = this.ctx;
+    const lock = await store.locks.acquireDaemon(this.me);
     if (!lock.ok)
       throw new OperationError(`a daemon already runs for ${paths.root} (pid ${lock.holder.pid})`);
     writeFileSync(paths.daemonPid, `${this.me.pid}\n`);
@@ -89,8 +91,8 @@ export class Daemon {
     this.options.onLocked?.();
     await this.recover();
     this.socket = await listenForWakeups(paths.daemonSocket, () => this.kick());
-    this.sweepTimer = setInterval(() => this.sweep(), this.ctx.config.sweepIntervalMs);
-    this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.ctx.config.sweepIntervalMs);
+    await this.sweep();
     this.intakeTimer = setInterval(() => void this.pollForges(), this.ctx.config.intakeIntervalMs);
     void this.pollForges();
   }
@@ -109,7 +111,7 @@ export class Daemon {
         for (const task of poll.queued)
           this.log(`intake ${poll.repo}: queued task #${task.id} for ${task.issueRef ?? ''}`);
       }
-      for (const session of this.ctx.legacy.listSessions({ all: true })) {
+      for (const session of await this.ctx.store.sessions.list({ all: true })) {
         if (session.pullRequest?.state === 'open')
           await refreshForgeState(this.ctx, session, 'lenient');
       }
@@ -130,8 +132,8 @@ export class Daemon {
    * then mark the session `left` and the task pending again (it resumes).
    */
   private async recover(): Promise<void> {
-    const { legacy: store, config } = this.ctx;
-    for (const { task, slot } of store.orphanedRunningTasks()) {
+    const { store, config } = this.ctx;
+    for (const { task, slot } of await store.claims.orphans()) {
       const agent = slot?.agent ?? null;
       if (agent !== null && this.orphanGroupAlive(agent)) {
         this.log(`task #${task.id}: ending orphaned agent process group ${agent.pid}`);
@@ -142,11 +144,11 @@ export class Daemon {
           await delay(ORPHAN_POLL_MS);
         }
       }
-      const run = store.listRuns(task.id).at(-1) ?? null;
+      const run = (await store.runs.list(task.id)).at(-1) ?? null;
       const openRun = run?.finishedAt === null ? run.id : null;
       // A stop asked for while no daemon ran is honoured, not resumed.
       const kind = task.cancelRequested ? 'cancelled' : 'interrupted';
-      store.finishAttempt(task.id, openRun, null, { kind, agentSessionId: null });
+      await store.tasks.finishAttempt(task.id, openRun, null, { kind, agentSessionId: null });
       this.log(
         kind === 'cancelled'
           ? `task #${task.id}: stopped as requested while no daemon ran`
@@ -173,25 +175,32 @@ export class Daemon {
       return;
     }
     this.dispatching = true;
-    setImmediate(() => this.dispatchLoop());
+    this.dispatchRun = new Promise((resolve) => setImmediate(resolve)).then(() =>
+      this.dispatchLoop(),
+    );
   }
 
-  private sweep(): void {
+  private async sweep(): Promise<void> {
     const cutoff = Date.now() - this.ctx.config.cleanupAgeMs;
-    const removed = this.ctx.legacy.deleteFinishedTasks(cutoff);
+    const { store } = this.ctx;
+    const removed = await store.tasks.deleteFinished(cutoff).catch((err: unknown) => {
+      this.log(`cleanup failed: ${errorMessage(err)}`);
+      return 0;
+    });
     if (removed > 0)
       this.log(`cleanup: removed ${removed} finished task(s) older than QUEUE_CLEANUP_AGE_DAYS`);
     // Staged files go with their tasks (and with a request that never became one).
-    pruneStaging(this.ctx.paths.attachmentsDir, this.ctx.legacy.attachmentPaths());
+    const staged = await store.tasks.attachmentPaths().catch(() => null);
+    if (staged !== null) pruneStaging(this.ctx.paths.attachmentsDir, staged);
     this.kick();
   }
 
-  private dispatchLoop(): void {
+  private async dispatchLoop(): Promise<void> {
     try {
       do {
         this.dispatchAgain = false;
-        this.handleCancellations();
-        this.dispatchOnce();
+        await this.handleCancellations();
+        await this.dispatchOnce();
       } while (this.dispatchAgain && this.stopping === null);
     } catch (err) {
       this.log(`dispatch failed: ${errorMessage(err)}`);
@@ -201,16 +210,16 @@ export class Daemon {
     void this.notifier.flush();
   }
 
-  private handleCancellations(): void {
-    for (const task of this.ctx.legacy.listTasks({ states: ['running'] })) {
+  private async handleCancellations(): Promise<void> {
+    for (const task of await this.ctx.store.tasks.list({ states: ['running'] })) {
       if (task.cancelRequested && this.runner.isRunning(task.id))
         this.runner.stop(task.id, 'stopped');
     }
   }
 
-  private dispatchOnce(): void {
-    const { legacy: store, config } = this.ctx;
-    const { claimed, nextWakeAt, memoryBlocked } = store.claimTasks({
+  private async dispatchOnce(): Promise<void> {
+    const { store, config } = this.ctx;
+    const { claimed, nextWakeAt, memoryBlocked } = await store.claims.claim({
       owner: this.me,
       maxAgents: config.maxConcurrentAgents,
       availableMemoryMb: availableMemoryMb(),
@@ -218,7 +227,7 @@ export class Daemon {
     });
     if (config.verbosity === 'verbose' && claimed.length > 0) {
       this.log(
-        `dispatch: claimed ${claimed.map((t) => `#${t.id}`).join(', ')}; ${store.countedSlots()}/${config.maxConcurrentAgents} slots held`,
+        `dispatch: claimed ${claimed.map((t) => `#${t.id}`).join(', ')}; ${await store.claims.countedSlots()}/${config.maxConcurrentAgents} slots held`,
       );
     }
     for (const task of claimed) {
@@ -258,10 +267,11 @@ export class Daemon {
       await new Promise<void>((resolve) =>
         this.socket === null ? resolve() : this.socket.close(() => resolve()),
       );
+      await this.dispatchRun;
       this.runner.stopAll('shutdown');
       await Promise.all([this.devQueue.onIdle(), this.pmQueue.onIdle()]);
       await this.notifier.flush();
-      this.ctx.legacy.releaseDaemonLock(this.me);
+      await this.ctx.store.locks.releaseDaemon(this.me);
       rmSync(this.ctx.paths.daemonPid, { force: true });
       this.log('daemon stopped');
     })();

@@ -186,11 +186,11 @@ export async function doctor(
     return checks;
   }
   try {
-    const integrity = ctx.legacy.db.pragma('quick_check', { simple: true });
+    const integrity = await ctx.store.check();
     add(
       'database',
       integrity === 'ok',
-      integrity === 'ok' ? 'kugetsu.db passes quick_check' : `kugetsu.db: ${String(integrity)}`,
+      integrity === 'ok' ? 'kugetsu.db passes quick_check' : `kugetsu.db: ${integrity}`,
     );
 
     const agent = ctx.config.agent;
@@ -245,7 +245,7 @@ export async function doctor(
       );
     }
 
-    const servers = ctx.legacy.listServers();
+    const servers = await ctx.store.servers.list();
     add(
       'servers',
       servers.length > 0 || 'warn',
@@ -276,7 +276,7 @@ export async function doctor(
       );
     }
 
-    const daemon = ctx.legacy.daemonOwner();
+    const daemon = await ctx.store.locks.daemonOwner();
     add(
       'daemon',
       true,

@@ -213,5 +213,7 @@ export interface StoreApi {
   readonly locks: LockRecords;
   readonly meta: MetaRecords;
   readonly approvals: ApprovalRecordsApi;
+  /** `ok`, or what the database reports wrong with itself (for `doctor`). */
+  check(): Promise<string>;
   close(): Promise<void>;
 }

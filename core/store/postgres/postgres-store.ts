@@ -262,6 +262,12 @@ export class PostgresStore implements StoreApi {
     };
   }
 
+  /** The server answers and this schema is migrated; PostgreSQL checks its pages itself. */
+  async check(): Promise<string> {
+    const row = await this.db.sql.get<{ ok: number }>('SELECT 1 AS ok');
+    return row?.ok === 1 ? 'ok' : 'PostgreSQL did not answer SELECT 1';
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }

@@ -227,6 +227,10 @@ export class SqliteStore implements StoreApi {
     };
   }
 
+  check(): Promise<string> {
+    return Promise.resolve(String(this.db.raw.pragma('quick_check', { simple: true })));
+  }
+
   close(): Promise<void> {
     this.db.close();
     return Promise.resolve();
