@@ -100,6 +100,18 @@ export function note(text) {
 }
 
 /** Runs `fn` `runs` times after `warmups` unmeasured calls; returns the durations in ms. */
+/** timeRuns for work that awaits. */
+export async function timeRunsAsync(fn, runs, warmups = 2) {
+  for (let i = 0; i < warmups; i += 1) await fn();
+  const times = [];
+  for (let i = 0; i < runs; i += 1) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
 export function timeRuns(fn, runs, warmups = 2) {
   for (let i = 0; i < warmups; i += 1) fn();
   const times = [];

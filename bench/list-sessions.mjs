@@ -23,6 +23,7 @@ import {
   note,
   percentile,
   timeRuns,
+  timeRunsAsync,
   verdict,
 } from './lib.mjs';
 
@@ -98,16 +99,16 @@ try {
 
   // The same work in-process: open the home, list, serialise (what the process adds to node).
   const inProcess = (all) =>
-    timeRuns(() => {
-      const ctx = openHome(world.env);
+    timeRunsAsync(async () => {
+      const ctx = await openHome(world.env);
       try {
-        JSON.stringify({ sessions: listSessions(ctx, all) }, null, 2);
+        JSON.stringify({ sessions: await listSessions(ctx, all) }, null, 2);
       } finally {
         ctx.close();
       }
     }, RUNS);
-  const inList = inProcess(false);
-  const inListAll = inProcess(true);
+  const inList = await inProcess(false);
+  const inListAll = await inProcess(true);
 
   line('node -e 0 (bare Node start-up, reference)', stats(bare));
   line('kugetsu --version (CLI floor, reference)', stats(version));
@@ -130,13 +131,13 @@ try {
   );
 
   // Where the in-process time goes, once: the store query vs the per-session work.
-  const ctx = openHome(world.env);
+  const ctx = await openHome(world.env);
   try {
     let t0 = performance.now();
-    ctx.store.listSessions({ all: true });
+    await ctx.store.sessions.list({ all: true });
     const query = performance.now() - t0;
     t0 = performance.now();
-    listSessions(ctx, true);
+    await listSessions(ctx, true);
     const full = performance.now() - t0;
     line(
       '    one --all listing: sessions query / full listSessions',

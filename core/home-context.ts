@@ -33,6 +33,11 @@ export interface HomeContext {
    * kugetsu uses it for the forge and for git over HTTPS; agents get it only from an env file.
    */
   forgeToken(server: Server): string | null;
+  /**
+   * Reads again what the secrets depend on that another process may change (the servers'
+   * token variables): a long-lived process calls it before work that may meet a new one.
+   */
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -44,10 +49,10 @@ export function isInitialized(paths: HomePaths): boolean {
 // as `true` would mangle every transcript, so those need some length to count.
 const MIN_ENV_SECRET_LENGTH = 8;
 
-export function openHome(
+export async function openHome(
   env: NodeJS.ProcessEnv = process.env,
   options: { create?: boolean } = {},
-): HomeContext {
+): Promise<HomeContext> {
   const paths = homePaths(resolveHome(env));
   const fileValues = readConfigFile(paths.root);
   const config = loadConfig(paths.root, env, fileValues);
@@ -62,11 +67,13 @@ export function openHome(
   const store = new SqliteStore(db);
   const legacy = Store.over(db.raw);
   const envFiles = new EnvFiles(paths.envDir);
-  const tokenKeys = (): string[] =>
-    legacy
-      .listServers()
-      .map((s) => s.tokenEnv)
-      .filter((k): k is string => k !== null);
+  const readTokenKeys = async (): Promise<string[]> =>
+    (await store.servers.list()).map((s) => s.tokenEnv).filter((k): k is string => k !== null);
+  let serverTokenKeys = await readTokenKeys().catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
+  const tokenKeys = (): string[] => serverTokenKeys;
   const forgeToken = (server: Server): string | null =>
     server.tokenEnv === null ? null : setting(server.tokenEnv);
   // Rebuilt only when an env file or the servers' token variables change: the bot asks for a
@@ -105,6 +112,9 @@ export function openHome(
     // key), and the forge tokens: agents get them only from an env file.
     withheldKeys: () => [...SECRET_SETTINGS.map((s) => s.key), ...tokenKeys()],
     forgeToken,
+    async refresh() {
+      serverTokenKeys = await readTokenKeys();
+    },
     close: () => db.close(),
   };
 }

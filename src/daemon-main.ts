@@ -12,7 +12,7 @@ import { openHome } from '../core/home-context.js';
 export const NO_BOT_ENV = 'KUGETSU_DAEMON_WITHOUT_BOT';
 
 export async function runDaemon(): Promise<number> {
-  const ctx = openHome(process.env);
+  const ctx = await openHome(process.env);
   const scrubber = ctx.scrubber();
   const log = (line: string): void =>
     void process.stdout.write(`${new Date().toISOString()} ${scrubber.scrub(line)}\n`);

@@ -66,9 +66,12 @@ describe('chat state in the store', () => {
     expect(store.attachmentPaths()).toEqual([]);
   });
 
-  it('keeps the transcription key from agents and scrubs it, like the bot token', () => {
+  it('keeps the transcription key from agents and scrubs it, like the bot token', async () => {
     const key = 'sk-transcribe-0123456789';
-    const ctx = openHome({ KUGETSU_HOME: dir, KUGETSU_TRANSCRIBE_API_KEY: key }, { create: true });
+    const ctx = await openHome(
+      { KUGETSU_HOME: dir, KUGETSU_TRANSCRIBE_API_KEY: key },
+      { create: true },
+    );
     try {
       expect(ctx.withheldKeys()).toContain('KUGETSU_TRANSCRIBE_API_KEY');
       expect(ctx.scrubber().scrub(`Bearer ${key}`)).toBe('Bearer ***MASKED***');

@@ -12,9 +12,9 @@ describe('HomeContext.scrubber', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is reused while no secret changes, and rebuilt when an env file does', () => {
+  it('is reused while no secret changes, and rebuilt when an env file does', async () => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-home-'));
-    ctx = openHome({ KUGETSU_HOME: dir }, { create: true });
+    ctx = await openHome({ KUGETSU_HOME: dir }, { create: true });
     ctx.envFiles.set('API_TOKEN', 'first-secret-value', 'default');
     const first = ctx.scrubber();
     expect(ctx.scrubber()).toBe(first);

@@ -230,6 +230,11 @@ export class Daemon {
         `dispatch: claimed ${claimed.map((t) => `#${t.id}`).join(', ')}; ${await store.claims.countedSlots()}/${config.maxConcurrentAgents} slots held`,
       );
     }
+    // A server added since start brings a token variable the scrubber and agents must know.
+    if (claimed.length > 0)
+      await this.ctx
+        .refresh()
+        .catch((err: unknown) => this.log(`refresh failed: ${errorMessage(err)}`));
     for (const task of claimed) {
       const queue = task.kind === 'pm' ? this.pmQueue : this.devQueue;
       void queue.add(async () => {

@@ -62,7 +62,7 @@ export async function initHome(
   if (!existsSync(paths.configEnv))
     writeFileSync(paths.configEnv, renderConfigEnv(), { mode: 0o600 });
   new EnvFiles(paths.envDir).ensure(['default', 'pm-agent']);
-  const ctx = openHome(env, { create: true });
+  const ctx = await openHome(env, { create: true });
   try {
     ensurePmAgent(ctx);
     const agent = ctx.config.agent;
@@ -179,7 +179,7 @@ export async function doctor(
 
   let ctx: HomeContext;
   try {
-    ctx = openHome(env);
+    ctx = await openHome(env);
     add('config', true, 'config.env and environment are valid');
   } catch (err) {
     add('config', false, errorMessage(err));

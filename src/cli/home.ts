@@ -11,7 +11,7 @@ export async function withHome<T>(
   io: Io,
   fn: (ctx: HomeContext, io: Io) => Promise<T> | T,
 ): Promise<T> {
-  const ctx = openHome(process.env);
+  const ctx = await openHome(process.env);
   try {
     return await fn(ctx, scrubbingIo(io, ctx.scrubber()));
   } finally {

@@ -82,7 +82,7 @@ export async function runDemo(io: Io, options: { tasks: number; keep: boolean })
     `kugetsu demo in ${dir}\n  a local repository demo/app, MAX_CONCURRENT_AGENTS=2, a scripted agent (no API key),\n  and a phone: the bot on a local Bot API (📱 lines are the chat as the phone shows it)\n`,
   );
   await initHome(env);
-  const ctx = openHome(env);
+  const ctx = await openHome(env);
   const chat = new PhoneChat(phone, (line) => io.out(`${elapsed()}  📱 ${line}`));
   try {
     await addServer(ctx, { name: 'local', url: pathToFileURL(gitRoot).href, kind: 'git' });

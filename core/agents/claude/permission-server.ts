@@ -111,7 +111,7 @@ async function openGate(env: NodeJS.ProcessEnv, taskId: number, worktree: string
       import('../../wake-channel.js'),
       import('node:fs'),
     ]);
-  const ctx = openHome(env);
+  const ctx = await openHome(env);
   let gate: ApprovalGate;
   try {
     gate = gateForRunningTask(ctx, taskId);
