@@ -9,21 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../core/store/store.js';
+import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
 import { ROOT } from './helpers/sandbox.js';
 
-const STORE_JS = pathToFileURL(join(ROOT, 'dist', 'core', 'store', 'store.js')).href;
+const STORE_JS = pathToFileURL(
+  join(ROOT, 'dist', 'core', 'store', 'sqlite', 'sqlite-store.js'),
+).href;
 
 // Each claimer waits for a shared start time, then claims in a tight loop for a while.
 const CLAIMER = `
-const { Store } = await import(process.argv[1]);
-const store = Store.open(process.argv[2]);
+const { openSqliteStore } = await import(process.argv[1]);
+const store = openSqliteStore(process.argv[2]);
 const startAt = Number(process.argv[3]);
 while (Date.now() < startAt) {}
 let mine = 0;
 const until = Date.now() + 400;
 while (Date.now() < until) {
-  mine += store.claimTasks({ owner: { pid: process.pid, start: 'x' }, maxAgents: 3, availableMemoryMb: null, minFreeMemoryMb: 0 }).claimed.length;
+  mine += (await store.claims.claim({ owner: { pid: process.pid, start: 'x' }, maxAgents: 3, availableMemoryMb: null, minFreeMemoryMb: 0 })).claimed.length;
 }
 process.stdout.write(String(mine));
 `;
@@ -53,9 +55,9 @@ describe('claims across processes', () => {
   it('hands out exactly MAX_CONCURRENT_AGENTS slots to 6 racing processes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-claim-'));
     const db = join(dir, 'kugetsu.db');
-    const store = Store.open(db);
+    const store = openSqliteStore(db);
     for (let n = 1; n <= 40; n += 1) {
-      store.enqueueTask(
+      await store.tasks.enqueue(
         {
           kind: 'dev',
           mode: 'start',
@@ -70,8 +72,8 @@ describe('claims across processes', () => {
     const startAt = Date.now() + 1_500;
     const claims = await Promise.all(Array.from({ length: 6 }, () => claimer(db, startAt)));
     expect(claims.reduce((a, b) => a + b, 0)).toBe(3);
-    expect(store.countedSlots()).toBe(3);
-    expect(store.listTasks({ states: ['running'] })).toHaveLength(3);
-    store.close();
+    expect(await store.claims.countedSlots()).toBe(3);
+    expect(await store.tasks.list({ states: ['running'] })).toHaveLength(3);
+    await store.close();
   });
 });
