@@ -23,7 +23,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { createOpencodeClient } from '@opencode-ai/sdk';
 import { codexDriver } from '../dist/core/agents/codex/codex-driver.js';
 import { parsePolicy, policyFor } from '../dist/core/approvals/policy.js';
-import { Store } from '../dist/core/store/store.js';
+import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import { agentSettings, API_KEY_VARIABLE, REAL_AGENTS } from '../test/helpers/agent-world.mjs';
 import { ModelServer } from '../test/helpers/model-server.mjs';
 import {
@@ -68,7 +68,7 @@ async function benchBackend(agent, model) {
   const key = API_KEY_VARIABLE[agent];
   if (key !== null) world.cliSync(['env', 'set', key, 'bench-key', agent]);
   world.startDaemon();
-  const store = Store.open(world.db);
+  const store = openSqliteStore(world.db);
   const overhead = [];
   const total = [];
   let peak = 0;
@@ -102,7 +102,7 @@ async function benchBackend(agent, model) {
       total.push(task.finishedAt - task.createdAt);
     }
   } finally {
-    store.close();
+    await store.close();
     world.cleanup();
   }
   return { overhead: median(overhead), total: median(total), peak };

@@ -5,7 +5,7 @@
  * more after a second batch of 50 (to tell a plateau from a leak).
  */
 import console from 'node:console';
-import { Store } from '../dist/core/store/store.js';
+import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   delay,
@@ -43,14 +43,14 @@ try {
     `${verdict(idle.rssMb < TARGET_IDLE_RSS_MB)} (${fmt(idle.rssMb)} MB)`,
   );
 
-  const store = Store.open(world.db);
+  const store = openSqliteStore(world.db);
   /** Queues 50 no-op tasks at once (new issues first, then follow-ups) and waits for all. */
   const runBatch = async (first) => {
     const t0 = Date.now();
     const ids = [];
     for (let i = 0; i < TASKS; i += 1) {
       const n = (i % ISSUES) + 1;
-      const task = store.enqueueTask(
+      const task = await store.tasks.enqueue(
         {
           kind: 'dev',
           mode: first && i < ISSUES ? 'start' : 'continue',
@@ -90,7 +90,7 @@ try {
   const again = memoryOf(pid);
   report(`idle, 3 s after another ${TASKS} tasks`, again);
   line('    change since the first batch', `${fmt(again.rssMb - after.rssMb)} MB`);
-  store.close();
+  await store.close();
   note('RSS of the daemon process only (agents and git are separate processes)');
 } finally {
   world.cleanup();

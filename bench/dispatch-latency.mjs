@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import console from 'node:console';
 import { join } from 'node:path';
-import { Store } from '../dist/core/store/store.js';
+import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   heading,
@@ -36,16 +36,17 @@ const VIA_CLI = 50;
 const TARGET_P50_MS = 50;
 
 const world = makeWorld({ agentScript: 'date +%s%N > "$STAMPS/$KUGETSU_TASK_ID"' });
-const store = Store.open(world.db);
+const store = openSqliteStore(world.db);
 
 function stampOf(taskId) {
   return readStampMs(join(world.stamps, String(taskId)));
 }
 
 function eventTimes(taskId) {
-  const rows = store.db
-    .prepare('SELECT type, created_at FROM events WHERE task_id = ? ORDER BY id')
-    .all(taskId);
+  const rows = store.db.all(
+    'SELECT type, created_at FROM events WHERE task_id = ? ORDER BY id',
+    taskId,
+  );
   const at = {};
   for (const r of rows) at[r.type] ??= r.created_at;
   return at;
@@ -54,7 +55,7 @@ function eventTimes(taskId) {
 /** Queues one task in-process, wakes the daemon, waits for the agent and the task's end. */
 async function viaStore(n, mode) {
   const t0 = wallMs();
-  const task = store.enqueueTask(
+  const task = await store.tasks.enqueue(
     {
       kind: 'dev',
       mode,
@@ -151,7 +152,7 @@ try {
   );
   note('event times (breakdown rows) have 1 ms resolution; the totals use sub-ms stamps');
 } finally {
-  store.close();
+  await store.close();
   world.cleanup();
 }
 console.log('');

@@ -45,7 +45,7 @@ export function readStampMs(path) {
 export async function waitFor(probe, what, timeoutMs = 30_000, pollMs = 2) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== null && value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -305,8 +305,8 @@ export function isFinished(state) {
 /** Resolves once the task has finished (polling the store in-process); returns the task. */
 export function waitForTask(store, taskId, timeoutMs = 30_000) {
   return waitFor(
-    () => {
-      const task = store.getTask(taskId);
+    async () => {
+      const task = await store.tasks.get(taskId);
       return task !== null && isFinished(task.state) ? task : null;
     },
     `task #${taskId} to finish`,

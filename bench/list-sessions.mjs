@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { openHome } from '../dist/core/home-context.js';
 import { listSessions } from '../dist/core/operations/sessions.js';
-import { Store } from '../dist/core/store/store.js';
+import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import {
   CLI,
   ROOT,
@@ -56,10 +56,10 @@ try {
     RUNS,
   );
 
-  const store = Store.open(world.db);
+  const store = openSqliteStore(world.db);
   const base = Date.now() - SESSIONS * 1000;
   for (let n = 1; n <= SESSIONS; n += 1) {
-    const task = store.enqueueTask(
+    const task = await store.tasks.enqueue(
       {
         kind: 'dev',
         mode: 'start',
@@ -72,19 +72,18 @@ try {
       base + n * 1000,
     );
     // A finished history, as a real store would hold.
-    store.db
-      .prepare(
-        `UPDATE tasks SET state = 'completed', attempts = 1, started_at = ?, finished_at = ?, result = 'done' WHERE id = ?`,
-      )
-      .run(base + n * 1000 + 10, base + n * 1000 + 500, task.id);
+    store.db.run(
+      `UPDATE tasks SET state = 'completed', attempts = 1, started_at = ?, finished_at = ?, result = 'done' WHERE id = ?`,
+      base + n * 1000 + 10,
+      base + n * 1000 + 500,
+      task.id,
+    );
   }
-  store.db
-    .prepare(
-      `UPDATE sessions SET state = 'left' WHERE CAST(substr(issue_ref, 14) AS INTEGER) % 2 = 0`,
-    )
-    .run();
-  const counts = store.db.prepare('SELECT state, COUNT(*) AS n FROM sessions GROUP BY state').all();
-  store.close();
+  store.db.run(
+    `UPDATE sessions SET state = 'left' WHERE CAST(substr(issue_ref, 14) AS INTEGER) % 2 = 0`,
+  );
+  const counts = store.db.all('SELECT state, COUNT(*) AS n FROM sessions GROUP BY state');
+  await store.close();
   line('sessions by state', counts.map((c) => `${c.state}=${c.n}`).join(' '));
 
   const shown = JSON.parse(node([CLI, 'list', '--json'])).sessions.length;

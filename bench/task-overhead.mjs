@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
-import { Store } from '../dist/core/store/store.js';
+import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import { wakeDaemon } from '../dist/core/wake-channel.js';
 import {
   GIT_ENV,
@@ -56,7 +56,7 @@ function timeOnce(fn) {
 }
 
 function newTask(store, n) {
-  return store.enqueueTask(
+  return store.tasks.enqueue(
     {
       kind: 'dev',
       mode: 'start',
@@ -138,16 +138,16 @@ try {
   );
 
   // ---- kugetsu ----
-  const store = Store.open(world.db);
+  const store = openSqliteStore(world.db);
   world.startDaemon();
   // Warm-up (not counted): creates the bare mirror under repos/ with a full clone.
-  const warmUp = newTask(store, 9_000);
+  const warmUp = await newTask(store, 9_000);
   await wakeDaemon(world.socket);
   await waitForTask(store, warmUp.id);
 
   const inside = [];
   for (let n = 1; n <= N; n += 1) {
-    const task = newTask(store, n);
+    const task = await newTask(store, n);
     await wakeDaemon(world.socket);
     const done = await waitForTask(store, task.id);
     if (done.state !== 'completed') throw new Error(`task #${task.id} ended ${done.state}`);
@@ -172,9 +172,7 @@ try {
     if (code !== 0) throw new Error(`kugetsu start failed (${code}): ${stderr}`);
   }
 
-  const pushed = store.db
-    .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE result LIKE '%push%'`)
-    .get().n;
+  const pushed = store.db.get(`SELECT COUNT(*) AS n FROM tasks WHERE result LIKE '%push%'`).n;
 
   // ---- git calls per task, counted with a logging shim on PATH (separate, untimed) ----
   world.stopDaemon();
@@ -202,12 +200,12 @@ try {
   world.env.PATH = `${shimDir}:${process.env.PATH ?? ''}`;
   world.startDaemon();
   writeFileSync(gitLog, '');
-  const counted = newTask(store, 5_000);
+  const counted = await newTask(store, 5_000);
   await wakeDaemon(world.socket);
   await waitForTask(store, counted.id);
   const newIssueCalls = readCalls(gitLog);
   writeFileSync(gitLog, '');
-  const again = store.enqueueTask(
+  const again = await store.tasks.enqueue(
     {
       kind: 'dev',
       mode: 'continue',
@@ -221,7 +219,7 @@ try {
   await wakeDaemon(world.socket);
   await waitForTask(store, again.id);
   const existingCalls = readCalls(gitLog);
-  store.close();
+  await store.close();
 
   // ---- report ----
   const bareMean = mean(bareTimes);
