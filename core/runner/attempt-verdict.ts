@@ -130,6 +130,26 @@ export function completedResult(
   return `${handOffSummary}${answer}`;
 }
 
+/** The transcript's last word on a failed attempt. */
+export function failureNote(outcome: Extract<AttemptOutcome, { kind: 'failed' }>): string {
+  const next =
+    outcome.retryDelayMs === null
+      ? 'giving up'
+      : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`;
+  return `failed: ${outcome.error}; ${next}`;
+}
+
+/** The outcome with its texts scrubbed: events reach chats and terminals. */
+export function scrubOutcome(
+  outcome: AttemptOutcome,
+  scrub: (text: string) => string,
+): AttemptOutcome {
+  if (outcome.kind === 'completed') return { ...outcome, result: scrub(outcome.result) };
+  if (outcome.kind === 'failed') return { ...outcome, error: scrub(outcome.error) };
+  if (outcome.kind === 'needs_input') return { ...outcome, question: scrub(outcome.question) };
+  return outcome;
+}
+
 export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -77,3 +77,20 @@ export function storeLedger(store: StoreApi): RunLedger {
       store.tasks.finishAttempt(taskId, runId, exitCode, outcome, usage),
   };
 }
+
+/**
+ * The agent lost a session kugetsu holds (its data wiped, or another CODEX_HOME): forget it, so
+ * the next attempt starts a new one instead of failing the same way. True when it was the base
+ * session.
+ */
+export async function forgetLostSession(
+  ledger: RunLedger,
+  task: Pick<Task, 'agent' | 'kind' | 'issueRef'>,
+  lostId: string,
+): Promise<boolean> {
+  const wasBase = (await ledger.baseSession(task.agent))?.sessionId === lostId;
+  if (wasBase) await ledger.deleteBaseSession(task.agent);
+  else if (task.kind === 'pm') await ledger.setPmSession(task.agent, null);
+  else if (task.issueRef !== null) await ledger.clearAgentSessionId(task.issueRef);
+  return wasBase;
+}

@@ -5,6 +5,7 @@
 import type { PlacedAttachment } from '../attachments.js';
 import type { AgentRun } from '../agents/agent-run.js';
 import type { StopReason } from '../agents/agent-supervisor.js';
+import type { Config } from '../config.js';
 import type { Session, Task, TaskMode } from '../domain.js';
 import type { HomeContext } from '../home-context.js';
 import type { Workflow } from '../workflow/workflow.js';
@@ -75,6 +76,22 @@ export interface RunSteps {
     finalText: string | null,
     issueTitle: string | null,
   ): Promise<string>;
+}
+
+export type RunnerConfig = Pick<
+  Config,
+  'retryBaseMs' | 'taskTimeoutMs' | 'stallTimeoutMs' | 'taskTokenBudget' | 'dailyTokenBudget'
+>;
+
+/** What the orchestrator works with: nothing of the home but these. */
+export interface RunnerDeps {
+  ledger: RunLedger;
+  steps: RunSteps;
+  config: RunnerConfig;
+  openTranscript: (task: Task) => Transcript;
+  /** Scrubs what goes into events: they reach chats and terminals. */
+  scrub: (text: string) => string;
+  log: (line: string) => void;
 }
 
 /** What the real steps work with: the home (never its legacy store), and the ledger. */

@@ -6,7 +6,6 @@
  * then). Decisions are pure (attempt-verdict.ts, budget-check.ts); durable state is the ledger.
  */
 import type { StopReason } from '../agents/agent-supervisor.js';
-import type { Config } from '../config.js';
 import type { Session, Task, TaskMode, Usage } from '../domain.js';
 import { OperationError, errorMessage, isPermanentError } from '../errors.js';
 import { effectiveMode } from '../session-rules.js';
@@ -15,36 +14,23 @@ import { ZERO_USAGE } from '../usage.js';
 import {
   completedResult,
   failedOutcome,
+  failureNote,
   judgeRun,
   lostSessionMessage,
+  scrubOutcome,
   stoppedVerdict,
   type AgentRunFacts,
 } from './attempt-verdict.js';
 import { dailyBudgetExceeded, startOfUtcDay, taskBudgetExceeded } from './budget-check.js';
-import type { RunLedger } from './run-ledger.js';
+import { forgetLostSession } from './run-ledger.js';
 import type {
   AttemptControl,
   AttemptStart,
   IssuePrompt,
-  RunSteps,
+  RunnerDeps,
   Transcript,
   Workspace,
 } from './run-steps.js';
-
-export type RunnerConfig = Pick<
-  Config,
-  'retryBaseMs' | 'taskTimeoutMs' | 'stallTimeoutMs' | 'taskTokenBudget' | 'dailyTokenBudget'
->;
-
-export interface RunnerDeps {
-  ledger: RunLedger;
-  steps: RunSteps;
-  config: RunnerConfig;
-  openTranscript: (task: Task) => Transcript;
-  /** Scrubs what goes into events: they reach chats and terminals. */
-  scrub: (text: string) => string;
-  log: (line: string) => void;
-}
 
 interface Ended {
   outcome: AttemptOutcome;
@@ -105,13 +91,7 @@ export class TaskRunner {
       ended = this.failedBefore(task, err, null);
     }
     const { outcome, exitCode, usage } = ended;
-    if (outcome.kind === 'failed') {
-      const next =
-        outcome.retryDelayMs === null
-          ? 'giving up'
-          : `retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`;
-      transcript?.note(`failed: ${outcome.error}; ${next}`);
-    }
+    if (outcome.kind === 'failed') transcript?.note(failureNote(outcome));
     await transcript?.close();
     const scrubbed = scrubOutcome(outcome, this.deps.scrub);
     try {
@@ -171,12 +151,11 @@ export class TaskRunner {
       case 'failed':
         return failedOutcome(task, verdict, this.deps.config.retryBaseMs);
       case 'session_lost': {
-        const error = await this.forgetLostSession(task, verdict.lostSessionId);
-        return failedOutcome(
-          task,
-          { error, agentSessionId: null, permanent: false },
-          this.deps.config.retryBaseMs,
-        );
+        const { lostSessionId } = verdict;
+        const wasBase = await forgetLostSession(this.deps.ledger, task, lostSessionId);
+        const error = lostSessionMessage(task.agent, lostSessionId, wasBase);
+        const failure = { error, agentSessionId: null, permanent: false };
+        return failedOutcome(task, failure, this.deps.config.retryBaseMs);
       }
       case 'needs_input':
         transcript.note(`needs input: ${facts.report.question ?? ''}`);
@@ -210,19 +189,6 @@ export class TaskRunner {
     return dailyBudgetExceeded(config, today);
   }
 
-  /**
-   * The agent lost a session kugetsu holds (its data wiped, or another CODEX_HOME): forget it, so
-   * the next attempt starts a new one instead of failing the same way. Returns the reason.
-   */
-  private async forgetLostSession(task: Task, lostId: string): Promise<string> {
-    const { ledger } = this.deps;
-    const wasBase = (await ledger.baseSession(task.agent))?.sessionId === lostId;
-    if (wasBase) await ledger.deleteBaseSession(task.agent);
-    else if (task.kind === 'pm') await ledger.setPmSession(task.agent, null);
-    else if (task.issueRef !== null) await ledger.clearAgentSessionId(task.issueRef);
-    return lostSessionMessage(task.agent, lostId, wasBase);
-  }
-
   /** An attempt that failed on an error: retried unless the error says no retry can help. */
   private failedBefore(task: Task, err: unknown, agentSessionId: string | null): Ended {
     const failure = { error: errorMessage(err), agentSessionId, permanent: isPermanentError(err) };
@@ -232,11 +198,4 @@ export class TaskRunner {
       usage: null,
     };
   }
-}
-
-function scrubOutcome(outcome: AttemptOutcome, scrub: (text: string) => string): AttemptOutcome {
-  if (outcome.kind === 'completed') return { ...outcome, result: scrub(outcome.result) };
-  if (outcome.kind === 'failed') return { ...outcome, error: scrub(outcome.error) };
-  if (outcome.kind === 'needs_input') return { ...outcome, question: scrub(outcome.question) };
-  return outcome;
 }
