@@ -13,32 +13,12 @@ import {
   startOfUtcDay,
   taskBudgetExceeded,
 } from '../core/runner/budget-check.js';
+import { runFacts } from './helpers/run-facts.js';
 
 const limits = { taskTimeoutMs: 90_000, stallTimeoutMs: 30_000 };
 
-function run(over: Partial<AgentRunFacts> = {}, said: Partial<AgentReport> = {}): AgentRunFacts {
-  return {
-    exitCode: 0,
-    signal: null,
-    stopReason: null,
-    spawnError: null,
-    driverError: null,
-    overBudget: null,
-    fatal: null,
-    lastLine: null,
-    report: {
-      sessionId: 's1',
-      usage: null,
-      finalText: 'done it',
-      question: null,
-      error: null,
-      fatal: null,
-      sessionTotals: null,
-      ...said,
-    },
-    ...over,
-  };
-}
+const run = (over: Partial<AgentRunFacts> = {}, said: Partial<AgentReport> = {}) =>
+  runFacts(over, { sessionId: 's1', finalText: 'done it', ...said });
 
 describe('judgeRun', () => {
   it('succeeds on exit 0, and on any exit once a driver finished the conversation', () => {

@@ -12,6 +12,7 @@ import type { RunLedger } from '../core/runner/run-ledger.js';
 import type { AttemptStart, RunnerConfig, RunSteps, Workspace } from '../core/runner/run-steps.js';
 import { TaskRunner } from '../core/runner/task-runner.js';
 import type { AttemptOutcome } from '../core/store/store.js';
+import { runFacts } from './helpers/run-facts.js';
 
 const ISSUE = 'git.example.com/me/app#14';
 const usage: Usage = {
@@ -65,32 +66,9 @@ const session: Session = {
   issueState: null,
 };
 
-function report(over: Partial<AgentReport> = {}): AgentReport {
-  return {
-    sessionId: 'sess-1',
-    usage,
-    finalText: 'Fixed the parser.',
-    question: null,
-    error: null,
-    fatal: null,
-    sessionTotals: null,
-    ...over,
-  };
-}
-
+/** The run the tests start from: exit 0 with usage and an answer. */
 function facts(over: Partial<AgentRunFacts> = {}, said: Partial<AgentReport> = {}): AgentRunFacts {
-  return {
-    exitCode: 0,
-    signal: null,
-    stopReason: null,
-    spawnError: null,
-    driverError: null,
-    overBudget: null,
-    fatal: null,
-    lastLine: null,
-    report: report(said),
-    ...over,
-  };
+  return runFacts(over, { usage, ...said });
 }
 
 /** A ledger that keeps what the runner told it. */
