@@ -4,6 +4,7 @@
  * Both live in the store's meta table.
  */
 import type { AgentName, Usage } from './domain.js';
+import type { MetaRecords } from './store/store-interface.js';
 import type { Store } from './store/store.js';
 
 export interface BaseSessionRecord {
@@ -44,13 +45,20 @@ export function getPmSession(store: Store): PmSessionRecord | null {
 }
 
 export function setPmSession(store: Store, agent: AgentName, sessionId: string | null): void {
-  const previous = getPmSession(store);
-  const record: PmSessionRecord = {
+  store.setMeta(PM_KEY, JSON.stringify(pmRecord(getPmSession(store), agent, sessionId)));
+}
+
+/** The PM agent's next record: its age is kept while the agent stays the same. */
+function pmRecord(
+  previous: PmSessionRecord | null,
+  agent: AgentName,
+  sessionId: string | null,
+): PmSessionRecord {
+  return {
     agent,
     sessionId,
     createdAt: previous?.agent === agent ? previous.createdAt : Date.now(),
   };
-  store.setMeta(PM_KEY, JSON.stringify(record));
 }
 
 export function deletePmSession(store: Store): void {
@@ -77,3 +85,26 @@ export function setSessionTotals(
 export function deleteSessionTotals(store: Store, agent: AgentName, sessionId: string): void {
   store.deleteMeta(totalsKey(agent, sessionId));
 }
+
+/**
+ * The same records over the Store seam's meta area (async), for callers that have moved off the
+ * synchronous Store; the functions above go when it does.
+ */
+export function agentSessionMeta(meta: MetaRecords) {
+  const pm = async (): Promise<PmSessionRecord | null> =>
+    parse<PmSessionRecord>(await meta.get(PM_KEY));
+  return {
+    base: async (agent: AgentName): Promise<BaseSessionRecord | null> =>
+      parse<BaseSessionRecord>(await meta.get(baseKey(agent))),
+    deleteBase: (agent: AgentName): Promise<void> => meta.delete(baseKey(agent)),
+    pm,
+    setPm: async (agent: AgentName, sessionId: string | null): Promise<void> =>
+      meta.set(PM_KEY, JSON.stringify(pmRecord(await pm(), agent, sessionId))),
+    totals: async (agent: AgentName, sessionId: string): Promise<Usage | null> =>
+      parse<Usage>(await meta.get(totalsKey(agent, sessionId))),
+    setTotals: (agent: AgentName, sessionId: string, totals: Usage): Promise<void> =>
+      meta.set(totalsKey(agent, sessionId), JSON.stringify(totals)),
+  };
+}
+
+export type AgentSessionMeta = ReturnType<typeof agentSessionMeta>;

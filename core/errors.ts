@@ -12,6 +12,28 @@ export class UsageError extends Error {
 export class OperationError extends Error {
   override readonly name = 'OperationError';
   readonly exitCode = 1;
+  /**
+   * Another attempt of the same work cannot succeed until a person acts (a bad setting, a
+   * broken WORKFLOW.md, a refused token): the task runner gives up instead of retrying.
+   */
+  readonly permanent: boolean;
+
+  constructor(message: string, options: { permanent?: boolean } = {}) {
+    super(message);
+    this.permanent = options.permanent ?? false;
+  }
+}
+
+/** Whether an error says no retry can help; anything but a permanent OperationError may pass. */
+export function isPermanentError(err: unknown): boolean {
+  return err instanceof OperationError && err.permanent;
+}
+
+/** The same error, marked permanent: for a step whose refusals are all settings problems. */
+export function asPermanent(err: unknown): unknown {
+  return err instanceof OperationError && !err.permanent
+    ? new OperationError(err.message, { permanent: true })
+    : err;
 }
 
 /** Quotes user input inside an error message, truncated so a 1 MB string cannot flood a terminal. */

@@ -13,6 +13,8 @@ import {
   policyFor,
 } from '../core/approvals/policy.js';
 import { answerFor } from '../core/operations/approvals.js';
+import { SqliteDb } from '../core/store/sqlite/sqlite-db.js';
+import { SqliteStore } from '../core/store/sqlite/sqlite-store.js';
 import { Store } from '../core/store/store.js';
 
 const bash = (subject: string): ApprovalRequest => ({
@@ -77,11 +79,15 @@ describe('approval policy', () => {
 describe('approval records and the gate', () => {
   let dir: string;
   let store: Store;
+  /** The Store seam on the same connection: what the gate reads and writes. */
+  let seam: SqliteStore;
   let taskId: number;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-approvals-'));
-    store = Store.open(join(dir, 'kugetsu.db'));
+    const db = SqliteDb.open(join(dir, 'kugetsu.db'));
+    store = Store.over(db.raw);
+    seam = new SqliteStore(db);
     taskId = store.enqueueTask(
       { kind: 'pm', mode: 'start', issueRef: null, message: 'go', agent: 'claude', maxAttempts: 1 },
       null,
@@ -133,7 +139,7 @@ describe('approval records and the gate', () => {
     const approval = store.approvals.open(taskId, 'claude', bash('npm test'), Date.now() + 1000);
     store.approvals.resolve(approval.id, { decision: 'allow', scope: 'task', by: phone });
     const gate = approvalGate({
-      store,
+      approvals: seam.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),
@@ -159,7 +165,7 @@ describe('approval records and the gate', () => {
   it('holds the agent until an answer arrives, scrubbed of secrets, and announces it', async () => {
     let announced = 0;
     const gate = approvalGate({
-      store,
+      approvals: seam.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),
@@ -179,7 +185,7 @@ describe('approval records and the gate', () => {
 
   it('denies a request nobody answered in time, and tells the agent why', async () => {
     const gate = approvalGate({
-      store,
+      approvals: seam.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),

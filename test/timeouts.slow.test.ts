@@ -135,11 +135,12 @@ describe('timeouts and stalls', () => {
     expect((await sb.ok(['approve', String(first.id)])).trim()).toBe(
       `approval #${first.id}: given more time by ${userInfo().username} (cli)`,
     );
+    // From the answer, not from the late answer below: that CLI run takes its own time.
+    const answeredAt = Date.now();
     // A second answer loses, and says who answered first.
     const late = await sb.cli(['deny', String(first.id)]);
     expect(late).toMatchObject({ code: 1 });
     expect(late.stderr).toContain(`is already given more time by ${userInfo().username} (cli)`);
-    const answeredAt = Date.now();
     const second = await openStall(first.id);
     // Silent again, it was asked again only after the extra time (1.8 s), not the stall limit.
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1_500);

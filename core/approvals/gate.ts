@@ -6,7 +6,7 @@
  * own: the row is the only shared state, so the gate polls it.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Store } from '../store/store.js';
+import type { ApprovalRecordsApi } from '../store/store-interface.js';
 import {
   answerOf,
   describeRequest,
@@ -23,8 +23,11 @@ const MAX_SUBJECT = 2_000;
 const MAX_REASON = 1_000;
 const MAX_OPTIONS = 10;
 
+/** The approval rows a gate reads and writes. */
+export type GateRecords = Pick<ApprovalRecordsApi, 'open' | 'get' | 'resolve' | 'grants'>;
+
 export interface GateOptions {
-  store: Store;
+  approvals: GateRecords;
   taskId: number;
   agent: string;
   policy: ApprovalPolicy;
@@ -54,7 +57,7 @@ export interface ApprovalGate {
 }
 
 export function approvalGate(options: GateOptions): ApprovalGate {
-  const { store, taskId } = options;
+  const { approvals, taskId } = options;
   const now = options.now ?? Date.now;
   const pollMs = options.pollMs ?? POLL_MS;
   const note = options.note ?? (() => undefined);
@@ -65,7 +68,7 @@ export function approvalGate(options: GateOptions): ApprovalGate {
         options.policy,
         options.agent,
         request,
-        store.approvals.grants(taskId),
+        await approvals.grants(taskId),
       );
       if (decided.decision !== 'ask') {
         note(
@@ -77,7 +80,7 @@ export function approvalGate(options: GateOptions): ApprovalGate {
           : { decision: 'deny', message: decided.why, by };
       }
       const timeoutMs = askOptions.timeoutMs ?? options.timeoutMs;
-      const approval = store.approvals.open(
+      const approval = await approvals.open(
         taskId,
         options.agent,
         cleanRequest(request, options.scrub),
@@ -88,7 +91,7 @@ export function approvalGate(options: GateOptions): ApprovalGate {
       askOptions.onOpened?.(approval);
       options.announce();
       const resolved = await waitForAnswer(approval, {
-        store,
+        approvals,
         pollMs,
         now,
         signal: askOptions.signal,
@@ -112,7 +115,7 @@ export function approvalGate(options: GateOptions): ApprovalGate {
 async function waitForAnswer(
   approval: Approval,
   w: {
-    store: Store;
+    approvals: GateRecords;
     pollMs: number;
     now: () => number;
     signal: AbortSignal | undefined;
@@ -121,14 +124,14 @@ async function waitForAnswer(
   },
 ): Promise<Approval> {
   for (;;) {
-    const current = w.store.approvals.get(approval.id);
+    const current = await w.approvals.get(approval.id);
     // Deleted with its task, or answered: either way the wait is over.
     if (current === null) return { ...approval, state: 'expired', answer: 'the task is gone' };
     if (current.state !== 'open') return current;
     if (w.signal?.aborted === true) return current;
     if (w.now() >= current.expiresAt) {
       // Another answer may land in the same instant: resolve() keeps whichever came first.
-      const { approval: settled } = w.store.approvals.resolve(approval.id, {
+      const { approval: settled } = await w.approvals.resolve(approval.id, {
         decision: 'deny',
         message: w.timeoutMessage,
         by: { channel: 'timeout', who: 'timeout' },

@@ -8,12 +8,12 @@ import { OperationError } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { approvalGate, type ApprovalGate } from './gate.js';
 
-export function gateForRunningTask(ctx: HomeContext, taskId: number): ApprovalGate {
-  const task = ctx.legacy.getTask(taskId);
+export async function gateForRunningTask(ctx: HomeContext, taskId: number): Promise<ApprovalGate> {
+  const task = await ctx.store.tasks.get(taskId);
   if (task === null || task.state !== 'running')
     throw new OperationError(`task ${taskId} is not running: only a running task's agent can ask`);
   return approvalGate({
-    store: ctx.legacy,
+    approvals: ctx.store.approvals,
     taskId,
     agent: task.agent,
     policy: ctx.config.approvalPolicy,

@@ -24,7 +24,8 @@ import {
 } from '../process-info.js';
 import { pollIntake } from '../operations/intake.js';
 import { refreshForgeState } from '../operations/sessions.js';
-import { TaskRunner } from '../runner/task-runner.js';
+import { homeRunner } from '../runner/home-runner.js';
+import type { TaskRunner } from '../runner/task-runner.js';
 import { listenForWakeups } from '../wake-channel.js';
 
 export interface DaemonOptions {
@@ -64,7 +65,7 @@ export class Daemon {
     private readonly ctx: HomeContext,
     private readonly options: DaemonOptions,
   ) {
-    this.runner = new TaskRunner(
+    this.runner = homeRunner(
       ctx,
       options.log,
       () => void this.notifier.flush(),

@@ -14,7 +14,8 @@ export class ForgeError extends OperationError {
   readonly reason: string;
 
   constructor(message: string, status: number | null, reason = message) {
-    super(message);
+    // A refused token or a missing issue stays so until the user acts: no retry storm.
+    super(message, { permanent: status !== null && [401, 403, 404].includes(status) });
     this.status = status;
     this.reason = reason;
   }

@@ -23,7 +23,7 @@ import { OperationError } from '../errors.js';
 /**
  * A template that cannot be compiled or rendered. An OperationError, not a UsageError: the
  * user's command was fine, a file in the repository is wrong — and retrying cannot help until
- * that file is fixed (the task runner treats OperationErrors as permanent failures).
+ * that file is fixed, so it is permanent: the task runner does not retry it.
  */
 export class TemplateError extends OperationError {
   constructor(
@@ -31,7 +31,7 @@ export class TemplateError extends OperationError {
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`${sourceName} line ${line}: ${problem}`);
+    super(`${sourceName} line ${line}: ${problem}`, { permanent: true });
   }
 }
 

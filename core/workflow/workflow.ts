@@ -62,8 +62,10 @@ export interface Workflow {
   template: CompiledTemplate;
 }
 
-/** A WORKFLOW.md that cannot be used. Permanent for the task, like TemplateError. */
-export class WorkflowError extends OperationError {}
+/** A WORKFLOW.md that cannot be used: every attempt fails until it is fixed. */
+export class WorkflowError extends OperationError {
+  override readonly permanent = true;
+}
 
 /** What a prompt template may use. Types are aliases (not interfaces) so they are template values. */
 export type PromptComment = { author: string; body: string; created_at: string };

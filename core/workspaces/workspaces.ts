@@ -30,7 +30,9 @@ export interface WorktreeStatus {
 }
 
 /** The server refused git's credentials: no retry helps until the token is fixed. */
-export class CredentialsError extends OperationError {}
+export class CredentialsError extends OperationError {
+  override readonly permanent = true;
+}
 
 const AUTH_FAILURE =
   /authentication failed|could not read username|terminal prompts disabled|\b40[13]\b/i;

@@ -114,7 +114,7 @@ async function openGate(env: NodeJS.ProcessEnv, taskId: number, worktree: string
   const ctx = await openHome(env);
   let gate: ApprovalGate;
   try {
-    gate = gateForRunningTask(ctx, taskId);
+    gate = await gateForRunningTask(ctx, taskId);
   } catch (err) {
     ctx.close();
     throw err;
@@ -168,7 +168,7 @@ async function ask(
   const opened: { id: number | null } = { id: null };
   const answer = await gate.ask(request, { signal, onOpened: (a) => (opened.id = a.id) });
   if (signal.aborted && opened.id !== null) {
-    const closed = ctx.legacy.approvals.resolve(opened.id, {
+    const closed = await ctx.store.approvals.resolve(opened.id, {
       decision: 'deny',
       message: 'claude no longer waits for an answer',
       by: { channel: 'kugetsu', who: 'claude' },

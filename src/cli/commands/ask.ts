@@ -44,7 +44,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     );
   const options = (values.option as string[] | undefined) ?? [];
   return withHome(io, async (ctx, io) => {
-    const gate = gateForRunningTask(ctx, Number(rawTask));
+    const gate = await gateForRunningTask(ctx, Number(rawTask));
     const answer = await gate.ask(
       values.question === true
         ? {
