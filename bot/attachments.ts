@@ -114,11 +114,11 @@ export async function queueWithFile(
   const options = { agent: parseAgentName(flags.agent), model: flags.model };
   // Everything that can refuse does so before the download.
   if (intent.kind === 'delegate') {
-    if (intent.text === '' || targetInText(home, message) === null)
+    if (intent.text === '' || (await Promise.resolve(targetInText(home, message))) === null)
       throw new UsageError(NEEDS_ISSUE);
   } else {
     const target = resolveTarget(home, intent.ref);
-    assertCanContinue(target.issueRef, home.legacy.getSession(target.issueRef));
+    assertCanContinue(target.issueRef, await home.store.sessions.get(target.issueRef));
   }
   const max = home.config.attachmentMaxBytes;
   if (file.size !== undefined && file.size > max) throw tooLarge(file.size, max);
@@ -143,7 +143,7 @@ export async function queueWithFile(
     throw err;
   }
   await deps.ensureDaemon();
-  const [attachment] = home.legacy.taskAttachments(queued.task.id);
+  const [attachment] = await home.store.tasks.attachments(queued.task.id);
   await ctx.reply(
     `${queuedHtml(queued.task, queued.note)}\n${attachment === undefined ? '' : fileLine(attachment, file.originalName)}`,
     { parse_mode: 'HTML' },
@@ -174,7 +174,12 @@ export function attachmentsFeature<C extends Context>(deps: FeatureDeps): Compos
         return;
       }
       if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
-        const ref = replyTarget(home.legacy, message.chat.id, message.reply_to_message.message_id);
+        const ref = await replyTarget(
+          home.store,
+          deps.bot,
+          message.chat.id,
+          message.reply_to_message.message_id,
+        );
         if (ref === null)
           throw new OperationError(
             'that message belongs to no session: use /continue REF … as the caption',

@@ -7,9 +7,11 @@ import { conversations, createConversation } from '@grammyjs/conversations';
 import { Bot, InputFile } from 'grammy';
 import { OperationError, UsageError, errorMessage } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
-import { approvedUsers, requestPairing } from '../core/operations/pairing.js';
+import { approvedUsers, requestPairing } from './pairing.js';
 import { homeStatus } from '../core/operations/setup.js';
-import { botHealthLine } from '../core/bot-health-report.js';
+import { botHealthLine } from './health/health-report.js';
+import { telegramHealth, withTelegram } from './health/telegram-status.js';
+import type { BotStore } from './store/bot-store.js';
 import { parseAgentName } from '../core/agents/registry.js';
 import {
   destroySession,
@@ -32,7 +34,7 @@ import { escapeHtml, preBlocks } from './format.js';
 import { LIFECYCLE_METHODS } from './lifecycle-observer.js';
 import { plainTextFallback } from './plain-text-fallback.js';
 import { keyboard } from './keyboard.js';
-import { sqliteConversationStorage } from './conversation-storage.js';
+import { storedConversations } from './conversation-storage.js';
 import { chatFeatures } from './chat-features.js';
 import { PM_TARGET, promptKey, replyTarget } from './reply-target.js';
 import { approvalsFeature } from './approvals-feature.js';
@@ -72,11 +74,11 @@ const LAST_UPDATE = 'last_update_id';
 const LOG_LINES = 40;
 const MAX_REPO_BUTTONS = 8;
 
-export function createBot(options: BotOptions): Bot<BotContext> {
-  const { ctx: home, log } = options;
+export function createBot(options: BotOptions & { bot: BotStore }): Bot<BotContext> {
+  const { ctx: home, log, bot: store } = options;
   const configured = new Set(home.config.telegramAllowedUsers);
-  const isAllowed = (user: number): boolean =>
-    configured.has(user) || approvedUsers(home.legacy).includes(user);
+  const isAllowed = async (user: number): Promise<boolean> =>
+    configured.has(user) || (await approvedUsers(store.state)).includes(user);
   const bot = new Bot<BotContext>(options.token, {
     client: { apiRoot: home.config.telegramApiRoot },
   });
@@ -100,16 +102,16 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // Telegram redelivers updates whose offset was not confirmed before a restart; the last
   // handled update id lives in the store so a command never runs twice.
   bot.use(async (ctx, next) => {
-    const last = Number(home.legacy.getBotState(LAST_UPDATE) ?? '0');
+    const last = Number((await store.state.get(LAST_UPDATE)) ?? '0');
     if (ctx.update.update_id <= last) return;
-    home.legacy.setBotState(LAST_UPDATE, String(ctx.update.update_id));
+    await store.state.set(LAST_UPDATE, String(ctx.update.update_id));
     await next();
   });
 
   // Only allowed users get answers; anyone else gets one short refusal and learns nothing.
   bot.use(async (ctx, next) => {
     const user = ctx.from?.id;
-    if (user !== undefined && isAllowed(user)) return next();
+    if (user !== undefined && (await isAllowed(user))) return next();
     if (ctx.callbackQuery !== undefined) {
       await ctx.answerCallbackQuery({ text: REFUSAL });
       return;
@@ -118,7 +120,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     // A stranger's /start may ask for access: a one-time code the owner approves on the server.
     const code =
       ctx.message.text?.startsWith('/start') === true
-        ? requestPairing(home.legacy, user, displayName(ctx))
+        ? await requestPairing(store.state, user, displayName(ctx))
         : null;
     await ctx.reply(
       code === null
@@ -128,7 +130,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     );
   });
 
-  bot.use(conversations({ storage: sqliteConversationStorage(home.legacy) }));
+  bot.use(conversations({ storage: storedConversations(store.state) }));
   bot.use(
     createConversation<BotContext, BotContext>(async (conversation, ctx) => {
       // Without a default repository, offer the ones kugetsu knows as buttons.
@@ -177,7 +179,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
 
   // Before the general handlers: its buttons and question replies are matched first.
-  bot.use(approvalsFeature(home, log));
+  bot.use(approvalsFeature(home, store, log));
 
   async function queueDelegation(text: string): Promise<string> {
     const flags = parseTaskFlags(text);
@@ -239,15 +241,17 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'status',
     guarded(async (ctx) => {
-      const stats = home.legacy.queueStats();
-      const daemon = home.legacy.daemonOwner();
-      const { status, telegram } = homeStatus(home.env);
+      const stats = await home.store.tasks.stats();
+      const daemon = await home.store.locks.daemonOwner();
+      const core = homeStatus(home.env);
+      const telegram = await telegramHealth(home, store.state);
+      const status = withTelegram(core.status, telegram);
       await ctx.reply(
         [
           `status: <b>${status}</b>`,
           `daemon: ${daemon === null ? 'not running' : `running (pid ${daemon.pid})`}`,
           `agents: ${stats.slotsHeld}/${home.config.maxConcurrentAgents} · pending ${stats.pending} · done ${stats.completed} · failed ${stats.error}`,
-          ...(telegram === null ? [] : [`telegram: ${escapeHtml(botHealthLine(telegram))}`]),
+          `telegram: ${escapeHtml(botHealthLine(telegram))}`,
         ].join('\n'),
         { parse_mode: 'HTML' },
       );
@@ -257,8 +261,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'queue',
     guarded(async (ctx) => {
-      const tasks = home.legacy.listTasks({ states: ['pending', 'running'] });
-      const waiting = new Set(home.legacy.approvals.list().map((a) => a.taskId));
+      const tasks = await home.store.tasks.list({ states: ['pending', 'running'] });
+      const waiting = new Set((await home.store.approvals.list()).map((a) => a.taskId));
       const lines = tasks.map(
         (t) =>
           `#${t.id} <b>${t.state}</b> ${t.mode} <code>${escapeHtml(t.issueRef ?? 'PM agent')}</code>${t.state === 'pending' && t.waitReason !== null ? `\n   <i>${escapeHtml(t.waitReason)}</i>` : ''}${waiting.has(t.id) ? '\n   <i>waiting for your answer: /pending</i>' : ''}`,
@@ -296,7 +300,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.command(
     'notify',
     guarded(async (ctx) => {
-      const events = home.legacy.listEvents({ unreadOnly: true }).slice(-20);
+      const events = (await home.store.events.list({ unreadOnly: true })).slice(-20);
       await ctx.reply(
         events.length === 0
           ? 'No unread notifications.'
@@ -342,7 +346,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     'destroy',
     guarded(async (ctx) => {
       const target = resolveTarget(home, ctx.match.trim());
-      const session = home.legacy.getSession(target.issueRef);
+      const session = await home.store.sessions.get(target.issueRef);
       if (session === null) throw new OperationError(`session ${target.issueRef} not found`);
       const taskId = session.lastTaskId ?? 0;
       await ctx.reply(
@@ -390,7 +394,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       await ctx.reply(block, { parse_mode: 'HTML' });
   }
 
-  bot.use(chatFeatures<BotContext>({ ...options, home }));
+  bot.use(chatFeatures<BotContext>({ ...options, home, bot: store }));
 
   bot.on(
     'callback_query:data',
@@ -400,7 +404,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         await ctx.answerCallbackQuery({ text: 'This button is no longer valid.' });
         return;
       }
-      const task = press.taskId === 0 ? null : home.legacy.getTask(press.taskId);
+      const task = press.taskId === 0 ? null : await home.store.tasks.get(press.taskId);
       const ref = task?.issueRef ?? null;
       switch (press.action) {
         case 'logs':
@@ -426,7 +430,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
               reply_markup: { force_reply: true, input_field_placeholder: 'the follow-up' },
             },
           );
-          home.legacy.setBotState(promptKey(prompt.chat.id, prompt.message_id), ref ?? PM_TARGET);
+          await store.state.set(promptKey(prompt.chat.id, prompt.message_id), ref ?? PM_TARGET);
           return;
         }
         case 'destroy':
@@ -482,7 +486,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         );
         return;
       }
-      const ref = replyTarget(home.legacy, ctx.chat.id, replied.message_id);
+      const ref = await replyTarget(home.store, store, ctx.chat.id, replied.message_id);
       if (ref === null)
         throw new OperationError('that message belongs to no session: use /continue REF …');
       if (ref === PM_TARGET) {

@@ -17,8 +17,8 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
   const { home } = deps;
   const guarded = guard(deps);
   const composer = new Composer<C>();
-  const refOf = (taskId: number): string => {
-    const ref = home.legacy.getTask(taskId)?.issueRef ?? null;
+  const refOf = async (taskId: number): Promise<string> => {
+    const ref = (await home.store.tasks.get(taskId))?.issueRef ?? null;
     if (ref === null) throw new OperationError('this task has no session to merge');
     return ref;
   };
@@ -28,7 +28,7 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
     guarded(async (ctx) => {
       const taskId = Number(ASK.exec(ctx.callbackQuery?.data ?? '')?.[1]);
       await ctx.answerCallbackQuery();
-      const { session, pullRequest } = mergeCandidate(home, refOf(taskId));
+      const { session, pullRequest } = mergeCandidate(home, await refOf(taskId));
       if (pullRequest.state !== 'open') {
         // Merged or closed since the push: say so (the forge is asked), instead of asking.
         await ctx.reply(mergedText(await mergeSession(home, session.issueRef)), {
@@ -55,7 +55,7 @@ export function mergeFeature<C extends Context>(deps: FeatureDeps): Composer<C> 
       await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch((err: unknown) => {
         if (!(err instanceof GrammyError && err.description.includes('not modified'))) throw err;
       });
-      const outcome = await mergeSession(home, refOf(taskId));
+      const outcome = await mergeSession(home, await refOf(taskId));
       await ctx.reply(mergedText(outcome), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },

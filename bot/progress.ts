@@ -6,6 +6,7 @@
 import { GrammyError, type Api } from 'grammy';
 import type { Task } from '../core/domain.js';
 import type { HomeContext } from '../core/home-context.js';
+import type { DeliveryRecords } from './store/bot-store.js';
 import { tailLines } from '../core/transcripts.js';
 import { escapeHtml, formatDuration } from './format.js';
 import { keyboard } from './keyboard.js';
@@ -45,7 +46,8 @@ export class ProgressUpdater {
 
   constructor(
     private readonly api: Api,
-    private readonly home: HomeContext,
+    private readonly home: Pick<HomeContext, 'store' | 'scrubber'>,
+    private readonly deliveries: DeliveryRecords,
     private readonly log: (line: string) => void,
     private readonly intervalMs: number,
   ) {}
@@ -62,19 +64,19 @@ export class ProgressUpdater {
   async tick(now = Date.now()): Promise<void> {
     const scrubber = this.home.scrubber();
     const live = new Set<string>();
-    for (const task of this.home.legacy.listTasks({ states: ['running'] })) {
-      const run = this.home.legacy.listRuns(task.id).at(-1);
+    for (const task of await this.home.store.tasks.list({ states: ['running'] })) {
+      const run = (await this.home.store.runs.list(task.id)).at(-1);
       const line =
         run === undefined
           ? null
           : lastMeaningfulLine(tailLines(run.transcript, SCAN_LINES, scrubber));
-      const waiting = this.home.legacy.approvals.list({ taskId: task.id })[0];
+      const [waiting] = await this.home.store.approvals.list({ taskId: task.id });
       const html = progressHtml(
         task,
         now,
         waiting === undefined ? line : `⏸ waiting for your answer (approval #${waiting.id})`,
       );
-      for (const delivery of this.home.legacy.startedDeliveries(task.id)) {
+      for (const delivery of await this.deliveries.started(task.id)) {
         const key = `${delivery.chatId}:${delivery.messageId}`;
         live.add(key);
         if (this.shown.get(key) === html) continue;

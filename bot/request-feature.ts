@@ -31,29 +31,30 @@ export async function takeRequest(deps: FeatureDeps, ctx: Context, text: string)
   const flags = parseTaskFlags(text);
   const message = validateMessage(flags.message);
   const options = { agent: parseAgentName(flags.agent), model: flags.model };
-  if (targetInText(home, message) !== null) {
+  // Promise.resolve: a comparison with null would still compile if this became async.
+  if ((await Promise.resolve(targetInText(home, message))) !== null) {
     const result = await delegate(home, message, options);
     await deps.ensureDaemon();
     await ctx.reply(queuedHtml(result.task, result.note), { parse_mode: 'HTML' });
     return;
   }
-  forgetStale(deps);
+  await forgetStale(deps);
   const id = randomBytes(8).toString('hex');
-  home.legacy.setBotState(`${PENDING}${id}`, text);
+  await deps.bot.state.set(`${PENDING}${id}`, text);
   try {
     await ctx.reply(pmQuestionHtml(message), {
       parse_mode: 'HTML',
       reply_markup: keyboard(pmKeyboard(id)),
     });
   } catch (err) {
-    home.legacy.deleteBotState(`${PENDING}${id}`);
+    await deps.bot.state.delete(`${PENDING}${id}`);
     throw err;
   }
 }
 
-function forgetStale(deps: FeatureDeps, now = Date.now()): void {
-  for (const entry of deps.home.legacy.listBotState(PENDING)) {
-    if (now - entry.updatedAt > PENDING_TTL_MS) deps.home.legacy.deleteBotState(entry.key);
+async function forgetStale(deps: FeatureDeps, now = Date.now()): Promise<void> {
+  for (const entry of await deps.bot.state.list(PENDING)) {
+    if (now - entry.updatedAt > PENDING_TTL_MS) await deps.bot.state.delete(entry.key);
   }
 }
 
@@ -72,7 +73,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
     guarded(async (ctx) => {
       const id = SEND.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
       const key = `${PENDING}${id}`;
-      const text = home.legacy.takeBotState(key);
+      const text = await deps.bot.state.take(key);
       if (text === null) {
         await ctx.answerCallbackQuery({ text: ALREADY_HANDLED });
         return;
@@ -86,7 +87,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
         });
       } catch (err) {
         // Not queued: the question stays answerable.
-        home.legacy.setBotState(key, text);
+        await deps.bot.state.set(key, text);
         await ctx.answerCallbackQuery();
         throw err;
       }
@@ -100,7 +101,7 @@ export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C
     DROP,
     guarded(async (ctx) => {
       const id = DROP.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
-      const text = home.legacy.takeBotState(`${PENDING}${id}`);
+      const text = await deps.bot.state.take(`${PENDING}${id}`);
       await ctx.answerCallbackQuery({ text: text === null ? ALREADY_HANDLED : 'Cancelled' });
       if (text !== null) await ctx.editMessageText('Cancelled: nothing was sent.');
     }),

@@ -10,7 +10,7 @@ import { OperationError } from '../core/errors.js';
 import type { HomeContext } from '../core/home-context.js';
 import { issueTitle } from '../core/operations/issue-title.js';
 import { continueTask } from '../core/operations/tasks.js';
-import type { Store } from '../core/store/store.js';
+import type { TopicRecords } from './store/bot-store.js';
 import { incomingFile, queueWithFile } from './attachments.js';
 import { guard, type FeatureDeps } from './guard.js';
 import { isCommand } from './message-kind.js';
@@ -41,7 +41,9 @@ export function topicName(issueRef: string, title: string | null): string {
 
 export interface TopicRouterOptions {
   api: Api;
-  store: Store;
+  topics: TopicRecords;
+  /** Every session's ref: the topics of the others are closed. */
+  liveRefs: () => Promise<string[]>;
   /** The issue's title, when its forge can say; null otherwise. */
   title: (issueRef: string) => Promise<string | null>;
   log: (line: string) => void;
@@ -91,16 +93,16 @@ export class TopicRouter {
    */
   async threadFor(chatId: number, issueRef: string | null): Promise<number | null> {
     if (issueRef === null || !(await this.isForum(chatId))) return null;
-    const known = this.o.store.chatTopics.get(chatId, issueRef);
+    const known = await this.o.topics.get(chatId, issueRef);
     if (known !== null && known.closedAt === null) return known.threadId;
     if (known !== null) {
       try {
         await this.o.api.reopenForumTopic(chatId, known.threadId);
-        this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+        await this.o.topics.setClosed(chatId, issueRef, null);
         return known.threadId;
       } catch (err) {
         if (err instanceof GrammyError && err.description.includes('TOPIC_NOT_MODIFIED')) {
-          this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+          await this.o.topics.setClosed(chatId, issueRef, null);
           return known.threadId;
         }
         if (!isGoneTopic(err) && !(err instanceof GrammyError)) throw err;
@@ -110,7 +112,7 @@ export class TopicRouter {
     const name = topicName(issueRef, await this.o.title(issueRef));
     try {
       const topic = await this.o.api.createForumTopic(chatId, name);
-      this.o.store.chatTopics.save({ chatId, issueRef, threadId: topic.message_thread_id, name });
+      await this.o.topics.save({ chatId, issueRef, threadId: topic.message_thread_id, name });
       return topic.message_thread_id;
     } catch (err) {
       if (!(err instanceof GrammyError) || err.error_code >= 500 || err.error_code === 429)
@@ -124,14 +126,16 @@ export class TopicRouter {
   }
 
   /** A topic someone closed or deleted by hand: forget it, so the next push reopens or remakes it. */
-  forget(chatId: number, issueRef: string): void {
-    this.o.store.chatTopics.setClosed(chatId, issueRef, this.now());
+  forget(chatId: number, issueRef: string): Promise<void> {
+    return this.o.topics.setClosed(chatId, issueRef, this.now());
   }
 
   /** Closes the topics of sessions that are gone. Never throws; concurrent calls coalesce. */
   closeOrphans(): Promise<void> {
     this.closing ??= (async () => {
-      for (const topic of this.o.store.chatTopics.orphaned()) {
+      const live = new Set(await this.o.liveRefs());
+      const orphaned = (await this.o.topics.open()).filter((t) => !live.has(t.issueRef));
+      for (const topic of orphaned) {
         try {
           await this.o.api.closeForumTopic(topic.chatId, topic.threadId);
         } catch (err) {
@@ -141,11 +145,17 @@ export class TopicRouter {
             continue;
           }
         }
-        this.o.store.chatTopics.setClosed(topic.chatId, topic.issueRef, this.now());
+        await this.o.topics.setClosed(topic.chatId, topic.issueRef, this.now());
       }
-    })().finally(() => {
-      this.closing = null;
-    });
+    })()
+      .catch((err: unknown) => {
+        this.o.log(
+          `telegram: closing topics failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      })
+      .finally(() => {
+        this.closing = null;
+      });
     return this.closing;
   }
 
@@ -163,11 +173,13 @@ export class TopicRouter {
 export function topicRouterFor(
   api: Api,
   home: HomeContext,
+  topics: TopicRecords,
   log: (line: string) => void,
 ): TopicRouter {
   return new TopicRouter({
     api,
-    store: home.legacy,
+    topics,
+    liveRefs: async () => (await home.store.sessions.list({ all: true })).map((s) => s.issueRef),
     log,
     title: (ref) => issueTitle(home, ref),
   });
@@ -182,7 +194,7 @@ export function topicsFeature<C extends Context>(deps: FeatureDeps): Composer<C>
     const message = ctx.message;
     const thread = message.is_topic_message === true ? message.message_thread_id : undefined;
     const topic =
-      thread === undefined ? null : home.legacy.chatTopics.byThread(message.chat.id, thread);
+      thread === undefined ? null : await deps.bot.topics.byThread(message.chat.id, thread);
     if (topic === null || topic.closedAt !== null || isCommand(message)) return next();
     const ref = topic.issueRef;
     await guarded(async () => {

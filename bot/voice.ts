@@ -74,7 +74,7 @@ async function continueReplied(deps: FeatureDeps, ctx: Context, text: string): P
   const { home } = deps;
   const replied = ctx.message?.reply_to_message;
   if (replied === undefined || ctx.chat === undefined) return;
-  const ref = replyTarget(home.legacy, ctx.chat.id, replied.message_id);
+  const ref = await replyTarget(home.store, deps.bot, ctx.chat.id, replied.message_id);
   if (ref === null)
     throw new OperationError('that message belongs to no session: use /continue REF …');
   const queued = ref === PM_TARGET ? await askPm(home, text) : await continueTask(home, ref, text);

@@ -10,30 +10,21 @@ import {
   setPmSession,
 } from '../agent-sessions.js';
 import { loadConfig, renderConfigEnv } from '../config.js';
-import { readBotHealth } from '../bot-health.js';
-import { botHealthLine, judgeBotHealth, type BotHealthReport } from '../bot-health-report.js';
 import { AGENT_NAMES, type AgentName } from '../domain.js';
 import { EnvFiles } from '../env-files.js';
 import { errorMessage } from '../errors.js';
 import { checkServer } from '../forges/server-check.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
-import { isAlive } from '../process-info.js';
 import { Store } from '../store/store.js';
 import { baseSessionDir, ensureBaseSession } from './base-session.js';
-import { approvedUsers } from './pairing.js';
 
 export type StatusCode =
-  | 'kugetsu_not_initialized'
-  | 'base_session_missing'
-  | 'pm_agent_missing'
-  | 'telegram_bot_down'
-  | 'ok';
+  'kugetsu_not_initialized' | 'base_session_missing' | 'pm_agent_missing' | 'ok';
 
+/** The core's part of `kugetsu status`; an interface adds its own (src/ composes bot/ for Telegram). */
 export interface HomeStatus {
   status: StatusCode;
-  /** The bot's health; null when no TELEGRAM_BOT_TOKEN is set (or the home does not exist). */
-  telegram: BotHealthReport | null;
 }
 
 export interface InitResult {
@@ -100,38 +91,23 @@ function describeBase(sessionId: string | null): string {
     : `session ${sessionId}, forked into each new dev session`;
 }
 
-/**
- * The first thing missing, in the order a user must fix them, and the bot's health. Reads
- * only, and loads nothing of the bot (grammY), so it stays fast.
- */
+/** The first thing missing, in the order a user must fix them. Reads only, so it stays fast. */
 export function homeStatus(env: NodeJS.ProcessEnv = process.env): HomeStatus {
   const paths = homePaths(resolveHome(env));
-  if (!isInitialized(paths)) return { status: 'kugetsu_not_initialized', telegram: null };
+  if (!isInitialized(paths)) return { status: 'kugetsu_not_initialized' };
   const config = loadConfig(paths.root, env);
   const store = Store.open(paths.db);
   try {
-    const telegram = config.telegramBotToken === undefined ? null : telegramHealth(store);
     const missing =
       getBaseSession(store, config.agent) === null
         ? 'base_session_missing'
         : getPmSession(store) === null || !existsSync(paths.pmDir)
           ? 'pm_agent_missing'
           : null;
-    const status = missing ?? (telegram?.health === 'down' ? 'telegram_bot_down' : 'ok');
-    return { status, telegram };
+    return { status: missing ?? 'ok' };
   } finally {
     store.close();
   }
-}
-
-/** The bot's health as any process sees it: its stored record, checked against who is alive. */
-export function telegramHealth(store: Store, now = Date.now()): BotHealthReport {
-  const record = readBotHealth(store);
-  return judgeBotHealth(record, {
-    now,
-    ownerAlive: record !== null && isAlive(record.owner),
-    daemonPid: store.daemonOwner()?.pid ?? null,
-  });
 }
 
 export interface DoctorCheck {
@@ -142,11 +118,15 @@ export interface DoctorCheck {
   fixed?: boolean;
 }
 
-/** Checks a home; with `fix`, repairs what can be repaired safely. */
+/**
+ * Checks a home; with `fix`, repairs what can be repaired safely. `interfaceChecks` are the
+ * interfaces' own (the Telegram bot's, composed by src/), listed before the daemon's.
+ */
 export async function doctor(
   env: NodeJS.ProcessEnv,
   fix: boolean,
   progress: (line: string) => void = () => undefined,
+  interfaceChecks: (ctx: HomeContext) => Promise<DoctorCheck[]> = () => Promise.resolve([]),
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean | 'warn', detail: string, fixed?: boolean): void => {
@@ -261,20 +241,7 @@ export async function doctor(
       if (verdict !== undefined) add(`server ${server.name}`, verdict.ok, verdict.detail);
     });
 
-    if (ctx.config.telegramBotToken !== undefined) {
-      const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.legacy).length;
-      const users =
-        allowed > 0
-          ? `${allowed} allowed user(s), ${ctx.config.telegramNotifyChats.length} notify chat(s)`
-          : 'TELEGRAM_ALLOWED_USERS is empty: the bot refuses everyone; send it /start and run `kugetsu bot allow CODE`';
-      const bot = telegramHealth(ctx.legacy);
-      const down = bot.health === 'down';
-      add(
-        'telegram',
-        down ? false : allowed > 0 || 'warn',
-        down ? `bot ${botHealthLine(bot)}; ${users}` : `${users}; bot ${botHealthLine(bot)}`,
-      );
-    }
+    checks.push(...(await interfaceChecks(ctx)));
 
     const daemon = ctx.legacy.daemonOwner();
     add(
