@@ -8,7 +8,7 @@ import type { Message } from 'grammy/types';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { StoreApi } from '../core/store/store-interface.js';
 import type { DeliveryRecords } from './store/bot-store.js';
-import { approvalRequestView, approvalResolvedView } from './approval-message.js';
+import { approvalRequestView, approvalResolvedView } from './views/approval-message.js';
 import type { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
 

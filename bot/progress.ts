@@ -8,36 +8,11 @@ import type { Task } from '../core/domain.js';
 import type { HomeContext } from '../core/home-context.js';
 import type { DeliveryRecords } from './store/bot-store.js';
 import { tailLines } from '../core/transcripts.js';
-import { escapeHtml, formatDuration } from './format.js';
+import { lastMeaningfulLine, progressHtml } from './views/progress-view.js';
 import { keyboard } from './keyboard.js';
-import { taskButtons } from './event-message.js';
+import { taskButtons } from './views/event-message.js';
 
 const SCAN_LINES = 30;
-const MAX_LINE = 300;
-
-/** The last transcript line worth showing: not blank, not one of kugetsu's own notes. */
-export function lastMeaningfulLine(lines: readonly string[]): string | null {
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const line = (lines[i] ?? '').trim();
-    if (
-      line !== '' &&
-      !line.startsWith('[kugetsu]') &&
-      !line.startsWith('KUGETSU_AGENT_SESSION=')
-    ) {
-      return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
-    }
-  }
-  return null;
-}
-
-export function progressHtml(task: Task, now: number, line: string | null): string {
-  const lines = [
-    `▶️ <b>running</b> · <code>${escapeHtml(task.issueRef ?? 'PM agent')}</code>`,
-    `#${task.id} · ${formatDuration(now - (task.startedAt ?? now))} · attempt ${task.attempts}/${task.maxAttempts}`,
-  ];
-  if (line !== null) lines.push(`<i>${escapeHtml(line)}</i>`);
-  return lines.join('\n');
-}
 
 export class ProgressUpdater {
   private timer: NodeJS.Timeout | null = null;

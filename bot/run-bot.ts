@@ -17,7 +17,7 @@ import { openSqliteBotStore } from './store/sqlite-bot-store.js';
 import { lifecycleObserver } from './lifecycle-observer.js';
 import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
-import { topicRouterFor } from './topics.js';
+import { topicRouterFor } from './topic-router.js';
 
 export interface RunningBot {
   sink: NotificationSink;

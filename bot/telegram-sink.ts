@@ -11,10 +11,10 @@ import type { BotStore, ChatDelivery } from './store/bot-store.js';
 import { pushApprovalEvent, type PushSender } from './approval-pushes.js';
 import { DIGEST_WINDOW_MS, planPush } from './batching.js';
 import { DigestPushes } from './digest-pushes.js';
-import { eventMessage } from './event-message.js';
+import { eventMessage } from './views/event-message.js';
 import { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
-import { isGoneTopic, type TopicRouter } from './topics.js';
+import { isGoneTopic, type TopicRouter } from './topic-router.js';
 
 export interface TelegramSinkOptions {
   api: Api;

@@ -314,6 +314,7 @@ export class Store {
         task.issueRef,
         `#${id} ${task.mode} queued for ${target}`,
         now,
+        { mode: task.mode },
       );
       return this.mustGetTask(id);
     });
@@ -406,6 +407,7 @@ export class Store {
           task.issueRef,
           `#${id} cancelled before it ran`,
           now,
+          { beforeRun: true },
         );
       } else if (task.state === 'running') {
         this.stmt('UPDATE tasks SET cancel_requested = 1 WHERE id = ?').run(id);
@@ -429,7 +431,10 @@ export class Store {
         `UPDATE tasks SET state = 'pending', attempts = 0, not_before = NULL, last_error = NULL,
            cancel_requested = 0, finished_at = NULL, wait_reason = NULL WHERE id = ?`,
       ).run(id);
-      this.insertEvent('task_queued', id, task.issueRef, `#${id} queued again by retry`, now);
+      this.insertEvent('task_queued', id, task.issueRef, `#${id} queued again by retry`, now, {
+        mode: task.mode,
+        requeued: true,
+      });
       return this.mustGetTask(id);
     });
   }
@@ -531,6 +536,7 @@ export class Store {
           task.issueRef,
           `#${id} dequeued (attempt ${attempt}/${task.maxAttempts})`,
           now,
+          { attempt, maxAttempts: task.maxAttempts },
         );
         claimed.push(this.mustGetTask(id));
       }
@@ -600,7 +606,10 @@ export class Store {
     this.immediate(() => {
       this.stmt('UPDATE runs SET pid = ? WHERE id = ?').run(pid, runId);
       const task = this.mustGetTask(taskId);
-      this.insertEvent('task_started', taskId, task.issueRef, message, now);
+      this.insertEvent('task_started', taskId, task.issueRef, message, now, {
+        attempt: task.attempts,
+        maxAttempts: task.maxAttempts,
+      });
     });
   }
 
@@ -680,7 +689,8 @@ export class Store {
         ).run(sessionState, outcome.agentSessionId, task.message, now, ref);
       }
       const label = `#${taskId}`;
-      const spent = usageNote(this.getTask(taskId)?.usage ?? null);
+      const spentUsage = this.getTask(taskId)?.usage ?? null;
+      const spent = usageNote(spentUsage);
       switch (outcome.kind) {
         case 'completed':
           this.stmt(
@@ -692,6 +702,7 @@ export class Store {
             ref,
             `${label} completed: ${outcome.result}${spent}`,
             now,
+            { result: outcome.result, usage: spentUsage },
           );
           break;
         case 'needs_input':
@@ -704,6 +715,7 @@ export class Store {
             ref,
             `${label} needs your input: ${outcome.question}${spent}`,
             now,
+            { question: outcome.question, usage: spentUsage },
           );
           break;
         case 'failed':
@@ -717,6 +729,12 @@ export class Store {
               ref,
               `${label} attempt ${task.attempts}/${task.maxAttempts} failed (${outcome.error}); retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`,
               now,
+              {
+                error: outcome.error,
+                attempt: task.attempts,
+                maxAttempts: task.maxAttempts,
+                retryDelayMs: outcome.retryDelayMs,
+              },
             );
           } else {
             this.stmt(
@@ -728,6 +746,12 @@ export class Store {
               ref,
               `${label} failed after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}: ${outcome.error}${spent}`,
               now,
+              {
+                error: outcome.error,
+                attempt: task.attempts,
+                maxAttempts: task.maxAttempts,
+                usage: spentUsage,
+              },
             );
           }
           break;

@@ -9,20 +9,20 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Composer, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
-import { parseAgentName } from '../core/agents/registry.js';
-import { formatBytes, newStagingDir, safeFileName } from '../core/attachments.js';
-import type { TaskAttachment } from '../core/domain.js';
-import { OperationError, UsageError } from '../core/errors.js';
-import { continueTask, delegate, validateMessage } from '../core/operations/tasks.js';
-import { assertCanContinue } from '../core/session-rules.js';
-import { resolveTarget, targetInText } from '../core/targets.js';
-import { escapeHtml } from './format.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isRealReply } from './message-kind.js';
-import { PM_TARGET, replyTarget } from './reply-target.js';
-import { queuedHtml } from './request-view.js';
-import { parseTaskFlags } from './task-flags.js';
-import { downloadTelegramFile, tooLarge } from './telegram-files.js';
+import { parseAgentName } from '../../core/agents/registry.js';
+import { formatBytes, newStagingDir, safeFileName } from '../../core/attachments.js';
+import type { TaskAttachment } from '../../core/domain.js';
+import { OperationError, UsageError } from '../../core/errors.js';
+import { continueTask, delegate, validateMessage } from '../../core/operations/tasks.js';
+import { assertCanContinue } from '../../core/session-rules.js';
+import { resolveTarget, targetInText } from '../../core/targets.js';
+import { escapeHtml } from '../views/format.js';
+import type { FeatureDeps } from './feature-deps.js';
+import { isRealReply } from '../message-kind.js';
+import { PM_TARGET, replyTarget } from '../reply-target.js';
+import { queuedHtml } from '../views/request-view.js';
+import { parseTaskFlags } from '../task-flags.js';
+import { downloadTelegramFile, tooLarge } from '../telegram-files.js';
 
 /** The message a file gets when its caption says nothing else. */
 export const DEFAULT_FILE_MESSAGE = 'Look at the attached file.';
@@ -160,41 +160,32 @@ export function fileLine(attachment: TaskAttachment, originalName: string | null
 
 export function attachmentsFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
   const { home } = deps;
-  const guarded = guard(deps);
   const composer = new Composer<C>();
-  composer.on(
-    ['message:photo', 'message:document'],
-    guarded(async (ctx) => {
-      const message = ctx.message;
-      const file = message === undefined ? null : incomingFile(message);
-      if (message === undefined || file === null) return;
-      const fromCaption = captionIntent(message.caption);
-      if (fromCaption !== null) {
-        await queueWithFile(deps, ctx, fromCaption, file);
-        return;
-      }
-      if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
-        const ref = await replyTarget(
-          home.store,
-          deps.bot,
-          message.chat.id,
-          message.reply_to_message.message_id,
+  composer.on(['message:photo', 'message:document'], async (ctx) => {
+    const message = ctx.message;
+    const file = message === undefined ? null : incomingFile(message);
+    if (message === undefined || file === null) return;
+    const fromCaption = captionIntent(message.caption);
+    if (fromCaption !== null) {
+      await queueWithFile(deps, ctx, fromCaption, file);
+      return;
+    }
+    if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
+      const ref = await replyTarget(
+        home.store,
+        deps.bot,
+        message.chat.id,
+        message.reply_to_message.message_id,
+      );
+      if (ref === null)
+        throw new OperationError(
+          'that message belongs to no session: use /continue REF … as the caption',
         );
-        if (ref === null)
-          throw new OperationError(
-            'that message belongs to no session: use /continue REF … as the caption',
-          );
-        if (ref === PM_TARGET) throw new UsageError(NEEDS_ISSUE);
-        await queueWithFile(
-          deps,
-          ctx,
-          { kind: 'continue', ref, text: message.caption ?? '' },
-          file,
-        );
-        return;
-      }
-      await ctx.reply(FILES_HINT);
-    }),
-  );
+      if (ref === PM_TARGET) throw new UsageError(NEEDS_ISSUE);
+      await queueWithFile(deps, ctx, { kind: 'continue', ref, text: message.caption ?? '' }, file);
+      return;
+    }
+    await ctx.reply(FILES_HINT);
+  });
   return composer;
 }

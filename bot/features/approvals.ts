@@ -5,23 +5,27 @@
  * told who answered.
  */
 import { Composer } from 'grammy';
-import { describeResolution, type AnsweredBy, type Approval } from '../core/approvals/approval.js';
-import { OperationError, UsageError, errorMessage } from '../core/errors.js';
-import type { HomeContext } from '../core/home-context.js';
-import type { BotStore } from './store/bot-store.js';
-import { answerApproval, type ApprovalVerdict } from '../core/operations/approvals.js';
+import {
+  describeResolution,
+  type AnsweredBy,
+  type Approval,
+} from '../../core/approvals/approval.js';
+import { OperationError, UsageError, errorMessage } from '../../core/errors.js';
+import type { HomeContext } from '../../core/home-context.js';
+import type { BotStore } from '../store/bot-store.js';
+import { answerApproval, type ApprovalVerdict } from '../../core/operations/approvals.js';
 import {
   APPROVAL_BUTTON,
   approvalRequestView,
   approvalResolvedView,
   decodeApprovalButton,
   type ApprovalPress,
-} from './approval-message.js';
-import { editApprovalMessage } from './approval-pushes.js';
-import type { BotContext } from './bot-context.js';
-import { escapeHtml } from './format.js';
-import { keyboard } from './keyboard.js';
-import { displayName } from './user-name.js';
+} from '../views/approval-message.js';
+import { editApprovalMessage } from '../approval-pushes.js';
+import type { BotContext } from '../bot-context.js';
+import { escapeHtml } from '../views/format.js';
+import { keyboard } from '../keyboard.js';
+import { displayName } from '../user-name.js';
 
 /** Requests `/pending` shows as messages of their own; the rest are counted. */
 const PENDING_SHOWN = 10;

@@ -7,14 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Composer, type Context } from 'grammy';
-import { parseAgentName } from '../core/agents/registry.js';
-import { askPm, delegate, validateMessage } from '../core/operations/tasks.js';
-import { targetInText } from '../core/targets.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isCommand, isRealReply } from './message-kind.js';
-import { ALREADY_HANDLED, pmKeyboard, pmQuestionHtml, queuedHtml } from './request-view.js';
-import { parseTaskFlags } from './task-flags.js';
-import { keyboard } from './keyboard.js';
+import { parseAgentName } from '../../core/agents/registry.js';
+import { askPm, delegate, validateMessage } from '../../core/operations/tasks.js';
+import { targetInText } from '../../core/targets.js';
+import type { FeatureDeps } from './feature-deps.js';
+import { isCommand, isRealReply } from '../message-kind.js';
+import { ALREADY_HANDLED, pmKeyboard, pmQuestionHtml, queuedHtml } from '../views/request-view.js';
+import { parseTaskFlags } from '../task-flags.js';
+import { keyboard } from '../keyboard.js';
 
 const PENDING = 'request:';
 const SEND = /^pm-send:([0-9a-f]{16})$/;
@@ -60,51 +60,44 @@ async function forgetStale(deps: FeatureDeps, now = Date.now()): Promise<void> {
 
 export function requestFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
   const { home } = deps;
-  const guarded = guard(deps);
   const composer = new Composer<C>();
 
   composer.on('message:text', async (ctx, next) => {
     if (isCommand(ctx.message) || isRealReply(ctx.message)) return next();
-    await guarded(() => takeRequest(deps, ctx, ctx.message.text))(ctx);
+    await takeRequest(deps, ctx, ctx.message.text);
   });
 
-  composer.callbackQuery(
-    SEND,
-    guarded(async (ctx) => {
-      const id = SEND.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
-      const key = `${PENDING}${id}`;
-      const text = await deps.bot.state.take(key);
-      if (text === null) {
-        await ctx.answerCallbackQuery({ text: ALREADY_HANDLED });
-        return;
-      }
-      let queued;
-      try {
-        const flags = parseTaskFlags(text);
-        queued = await askPm(home, flags.message, {
-          agent: parseAgentName(flags.agent),
-          model: flags.model,
-        });
-      } catch (err) {
-        // Not queued: the question stays answerable.
-        await deps.bot.state.set(key, text);
-        await ctx.answerCallbackQuery();
-        throw err;
-      }
-      await ctx.answerCallbackQuery({ text: 'Sent' });
-      await deps.ensureDaemon();
-      await ctx.editMessageText(queuedHtml(queued.task), { parse_mode: 'HTML' });
-    }),
-  );
+  composer.callbackQuery(SEND, async (ctx) => {
+    const id = SEND.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
+    const key = `${PENDING}${id}`;
+    const text = await deps.bot.state.take(key);
+    if (text === null) {
+      await ctx.answerCallbackQuery({ text: ALREADY_HANDLED });
+      return;
+    }
+    let queued;
+    try {
+      const flags = parseTaskFlags(text);
+      queued = await askPm(home, flags.message, {
+        agent: parseAgentName(flags.agent),
+        model: flags.model,
+      });
+    } catch (err) {
+      // Not queued: the question stays answerable.
+      await deps.bot.state.set(key, text);
+      await ctx.answerCallbackQuery();
+      throw err;
+    }
+    await ctx.answerCallbackQuery({ text: 'Sent' });
+    await deps.ensureDaemon();
+    await ctx.editMessageText(queuedHtml(queued.task), { parse_mode: 'HTML' });
+  });
 
-  composer.callbackQuery(
-    DROP,
-    guarded(async (ctx) => {
-      const id = DROP.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
-      const text = await deps.bot.state.take(`${PENDING}${id}`);
-      await ctx.answerCallbackQuery({ text: text === null ? ALREADY_HANDLED : 'Cancelled' });
-      if (text !== null) await ctx.editMessageText('Cancelled: nothing was sent.');
-    }),
-  );
+  composer.callbackQuery(DROP, async (ctx) => {
+    const id = DROP.exec(ctx.callbackQuery?.data ?? '')?.[1] ?? '';
+    const text = await deps.bot.state.take(`${PENDING}${id}`);
+    await ctx.answerCallbackQuery({ text: text === null ? ALREADY_HANDLED : 'Cancelled' });
+    if (text !== null) await ctx.editMessageText('Cancelled: nothing was sent.');
+  });
   return composer;
 }

@@ -1,21 +1,15 @@
 /**
+ * Which forum topic a push goes to (features/topics.ts handles what is written in one).
  * A forum topic per session, in notification chats that are forum supergroups (`is_forum`).
  * A session's first push there makes its topic (`createForumTopic`, named after the issue);
  * its pushes go into it (`message_thread_id`); what the user writes in it — text, files, voice —
  * continues that session. Once the session is gone (destroyed, pruned) its topic is closed, and
  * reopened if the session comes back. Private chats and plain groups are left as they were.
  */
-import { Composer, GrammyError, type Api, type Context } from 'grammy';
-import { OperationError } from '../core/errors.js';
+import { GrammyError, type Api } from 'grammy';
 import type { HomeContext } from '../core/home-context.js';
 import { issueTitle } from '../core/operations/issue-title.js';
-import { continueTask } from '../core/operations/tasks.js';
 import type { TopicRecords } from './store/bot-store.js';
-import { incomingFile, queueWithFile } from './attachments.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isCommand } from './message-kind.js';
-import { queuedHtml } from './request-view.js';
-import { heardHtml, HEARD_NOTHING, transcribeVoice } from './voice.js';
 
 /** Telegram's limit for a topic's name. */
 export const TOPIC_NAME_LIMIT = 128;
@@ -183,47 +177,4 @@ export function topicRouterFor(
     log,
     title: (ref) => issueTitle(home, ref),
   });
-}
-
-/** What a message written in a session's topic does: it continues that session. */
-export function topicsFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
-  const { home } = deps;
-  const guarded = guard(deps);
-  const composer = new Composer<C>();
-  composer.on('message', async (ctx, next) => {
-    const message = ctx.message;
-    const thread = message.is_topic_message === true ? message.message_thread_id : undefined;
-    const topic =
-      thread === undefined ? null : await deps.bot.topics.byThread(message.chat.id, thread);
-    if (topic === null || topic.closedAt !== null || isCommand(message)) return next();
-    const ref = topic.issueRef;
-    await guarded(async () => {
-      const file = incomingFile(message);
-      if (file !== null) {
-        await queueWithFile(
-          deps,
-          ctx,
-          { kind: 'continue', ref, text: message.caption ?? '' },
-          file,
-        );
-        return;
-      }
-      let text = message.text;
-      if (message.voice !== undefined) {
-        const heard = await transcribeVoice(deps, ctx);
-        if (heard === null) return;
-        if (heard === '') {
-          await ctx.reply(HEARD_NOTHING);
-          return;
-        }
-        await ctx.reply(heardHtml(heard), { parse_mode: 'HTML' });
-        text = heard;
-      }
-      if (text === undefined) throw new OperationError('send text, a file or a voice note here');
-      const queued = await continueTask(home, ref, text);
-      await deps.ensureDaemon();
-      await ctx.reply(queuedHtml(queued.task), { parse_mode: 'HTML' });
-    })(ctx);
-  });
-  return composer;
 }
