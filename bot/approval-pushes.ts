@@ -6,8 +6,9 @@
 import { GrammyError, type Api } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { KugetsuEvent } from '../core/domain.js';
-import type { Store } from '../core/store/store.js';
-import { approvalRequestView, approvalResolvedView } from './approval-message.js';
+import type { StoreApi } from '../core/store/store-interface.js';
+import type { DeliveryRecords } from './store/bot-store.js';
+import { approvalRequestView, approvalResolvedView } from './views/approval-message.js';
 import type { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
 
@@ -21,7 +22,8 @@ export type PushSender = (
 
 export interface ApprovalPushOptions {
   api: Api;
-  store: Store;
+  store: Pick<StoreApi, 'approvals'>;
+  deliveries: DeliveryRecords;
   chats: readonly number[];
   pacer: ChatPacer;
   stallExtendMs: number;
@@ -34,7 +36,7 @@ export async function pushApprovalEvent(
   o: ApprovalPushOptions,
 ): Promise<void> {
   const approvalId = event.data.approvalId;
-  const approval = approvalId === undefined ? null : o.store.approvals.get(approvalId);
+  const approval = approvalId === undefined ? null : await o.store.approvals.get(approvalId);
   // Deleted with its task: there is nothing left to ask or to show.
   if (approval === null) return;
   if (event.type === 'approval_requested') {
@@ -43,7 +45,7 @@ export async function pushApprovalEvent(
     // message is sent already answered, so no stale button invites a tap.
     const shown = approval.state === 'open' ? view : approvalResolvedView(approval, Date.now());
     for (const chatId of o.chats) {
-      if (o.store.isDelivered(event.id, chatId)) continue;
+      if (await o.deliveries.isDelivered(event.id, chatId)) continue;
       await o.pacer.wait(chatId);
       const markup = keyboard(shown.buttons);
       const send: PushSender =
@@ -53,8 +55,10 @@ export async function pushApprovalEvent(
         link_preview_options: { is_disabled: true },
         ...(markup === undefined ? {} : { reply_markup: markup }),
       });
-      o.store.recordDelivery({
+      await o.deliveries.record({
         eventId: event.id,
+        eventType: event.type,
+        approvalId: approval.id,
         chatId,
         messageId: sent.message_id,
         taskId: event.taskId,
@@ -63,14 +67,12 @@ export async function pushApprovalEvent(
     }
     return;
   }
-  const requested = o.store.approvalRequestEvent(approval.id);
-  if (requested === null) return;
   const view = approvalResolvedView(approval, Date.now());
-  for (const delivery of o.store.deliveriesOf(requested)) {
-    if (o.store.isDelivered(event.id, delivery.chatId)) continue;
+  for (const delivery of await o.deliveries.ofApprovalRequest(approval.id)) {
+    if (await o.deliveries.isDelivered(event.id, delivery.chatId)) continue;
     await o.pacer.wait(delivery.chatId);
     await editApprovalMessage(o.api, delivery.chatId, delivery.messageId, view.html);
-    o.store.recordDelivery({ ...delivery, eventId: event.id });
+    await o.deliveries.record({ ...delivery, eventId: event.id, eventType: event.type });
   }
 }
 

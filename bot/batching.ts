@@ -10,7 +10,7 @@
  *   the sink pushes before any of this) always get a message of their own, at once.
  */
 import type { EventType } from '../core/domain.js';
-import { TELEGRAM_TEXT_LIMIT, escapeHtml } from './format.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml } from './views/format.js';
 
 /** More tasks than this changing within the window turn a chat's pushes into a digest. */
 export const DIGEST_THRESHOLD = 10;

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeFailure, stopOf, type ApiFailure } from './api-failure.js';
-import type { HealthRecorder } from './health-recorder.js';
+import type { HealthRecorder } from './health/health-recorder.js';
 import { BOT_RESTART_POLICY, decideRestart, type RestartPolicy } from './restart-policy.js';
 
 export type BotOutcome = 'shutdown' | 'unauthorized';

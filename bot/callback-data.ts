@@ -31,3 +31,8 @@ export function decodeButton(data: string): ButtonPress | null {
   if (!BUTTON_ACTIONS.includes(action)) return null;
   return { action, taskId: Number(match[2]) };
 }
+
+/** Matches the callback data of one action's buttons; the task id is the first group. */
+export function buttonPattern(action: ButtonAction): RegExp {
+  return new RegExp(`^${action}:([0-9]{1,10})$`);
+}

@@ -1,21 +1,21 @@
 import type { Context } from 'grammy';
 import type { ConversationStorage } from '@grammyjs/conversations';
-import type { Store } from '../core/store/store.js';
+import type { BotStateRecords } from './store/bot-store.js';
 
 /**
- * Conversation state in SQLite, through the conversations plugin's storage interface, so a
+ * Conversation state in the bot's store, through the conversations plugin's storage interface, so a
  * daemon restart in the middle of "/delegate → what should the agent do?" loses nothing.
  */
-export function sqliteConversationStorage<C extends Context, S>(
-  store: Store,
+export function storedConversations<C extends Context, S>(
+  state: BotStateRecords,
 ): ConversationStorage<C, S> {
   const key = (chat: string): string => `conversation:${chat}`;
   return {
-    read: (chat: string) => {
-      const raw = store.getBotState(key(chat));
+    read: async (chat: string) => {
+      const raw = await state.get(key(chat));
       return raw === null ? undefined : (JSON.parse(raw) as never);
     },
-    write: (chat: string, state) => store.setBotState(key(chat), JSON.stringify(state)),
-    delete: (chat: string) => store.deleteBotState(key(chat)),
+    write: (chat: string, value) => state.set(key(chat), JSON.stringify(value)),
+    delete: (chat: string) => state.delete(key(chat)),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { GrammyError, type Api } from 'grammy';
 import type { KugetsuEvent } from '../core/domain.js';
-import type { Store } from '../core/store/store.js';
+import type { BotStore } from './store/bot-store.js';
 import { addToDigest, digestHtml, digestPings, type DigestEntry } from './batching.js';
 import type { ChatPacer } from './chat-pacer.js';
 
@@ -27,26 +27,27 @@ export class DigestPushes {
 
   constructor(
     private readonly api: Api,
-    private readonly store: Store,
+    private readonly store: BotStore,
     private readonly pacer: ChatPacer,
     private readonly log: (line: string) => void,
-    chats: readonly number[],
-  ) {
-    // A digest a crash left behind its state is brought up to date.
+  ) {}
+
+  /** Brings up to date the digests a crash left behind their state. */
+  async resume(chats: readonly number[]): Promise<void> {
     for (const chatId of chats) {
-      const state = this.read(chatId);
+      const state = await this.read(chatId);
       if (state !== null && state.shown < state.entries.length) this.schedule(chatId);
     }
   }
 
   /** When the chat's open digest began, or null. */
-  startedAt(chatId: number): number | null {
-    return this.read(chatId)?.startedAt ?? null;
+  async startedAt(chatId: number): Promise<number | null> {
+    return (await this.read(chatId))?.startedAt ?? null;
   }
 
   /** Adds the event; `fresh` opens a new digest message (the previous one's burst is over). */
   async add(chatId: number, event: KugetsuEvent, fresh: boolean, now: number): Promise<void> {
-    const current = fresh ? null : this.read(chatId);
+    const current = fresh ? null : await this.read(chatId);
     const entry = { taskId: event.taskId, issueRef: event.issueRef, type: event.type };
     const entries = addToDigest(current?.entries ?? [], entry);
     let next: DigestState;
@@ -62,17 +63,17 @@ export class DigestPushes {
       this.schedule(chatId);
     }
     // The digest's state and the delivery land together: a restart sees both or neither.
-    this.store.immediate(() => {
-      this.store.setBotState(`${DIGEST_KEY}${chatId}`, JSON.stringify(next));
-      this.store.recordDelivery({
+    await this.store.deliveries.recordInDigest(
+      {
         eventId: event.id,
+        eventType: event.type,
         chatId,
         messageId: next.messageId,
         taskId: event.taskId,
         issueRef: event.issueRef,
-        kind: 'digest',
-      });
-    });
+      },
+      { key: `${DIGEST_KEY}${chatId}`, value: JSON.stringify(next) },
+    );
   }
 
   private schedule(chatId: number): void {
@@ -89,7 +90,7 @@ export class DigestPushes {
   }
 
   private async edit(chatId: number): Promise<void> {
-    const state = this.read(chatId);
+    const state = await this.read(chatId);
     if (state === null || state.shown >= state.entries.length) return;
     const shown = state.entries.length;
     await this.pacer.wait(chatId);
@@ -103,14 +104,14 @@ export class DigestPushes {
         throw err;
     }
     // Events may have arrived meanwhile: only what this edit showed counts as shown.
-    const now = this.read(chatId);
+    const now = await this.read(chatId);
     if (now === null || now.messageId !== state.messageId) return;
-    this.store.setBotState(`${DIGEST_KEY}${chatId}`, JSON.stringify({ ...now, shown }));
+    await this.store.state.set(`${DIGEST_KEY}${chatId}`, JSON.stringify({ ...now, shown }));
     if (shown < now.entries.length) this.schedule(chatId);
   }
 
-  private read(chatId: number): DigestState | null {
-    const raw = this.store.getBotState(`${DIGEST_KEY}${chatId}`);
+  private async read(chatId: number): Promise<DigestState | null> {
+    const raw = await this.store.state.get(`${DIGEST_KEY}${chatId}`);
     if (raw === null) return null;
     try {
       const state = JSON.parse(raw) as DigestState;

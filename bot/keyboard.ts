@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import type { Button } from './event-message.js';
+import type { Button } from './views/event-message.js';
 
 /** Rows of buttons as Telegram's inline keyboard; none at all is no keyboard. */
 export function keyboard(rows: Button[][]): InlineKeyboard | undefined {

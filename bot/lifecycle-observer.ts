@@ -5,7 +5,7 @@
  */
 import type { Transformer } from 'grammy';
 import { describeFailure, describeRefusal, type ApiFailure } from './api-failure.js';
-import type { HealthRecorder } from './health-recorder.js';
+import type { HealthRecorder } from './health/health-recorder.js';
 
 /** The calls that start and poll the bot. */
 export const LIFECYCLE_METHODS: ReadonlySet<string> = new Set([

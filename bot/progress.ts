@@ -6,37 +6,13 @@
 import { GrammyError, type Api } from 'grammy';
 import type { Task } from '../core/domain.js';
 import type { HomeContext } from '../core/home-context.js';
+import type { DeliveryRecords } from './store/bot-store.js';
 import { tailLines } from '../core/transcripts.js';
-import { escapeHtml, formatDuration } from './format.js';
+import { lastMeaningfulLine, progressHtml } from './views/progress-view.js';
 import { keyboard } from './keyboard.js';
-import { taskButtons } from './event-message.js';
+import { taskButtons } from './views/event-message.js';
 
 const SCAN_LINES = 30;
-const MAX_LINE = 300;
-
-/** The last transcript line worth showing: not blank, not one of kugetsu's own notes. */
-export function lastMeaningfulLine(lines: readonly string[]): string | null {
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const line = (lines[i] ?? '').trim();
-    if (
-      line !== '' &&
-      !line.startsWith('[kugetsu]') &&
-      !line.startsWith('KUGETSU_AGENT_SESSION=')
-    ) {
-      return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
-    }
-  }
-  return null;
-}
-
-export function progressHtml(task: Task, now: number, line: string | null): string {
-  const lines = [
-    `▶️ <b>running</b> · <code>${escapeHtml(task.issueRef ?? 'PM agent')}</code>`,
-    `#${task.id} · ${formatDuration(now - (task.startedAt ?? now))} · attempt ${task.attempts}/${task.maxAttempts}`,
-  ];
-  if (line !== null) lines.push(`<i>${escapeHtml(line)}</i>`);
-  return lines.join('\n');
-}
 
 export class ProgressUpdater {
   private timer: NodeJS.Timeout | null = null;
@@ -45,7 +21,8 @@ export class ProgressUpdater {
 
   constructor(
     private readonly api: Api,
-    private readonly home: HomeContext,
+    private readonly home: Pick<HomeContext, 'store' | 'scrubber'>,
+    private readonly deliveries: DeliveryRecords,
     private readonly log: (line: string) => void,
     private readonly intervalMs: number,
   ) {}
@@ -62,19 +39,19 @@ export class ProgressUpdater {
   async tick(now = Date.now()): Promise<void> {
     const scrubber = this.home.scrubber();
     const live = new Set<string>();
-    for (const task of this.home.legacy.listTasks({ states: ['running'] })) {
-      const run = this.home.legacy.listRuns(task.id).at(-1);
+    for (const task of await this.home.store.tasks.list({ states: ['running'] })) {
+      const run = (await this.home.store.runs.list(task.id)).at(-1);
       const line =
         run === undefined
           ? null
           : lastMeaningfulLine(tailLines(run.transcript, SCAN_LINES, scrubber));
-      const waiting = this.home.legacy.approvals.list({ taskId: task.id })[0];
+      const [waiting] = await this.home.store.approvals.list({ taskId: task.id });
       const html = progressHtml(
         task,
         now,
         waiting === undefined ? line : `⏸ waiting for your answer (approval #${waiting.id})`,
       );
-      for (const delivery of this.home.legacy.startedDeliveries(task.id)) {
+      for (const delivery of await this.deliveries.started(task.id)) {
         const key = `${delivery.chatId}:${delivery.messageId}`;
         live.add(key);
         if (this.shown.get(key) === html) continue;

@@ -12,11 +12,12 @@ import { superviseBot, type BotAttempt, type BotOutcome } from './bot-supervisor
 import { COMMANDS, createBot, type BotOptions } from './create-bot.js';
 import { decorate } from './decorations.js';
 import { grammySignal } from './grammy-signal.js';
-import { HealthRecorder } from './health-recorder.js';
+import { HealthRecorder } from './health/health-recorder.js';
+import { openSqliteBotStore } from './store/sqlite-bot-store.js';
 import { lifecycleObserver } from './lifecycle-observer.js';
 import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
-import { topicRouterFor } from './topics.js';
+import { topicRouterFor } from './topic-router.js';
 
 export interface RunningBot {
   sink: NotificationSink;
@@ -34,11 +35,13 @@ const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export function prepareBot(options: BotOptions): RunningBot {
   const { ctx: home, log } = options;
-  const bot = createBot(options);
+  const store = openSqliteBotStore(home.paths.db);
+  const bot = createBot({ ...options, bot: store });
   const scrub = (text: string): string => home.scrubber().scrub(text);
   const webhookUrl = home.config.telegramWebhookUrl;
   const recorder = new HealthRecorder(
-    home.legacy,
+    store.state,
+    log,
     webhookUrl === undefined ? 'polling' : 'webhook',
   );
   const shutdown = new AbortController();
@@ -53,21 +56,28 @@ export function prepareBot(options: BotOptions): RunningBot {
     }),
   );
 
-  const topics = topicRouterFor(bot.api, home, log);
+  const topics = topicRouterFor(bot.api, home, store.topics, log);
   const sink = telegramSink({
     api: bot.api,
-    store: home.legacy,
+    store: home.store,
+    bot: store,
     topics,
     chats: home.config.telegramNotifyChats,
     stallExtendMs: home.config.stallExtendMs,
     log,
-    errorTail: (taskId) => {
-      const run = home.legacy.listRuns(taskId).at(-1);
+    errorTail: async (taskId) => {
+      const run = (await home.store.runs.list(taskId)).at(-1);
       return run === undefined ? [] : tailLines(run.transcript, ERROR_TAIL_LINES, home.scrubber());
     },
   });
 
-  const progress = new ProgressUpdater(bot.api, home, log, home.config.telegramProgressMs);
+  const progress = new ProgressUpdater(
+    bot.api,
+    home,
+    store.deliveries,
+    log,
+    home.config.telegramProgressMs,
+  );
 
   const polling: BotAttempt = async (signal, running) => {
     let halting: Promise<void> = Promise.resolve();
@@ -172,6 +182,8 @@ export function prepareBot(options: BotOptions): RunningBot {
       await supervision;
       // A bot that never started must not overwrite the row of the one that runs.
       if (recorder.started) recorder.record({ kind: 'stopped' });
+      // The store stays open: the daemon's notifier may push through the sink while it winds down.
+      await recorder.flushed();
     },
   };
 }

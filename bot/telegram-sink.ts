@@ -6,21 +6,23 @@
 import { GrammyError, type Api } from 'grammy';
 import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
-import type { ChatDelivery, Store } from '../core/store/store.js';
+import type { StoreApi } from '../core/store/store-interface.js';
+import type { BotStore, ChatDelivery } from './store/bot-store.js';
 import { pushApprovalEvent, type PushSender } from './approval-pushes.js';
 import { DIGEST_WINDOW_MS, planPush } from './batching.js';
 import { DigestPushes } from './digest-pushes.js';
-import { eventMessage } from './event-message.js';
+import { eventMessage } from './views/event-message.js';
 import { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
-import { isGoneTopic, type TopicRouter } from './topics.js';
+import { isGoneTopic, type TopicRouter } from './topic-router.js';
 
 export interface TelegramSinkOptions {
   api: Api;
-  store: Store;
+  store: Pick<StoreApi, 'tasks' | 'sessions' | 'approvals'>;
+  bot: BotStore;
   chats: readonly number[];
   /** The failed run's last transcript lines, already scrubbed. */
-  errorTail: (taskId: number) => string[];
+  errorTail: (taskId: number) => Promise<string[]>;
   /** What "Give more time" on a stall question gives (KUGETSU_STALL_EXTEND_MINUTES). */
   stallExtendMs: number;
   pacer?: ChatPacer;
@@ -32,13 +34,9 @@ export interface TelegramSinkOptions {
 export function telegramSink(options: TelegramSinkOptions): NotificationSink {
   const pacer = options.pacer ?? new ChatPacer();
   const { api, topics } = options;
-  const digests = new DigestPushes(
-    api,
-    options.store,
-    pacer,
-    options.log ?? (() => undefined),
-    options.chats,
-  );
+  const digests = new DigestPushes(api, options.bot, pacer, options.log ?? (() => undefined));
+  // Not awaited: a digest left behind is edited a few seconds later anyway.
+  void digests.resume(options.chats);
 
   /** Sends into the session's topic where the chat has topics; a topic gone by hand is remade. */
   const sendTo: PushSender = async (chatId, issueRef, html, other) => {
@@ -49,7 +47,7 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
       return await api.sendMessage(chatId, html, { ...other, message_thread_id: thread });
     } catch (err) {
       if (!isGoneTopic(err)) throw err;
-      topics.forget(chatId, issueRef);
+      await topics.forget(chatId, issueRef);
       const again = await topics.threadFor(chatId, issueRef);
       return api.sendMessage(chatId, html, {
         ...other,
@@ -62,32 +60,39 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
     name: 'telegram',
     async deliver(event: KugetsuEvent) {
       if (event.type === 'approval_requested' || event.type === 'approval_resolved') {
-        await pushApprovalEvent(event, { ...options, pacer, send: sendTo });
+        await pushApprovalEvent(event, {
+          ...options,
+          deliveries: options.bot.deliveries,
+          pacer,
+          send: sendTo,
+        });
         return;
       }
-      const task = options.store.getTask(event.taskId);
-      const session = event.issueRef === null ? null : options.store.getSession(event.issueRef);
+      const task = await options.store.tasks.get(event.taskId);
+      const session =
+        event.issueRef === null ? null : await options.store.sessions.get(event.issueRef);
       const message = eventMessage(
         event,
         task,
-        event.type === 'task_error' ? options.errorTail(event.taskId) : [],
+        event.type === 'task_error' ? await options.errorTail(event.taskId) : [],
         session?.pullRequest ?? null,
       );
-      const { store } = options;
+      const { deliveries } = options.bot;
       for (const chatId of options.chats) {
-        if (store.isDelivered(event.id, chatId)) continue;
+        if (await deliveries.isDelivered(event.id, chatId)) continue;
         const now = Date.now();
         const decision = planPush({
           type: event.type,
           taskId: event.taskId,
           now,
-          recentTasks: new Set(store.recentlyPushedTasks(chatId, now - DIGEST_WINDOW_MS)),
-          digestStartedAt: digests.startedAt(chatId),
-          status: store.statusMessage(chatId, event.taskId),
+          recentTasks: new Set(await deliveries.recentTasks(chatId, now - DIGEST_WINDOW_MS)),
+          digestStartedAt: await digests.startedAt(chatId),
+          status: await deliveries.statusMessage(chatId, event.taskId),
         });
-        const record = (messageId: number, kind: ChatDelivery['kind']): void =>
-          store.recordDelivery({
+        const record = (messageId: number, kind: ChatDelivery['kind']): Promise<void> =>
+          deliveries.record({
             eventId: event.id,
+            eventType: event.type,
             chatId,
             messageId,
             taskId: event.taskId,
@@ -114,7 +119,7 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
             throw err;
           });
           if (edited !== null) {
-            record(edited, 'edit');
+            await record(edited, 'edit');
             continue;
           }
         }
@@ -124,7 +129,7 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
           link_preview_options: { is_disabled: true },
           ...(markup === undefined ? {} : { reply_markup: markup }),
         });
-        record(sent.message_id, 'message');
+        await record(sent.message_id, 'message');
       }
     },
   };

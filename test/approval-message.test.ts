@@ -5,8 +5,8 @@ import {
   approvalResolvedView,
   decodeApprovalButton,
   encodeApprovalButton,
-} from '../bot/approval-message.js';
-import { TELEGRAM_TEXT_LIMIT } from '../bot/format.js';
+} from '../bot/views/approval-message.js';
+import { TELEGRAM_TEXT_LIMIT } from '../bot/views/format.js';
 import type { Approval } from '../core/approvals/approval.js';
 
 const base: Approval = {

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captionIntent, fileLine, incomingFile } from '../bot/attachments.js';
+import { captionIntent, fileLine, incomingFile } from '../bot/features/attachments.js';
 import {
   STAGING_GRACE_MS,
   attachmentNote,

@@ -10,7 +10,7 @@ import {
   type BatchInput,
   type DigestEntry,
 } from '../bot/batching.js';
-import { TELEGRAM_TEXT_LIMIT } from '../bot/format.js';
+import { TELEGRAM_TEXT_LIMIT } from '../bot/views/format.js';
 
 const NOW = 1_000_000;
 const base: BatchInput = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeButton, encodeButton } from '../bot/callback-data.js';
-import { eventMessage } from '../bot/event-message.js';
-import { TELEGRAM_TEXT_LIMIT, escapeHtml, preBlocks, splitText } from '../bot/format.js';
+import { eventMessage } from '../bot/views/event-message.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml, preBlocks, splitText } from '../bot/views/format.js';
 import type { KugetsuEvent, Task } from '../core/domain.js';
 
 const event = (type: KugetsuEvent['type'], message = '#7 something'): KugetsuEvent => ({
@@ -86,10 +86,14 @@ describe('telegram formatting', () => {
   });
 
   it('quotes the failure’s last lines, escaped', () => {
-    const failed = eventMessage(event('task_error', '#7 failed: exit code 1: <boom>'), task, [
-      'line 1',
-      'error: a < b',
-    ]);
+    const failed = eventMessage(
+      {
+        ...event('task_error'),
+        data: { error: 'exit code 1: <boom>', attempt: 1, maxAttempts: 3 },
+      },
+      task,
+      ['line 1', 'error: a < b'],
+    );
     expect(failed.html).toContain('#7 failed: exit code 1: &lt;boom&gt;');
     expect(failed.html).toContain('<pre>line 1\nerror: a &lt; b</pre>');
   });
@@ -97,7 +101,7 @@ describe('telegram formatting', () => {
 
 describe('progress and fallback text', () => {
   it('shows the last line the agent wrote, not kugetsu notes or blanks', async () => {
-    const { lastMeaningfulLine } = await import('../bot/progress.js');
+    const { lastMeaningfulLine } = await import('../bot/views/progress-view.js');
     expect(
       lastMeaningfulLine([
         'reading',
@@ -112,7 +116,7 @@ describe('progress and fallback text', () => {
   });
 
   it('renders elapsed time and escapes the line', async () => {
-    const { progressHtml } = await import('../bot/progress.js');
+    const { progressHtml } = await import('../bot/views/progress-view.js');
     const running = {
       id: 3,
       issueRef: 'h/o/r#1',
@@ -128,5 +132,30 @@ describe('progress and fallback text', () => {
   it('turns rejected HTML back into the text a user should read', async () => {
     const { htmlToPlain } = await import('../bot/plain-text-fallback.js');
     expect(htmlToPlain('<b>done</b> &lt;x&gt; &amp; &quot;y&quot;')).toBe('done <x> & "y"');
+  });
+});
+
+describe('event lines', () => {
+  it('come from the event’s data, never from its stored text', async () => {
+    const { eventLine } = await import('../bot/views/event-line.js');
+    const usage = {
+      inputTokens: 1200,
+      outputTokens: 300,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.04,
+    };
+    const done = {
+      ...event('task_completed', 'stale text'),
+      data: { result: 'branch kugetsu/x', usage },
+    };
+    expect(eventLine(done)).toMatch(/^#7 completed: branch kugetsu\/x · .*\$0\.04/);
+    expect(eventMessage(done, task, []).html).not.toContain('stale text');
+    expect(eventLine({ ...event('task_queued'), issueRef: null, data: { mode: 'continue' } })).toBe(
+      '#7 continue queued for the PM agent',
+    );
+    expect(
+      eventLine({ ...event('task_error'), data: { error: 'exit 1', attempt: 2, maxAttempts: 2 } }),
+    ).toBe('#7 failed: exit 1');
   });
 });

@@ -7,14 +7,14 @@ import {
   shouldWriteBotHealth,
   type BotHealth,
   type BotHealthEvent,
-} from '../core/bot-health.js';
+} from '../bot/health/bot-health.js';
 import {
   STALE_AFTER_MS,
   botHealthLine,
   botHealthLines,
   judgeBotHealth,
   type BotHealthFacts,
-} from '../core/bot-health-report.js';
+} from '../bot/health/health-report.js';
 
 const T0 = Date.parse('2025-06-01T10:00:00.000Z');
 const OWNER = { pid: 4242, start: '12345' };

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BOT_HEALTH_KEY, parseBotHealth, type BotHealth } from '../core/bot-health.js';
+import { BOT_HEALTH_KEY, parseBotHealth, type BotHealth } from '../bot/health/bot-health.js';
 import { FakeTelegram } from './helpers/fake-telegram.js';
 import { Sandbox, fixture, running, type CliResult } from './helpers/sandbox.js';
 
@@ -43,7 +43,11 @@ function botSandbox(tg: FakeTelegram, settings: Record<string, string> = {}): Sa
 
 /** The bot's health row, read in this process: polling it with the CLI would eat the CPU. */
 function health(sb: Sandbox): BotHealth | null {
-  return parseBotHealth(sb.store().getBotState(BOT_HEALTH_KEY));
+  const row = sb
+    .store()
+    .db.prepare('SELECT value FROM bot_state WHERE key = ?')
+    .get(BOT_HEALTH_KEY) as { value: string } | undefined;
+  return parseBotHealth(row?.value ?? null);
 }
 
 const rendered = (html: string): string =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAgentEnv } from '../core/agents/agent-env.js';
 import { openHome } from '../core/home-context.js';
+import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
 import { Store } from '../core/store/store.js';
 
 describe('chat state in the store', () => {
@@ -20,16 +21,18 @@ describe('chat state in the store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('hands a pending request to exactly one taker, even across two connections', () => {
-    const other = Store.open(join(dir, 'kugetsu.db'));
+  it('hands a pending request to exactly one taker, even across two connections', async () => {
+    const one = openSqliteBotStore(join(dir, 'kugetsu.db'));
+    const other = openSqliteBotStore(join(dir, 'kugetsu.db'));
     try {
-      store.setBotState('request:abc', 'what is going on?');
-      expect(other.takeBotState('request:abc')).toBe('what is going on?');
-      expect(store.takeBotState('request:abc')).toBeNull();
-      expect(other.takeBotState('request:abc')).toBeNull();
-      expect(store.getBotState('request:abc')).toBeNull();
+      await one.state.set('request:abc', 'what is going on?');
+      expect(await other.state.take('request:abc')).toBe('what is going on?');
+      expect(await one.state.take('request:abc')).toBeNull();
+      expect(await other.state.take('request:abc')).toBeNull();
+      expect(await one.state.get('request:abc')).toBeNull();
     } finally {
-      other.close();
+      await one.close();
+      await other.close();
     }
   });
 

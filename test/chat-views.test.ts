@@ -1,9 +1,9 @@
 /** The chat features' pure parts: what each message says, and the decisions behind them. */
 import { describe, expect, it } from 'vitest';
-import { eventMessage } from '../bot/event-message.js';
-import { mergeKeyboard, mergeQuestion, mergedText } from '../bot/merge-view.js';
+import { eventMessage } from '../bot/views/event-message.js';
+import { mergeKeyboard, mergeQuestion, mergedText } from '../bot/views/merge-view.js';
 import { isCommand, isRealReply } from '../bot/message-kind.js';
-import { pmKeyboard, pmQuestionHtml, queuedHtml } from '../bot/request-view.js';
+import { pmKeyboard, pmQuestionHtml, queuedHtml } from '../bot/views/request-view.js';
 import type { KugetsuEvent, Task } from '../core/domain.js';
 
 const completed: KugetsuEvent = {
@@ -120,7 +120,7 @@ describe('plain-text requests', () => {
 
 describe('forum topics', () => {
   it('names a topic after the issue, within 128 characters', async () => {
-    const { topicName } = await import('../bot/topics.js');
+    const { topicName } = await import('../bot/topic-router.js');
     expect(topicName('git.example.com/me/app#14', 'Login fails')).toBe(
       'git.example.com/me/app#14 · Login fails',
     );

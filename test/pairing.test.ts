@@ -10,18 +10,24 @@ import {
   newPairingCode,
   requestPairing,
   revokeUser,
-} from '../core/operations/pairing.js';
+} from '../bot/pairing.js';
+import type { BotStateRecords, BotStore } from '../bot/store/bot-store.js';
+import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
 import { Store } from '../core/store/store.js';
 
 describe('pairing', () => {
   let dir: string;
-  let store: Store;
+  let bot: BotStore;
+  let store: BotStateRecords;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-pair-'));
-    store = Store.open(join(dir, 'kugetsu.db'));
+    // The core makes and migrates the home's database; the bot's store opens it after.
+    Store.open(join(dir, 'kugetsu.db')).close();
+    bot = openSqliteBotStore(join(dir, 'kugetsu.db'));
+    store = bot.state;
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await bot.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -31,25 +37,25 @@ describe('pairing', () => {
     expect(newPairingCode(() => 0)).toBe('AAAA-AAAA');
   });
 
-  it('gives a user the same code until it is approved, then allows them', () => {
-    const code = requestPairing(store, 42, '@alice', 1_000);
-    expect(requestPairing(store, 42, '@alice', 2_000)).toBe(code);
-    expect(approvePairing(store, (code ?? '').toLowerCase(), 3_000)).toMatchObject({
+  it('gives a user the same code until it is approved, then allows them', async () => {
+    const code = await requestPairing(store, 42, '@alice', 1_000);
+    expect(await requestPairing(store, 42, '@alice', 2_000)).toBe(code);
+    expect(await approvePairing(store, (code ?? '').toLowerCase(), 3_000)).toMatchObject({
       userId: 42,
       name: '@alice',
     });
-    expect(approvedUsers(store)).toEqual([42]);
-    expect(() => approvePairing(store, code ?? '', 4_000)).toThrow('unknown or expired');
-    expect(revokeUser(store, 42)).toBe(true);
-    expect(approvedUsers(store)).toEqual([]);
+    expect(await approvedUsers(store)).toEqual([42]);
+    await expect(approvePairing(store, code ?? '', 4_000)).rejects.toThrow('unknown or expired');
+    expect(await revokeUser(store, 42)).toBe(true);
+    expect(await approvedUsers(store)).toEqual([]);
   });
 
-  it('expires codes after an hour and caps pending ones', () => {
-    const code = requestPairing(store, 1, 'a', 0) ?? '';
-    expect(() => approvePairing(store, code, PAIRING_TTL_MS)).toThrow('unknown or expired');
+  it('expires codes after an hour and caps pending ones', async () => {
+    const code = (await requestPairing(store, 1, 'a', 0)) ?? '';
+    await expect(approvePairing(store, code, PAIRING_TTL_MS)).rejects.toThrow('unknown or expired');
     for (let user = 10; user < 10 + MAX_PENDING_PAIRINGS; user += 1)
-      expect(requestPairing(store, user, 'x', PAIRING_TTL_MS)).not.toBeNull();
-    expect(requestPairing(store, 99, 'x', PAIRING_TTL_MS)).toBeNull();
-    expect(() => approvePairing(store, 'nope', 0)).toThrow('invalid pairing code "nope"');
+      expect(await requestPairing(store, user, 'x', PAIRING_TTL_MS)).not.toBeNull();
+    expect(await requestPairing(store, 99, 'x', PAIRING_TTL_MS)).toBeNull();
+    await expect(approvePairing(store, 'nope', 0)).rejects.toThrow('invalid pairing code "nope"');
   });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperationError } from '../core/errors.js';
 import { transcribe } from '../core/transcription.js';
-import { heardHtml } from '../bot/voice.js';
+import { heardHtml } from '../bot/features/voice.js';
 import { FakeTranscriber } from './helpers/fake-transcriber.js';
 
 const KEY = 'sk-test-transcribe-998877';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventMessage } from '../bot/event-message.js';
+import { eventMessage } from '../bot/views/event-message.js';
 import { parseTaskFlags } from '../bot/task-flags.js';
 import type { KugetsuEvent } from '../core/domain.js';
 import { addUsage, budgetTokens, formatUsage, subtractUsage, ZERO_USAGE } from '../core/usage.js';

@@ -73,7 +73,7 @@ export class Daemon {
     );
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
-      ctx.legacy,
+      ctx.store.events,
       [logSink(options.log), ...(options.extraSinks ?? [])],
       (sink, err) => options.log(`sink ${sink} failed: ${ctx.scrubber().scrub(errorMessage(err))}`),
     );

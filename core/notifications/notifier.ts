@@ -3,22 +3,28 @@
  * cursor advances in the store after each delivery, so a restart neither loses nor repeats.
  * A sink that throws is retried from the same event on the next flush.
  */
-import type { Store } from '../store/store.js';
+import type { EventRecords } from '../store/store-interface.js';
 import type { NotificationSink } from './notification-sink.js';
 
 export class Notifier {
   private running: Promise<void> | null = null;
   private again = false;
+  private readonly ready: Promise<void>;
 
   constructor(
-    private readonly store: Store,
+    private readonly events: EventRecords,
     private readonly sinks: readonly NotificationSink[],
     private readonly onSinkError: (sink: string, err: unknown) => void,
   ) {
-    // A sink seen for the first time starts from now rather than replaying the whole history.
-    const latest = store.latestEventId();
-    for (const sink of sinks)
-      if (store.sinkCursor(sink.name) === null) store.setSinkCursor(sink.name, latest);
+    this.ready = this.startNewSinks();
+  }
+
+  /** A sink seen for the first time starts from now rather than replaying the whole history. */
+  private async startNewSinks(): Promise<void> {
+    const latest = await this.events.latestId();
+    for (const sink of this.sinks)
+      if ((await this.events.cursor(sink.name)) === null)
+        await this.events.setCursor(sink.name, latest);
   }
 
   /** Delivers everything new; concurrent calls coalesce into one more pass. */
@@ -28,6 +34,7 @@ export class Notifier {
       return this.running;
     }
     this.running = (async () => {
+      await this.ready;
       do {
         this.again = false;
         for (const sink of this.sinks) await this.flushSink(sink);
@@ -39,9 +46,9 @@ export class Notifier {
   }
 
   private async flushSink(sink: NotificationSink): Promise<void> {
-    const events = this.store.listEvents({
+    const events = await this.events.list({
       unreadOnly: false,
-      afterId: this.store.sinkCursor(sink.name) ?? 0,
+      afterId: (await this.events.cursor(sink.name)) ?? 0,
     });
     for (const event of events) {
       try {
@@ -50,7 +57,7 @@ export class Notifier {
         this.onSinkError(sink.name, err);
         return;
       }
-      this.store.setSinkCursor(sink.name, event.id);
+      await this.events.setCursor(sink.name, event.id);
     }
   }
 }

@@ -6,12 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  getBaseSession,
-  setBaseSession,
-  setSessionTotals,
-  type BaseSessionRecord,
-} from '../agent-sessions.js';
+import { agentSessionMeta, type BaseSessionRecord } from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
 import { runAgent } from '../agents/agent-run.js';
 import { policyFor } from '../approvals/policy.js';
@@ -31,12 +26,13 @@ export async function ensureBaseSession(
   agent: AgentName,
   progress: (line: string) => void,
 ): Promise<BaseSessionRecord> {
-  const existing = getBaseSession(ctx.legacy, agent);
+  const meta = agentSessionMeta(ctx.store.meta);
+  const existing = await meta.base(agent);
   if (existing !== null) return existing;
   const backend = agentBackend(agent, ctx.config);
   if (!backend.forksAcrossDirectories) {
-    setBaseSession(ctx.legacy, agent, null);
-    return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
+    await meta.setBase(agent, null);
+    return (await meta.base(agent)) as BaseSessionRecord;
   }
   const cwd = baseSessionDir(ctx);
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
@@ -111,9 +107,9 @@ export async function ensureBaseSession(
         : `exit code ${String(result.exitCode)}`);
     throw new OperationError(`could not create the ${agent} base session: ${scrubber.scrub(why)}`);
   }
-  setBaseSession(ctx.legacy, agent, report.sessionId);
+  await meta.setBase(agent, report.sessionId);
   if (report.sessionTotals !== null) {
-    setSessionTotals(ctx.legacy, agent, report.sessionId, report.sessionTotals);
+    await meta.setTotals(agent, report.sessionId, report.sessionTotals);
   }
-  return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
+  return (await meta.base(agent)) as BaseSessionRecord;
 }

@@ -2,38 +2,23 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { assertAgentAvailable } from '../agents/availability.js';
-import {
-  deleteBaseSessions,
-  deletePmSession,
-  getBaseSession,
-  getPmSession,
-  setPmSession,
-} from '../agent-sessions.js';
+import { agentSessionMeta } from '../agent-sessions.js';
 import { loadConfig, renderConfigEnv } from '../config.js';
-import { readBotHealth } from '../bot-health.js';
-import { botHealthLine, judgeBotHealth, type BotHealthReport } from '../bot-health-report.js';
 import { AGENT_NAMES, type AgentName } from '../domain.js';
 import { EnvFiles } from '../env-files.js';
 import { errorMessage } from '../errors.js';
 import { checkServer } from '../forges/server-check.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
-import { isAlive } from '../process-info.js';
-import { Store } from '../store/store.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { baseSessionDir, ensureBaseSession } from './base-session.js';
-import { approvedUsers } from './pairing.js';
 
 export type StatusCode =
-  | 'kugetsu_not_initialized'
-  | 'base_session_missing'
-  | 'pm_agent_missing'
-  | 'telegram_bot_down'
-  | 'ok';
+  'kugetsu_not_initialized' | 'base_session_missing' | 'pm_agent_missing' | 'ok';
 
+/** The core's part of `kugetsu status`; an interface adds its own (src/ composes bot/ for Telegram). */
 export interface HomeStatus {
   status: StatusCode;
-  /** The bot's health; null when no TELEGRAM_BOT_TOKEN is set (or the home does not exist). */
-  telegram: BotHealthReport | null;
 }
 
 export interface InitResult {
@@ -64,7 +49,7 @@ export async function initHome(
   new EnvFiles(paths.envDir).ensure(['default', 'pm-agent']);
   const ctx = await openHome(env, { create: true });
   try {
-    ensurePmAgent(ctx);
+    await ensurePmAgent(ctx);
     const agent = ctx.config.agent;
     try {
       const record = await ensureBaseSession(ctx, agent, progress);
@@ -78,19 +63,21 @@ export async function initHome(
 }
 
 /** The PM agent's directory and record; its agent session begins with its first request. */
-export function ensurePmAgent(ctx: HomeContext): void {
+export async function ensurePmAgent(ctx: HomeContext): Promise<void> {
   mkdirSync(ctx.paths.pmDir, { recursive: true, mode: 0o700 });
-  if (getPmSession(ctx.legacy) === null) setPmSession(ctx.legacy, ctx.config.pmAgent, null);
+  const meta = agentSessionMeta(ctx.store.meta);
+  if ((await meta.pm()) === null) await meta.setPm(ctx.config.pmAgent, null);
 }
 
 /** Forgets every agent's base session: the next `init` or `doctor --fix` makes a new one. */
-export function destroyBaseSession(ctx: HomeContext): void {
-  deleteBaseSessions(ctx.legacy, AGENT_NAMES);
+export async function destroyBaseSession(ctx: HomeContext): Promise<void> {
+  const meta = agentSessionMeta(ctx.store.meta);
+  for (const agent of AGENT_NAMES) await meta.deleteBase(agent);
   rmSync(baseSessionDir(ctx), { recursive: true, force: true });
 }
 
-export function destroyPmAgent(ctx: HomeContext): void {
-  deletePmSession(ctx.legacy);
+export async function destroyPmAgent(ctx: HomeContext): Promise<void> {
+  await agentSessionMeta(ctx.store.meta).deletePm();
   rmSync(ctx.paths.pmDir, { recursive: true, force: true });
 }
 
@@ -100,38 +87,24 @@ function describeBase(sessionId: string | null): string {
     : `session ${sessionId}, forked into each new dev session`;
 }
 
-/**
- * The first thing missing, in the order a user must fix them, and the bot's health. Reads
- * only, and loads nothing of the bot (grammY), so it stays fast.
- */
-export function homeStatus(env: NodeJS.ProcessEnv = process.env): HomeStatus {
+/** The first thing missing, in the order a user must fix them. Reads only, so it stays fast. */
+export async function homeStatus(env: NodeJS.ProcessEnv = process.env): Promise<HomeStatus> {
   const paths = homePaths(resolveHome(env));
-  if (!isInitialized(paths)) return { status: 'kugetsu_not_initialized', telegram: null };
+  if (!isInitialized(paths)) return { status: 'kugetsu_not_initialized' };
   const config = loadConfig(paths.root, env);
-  const store = Store.open(paths.db);
+  const store = openSqliteStore(paths.db);
   try {
-    const telegram = config.telegramBotToken === undefined ? null : telegramHealth(store);
+    const meta = agentSessionMeta(store.meta);
     const missing =
-      getBaseSession(store, config.agent) === null
+      (await meta.base(config.agent)) === null
         ? 'base_session_missing'
-        : getPmSession(store) === null || !existsSync(paths.pmDir)
+        : (await meta.pm()) === null || !existsSync(paths.pmDir)
           ? 'pm_agent_missing'
           : null;
-    const status = missing ?? (telegram?.health === 'down' ? 'telegram_bot_down' : 'ok');
-    return { status, telegram };
+    return { status: missing ?? 'ok' };
   } finally {
-    store.close();
+    await store.close();
   }
-}
-
-/** The bot's health as any process sees it: its stored record, checked against who is alive. */
-export function telegramHealth(store: Store, now = Date.now()): BotHealthReport {
-  const record = readBotHealth(store);
-  return judgeBotHealth(record, {
-    now,
-    ownerAlive: record !== null && isAlive(record.owner),
-    daemonPid: store.daemonOwner()?.pid ?? null,
-  });
 }
 
 export interface DoctorCheck {
@@ -142,11 +115,15 @@ export interface DoctorCheck {
   fixed?: boolean;
 }
 
-/** Checks a home; with `fix`, repairs what can be repaired safely. */
+/**
+ * Checks a home; with `fix`, repairs what can be repaired safely. `interfaceChecks` are the
+ * interfaces' own (the Telegram bot's, composed by src/), listed before the daemon's.
+ */
 export async function doctor(
   env: NodeJS.ProcessEnv,
   fix: boolean,
   progress: (line: string) => void = () => undefined,
+  interfaceChecks: (ctx: HomeContext) => Promise<DoctorCheck[]> = () => Promise.resolve([]),
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean | 'warn', detail: string, fixed?: boolean): void => {
@@ -206,7 +183,8 @@ export async function doctor(
       add('agent', false, errorMessage(err));
     }
 
-    const base = getBaseSession(ctx.legacy, agent);
+    const meta = agentSessionMeta(ctx.store.meta);
+    const base = await meta.base(agent);
     if (base !== null) {
       add('base session', true, describeBase(base.sessionId));
     } else if (!fix || !agentOk) {
@@ -220,8 +198,8 @@ export async function doctor(
       }
     }
 
-    const pmMissing = getPmSession(ctx.legacy) === null || !existsSync(ctx.paths.pmDir);
-    if (pmMissing && fix) ensurePmAgent(ctx);
+    const pmMissing = (await meta.pm()) === null || !existsSync(ctx.paths.pmDir);
+    if (pmMissing && fix) await ensurePmAgent(ctx);
     add(
       'PM agent',
       !pmMissing || fix,
@@ -261,20 +239,7 @@ export async function doctor(
       if (verdict !== undefined) add(`server ${server.name}`, verdict.ok, verdict.detail);
     });
 
-    if (ctx.config.telegramBotToken !== undefined) {
-      const allowed = ctx.config.telegramAllowedUsers.length + approvedUsers(ctx.legacy).length;
-      const users =
-        allowed > 0
-          ? `${allowed} allowed user(s), ${ctx.config.telegramNotifyChats.length} notify chat(s)`
-          : 'TELEGRAM_ALLOWED_USERS is empty: the bot refuses everyone; send it /start and run `kugetsu bot allow CODE`';
-      const bot = telegramHealth(ctx.legacy);
-      const down = bot.health === 'down';
-      add(
-        'telegram',
-        down ? false : allowed > 0 || 'warn',
-        down ? `bot ${botHealthLine(bot)}; ${users}` : `${users}; bot ${botHealthLine(bot)}`,
-      );
-    }
+    checks.push(...(await interfaceChecks(ctx)));
 
     const daemon = await ctx.store.locks.daemonOwner();
     add(

@@ -1,6 +1,10 @@
 /**
  * Numbered schema migrations, applied in order inside one transaction each and recorded
  * in `PRAGMA user_version`. Never edit a shipped migration: add the next one.
+ *
+ * The bot's tables (chat_deliveries, bot_state, chat_topics: migrations 2, 7 and 8) are the
+ * bot's now: bot/store/bot-migrations.ts owns and migrates them, under its own version. They
+ * stay here as history, so every home keeps the same numbering.
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: the initial schema.

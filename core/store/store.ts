@@ -24,7 +24,6 @@ import { formatUsage } from '../usage.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../process-info.js';
 import { planDispatch, type DispatchPlan } from '../scheduler/dispatch-plan.js';
 import { ApprovalRecords } from './approval-records.js';
-import { ChatTopics } from './chat-topics.js';
 import { eventText } from '../events/event-text.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -48,19 +47,6 @@ import {
 } from './rows.js';
 
 type Db = Database.Database;
-
-export interface ChatDelivery {
-  eventId: number;
-  chatId: number;
-  messageId: number;
-  taskId: number;
-  issueRef: string | null;
-  /**
-   * `message` (default): a message of its own; `edit`: the task's earlier message, edited;
-   * `digest`: a line in the chat's digest message, which belongs to no one task.
-   */
-  kind?: 'message' | 'edit' | 'digest';
-}
 
 export type SessionTask = Pick<Task, 'id' | 'state' | 'attempts' | 'maxAttempts'>;
 
@@ -156,11 +142,9 @@ function usageNote(usage: Usage | null): string {
 export class Store {
   readonly db: Db;
   readonly approvals: ApprovalRecords;
-  readonly chatTopics: ChatTopics;
 
   private constructor(db: Db) {
     this.db = db;
-    this.chatTopics = new ChatTopics({ stmt: (sql) => this.stmt(sql) });
     this.approvals = new ApprovalRecords({
       stmt: (sql) => this.stmt(sql),
       immediate: (fn) => this.immediate(fn),
@@ -330,6 +314,7 @@ export class Store {
         task.issueRef,
         `#${id} ${task.mode} queued for ${target}`,
         now,
+        { mode: task.mode },
       );
       return this.mustGetTask(id);
     });
@@ -422,6 +407,7 @@ export class Store {
           task.issueRef,
           `#${id} cancelled before it ran`,
           now,
+          { beforeRun: true },
         );
       } else if (task.state === 'running') {
         this.stmt('UPDATE tasks SET cancel_requested = 1 WHERE id = ?').run(id);
@@ -445,7 +431,10 @@ export class Store {
         `UPDATE tasks SET state = 'pending', attempts = 0, not_before = NULL, last_error = NULL,
            cancel_requested = 0, finished_at = NULL, wait_reason = NULL WHERE id = ?`,
       ).run(id);
-      this.insertEvent('task_queued', id, task.issueRef, `#${id} queued again by retry`, now);
+      this.insertEvent('task_queued', id, task.issueRef, `#${id} queued again by retry`, now, {
+        mode: task.mode,
+        requeued: true,
+      });
       return this.mustGetTask(id);
     });
   }
@@ -547,6 +536,7 @@ export class Store {
           task.issueRef,
           `#${id} dequeued (attempt ${attempt}/${task.maxAttempts})`,
           now,
+          { attempt, maxAttempts: task.maxAttempts },
         );
         claimed.push(this.mustGetTask(id));
       }
@@ -616,7 +606,10 @@ export class Store {
     this.immediate(() => {
       this.stmt('UPDATE runs SET pid = ? WHERE id = ?').run(pid, runId);
       const task = this.mustGetTask(taskId);
-      this.insertEvent('task_started', taskId, task.issueRef, message, now);
+      this.insertEvent('task_started', taskId, task.issueRef, message, now, {
+        attempt: task.attempts,
+        maxAttempts: task.maxAttempts,
+      });
     });
   }
 
@@ -696,7 +689,8 @@ export class Store {
         ).run(sessionState, outcome.agentSessionId, task.message, now, ref);
       }
       const label = `#${taskId}`;
-      const spent = usageNote(this.getTask(taskId)?.usage ?? null);
+      const spentUsage = this.getTask(taskId)?.usage ?? null;
+      const spent = usageNote(spentUsage);
       switch (outcome.kind) {
         case 'completed':
           this.stmt(
@@ -708,6 +702,7 @@ export class Store {
             ref,
             `${label} completed: ${outcome.result}${spent}`,
             now,
+            { result: outcome.result, usage: spentUsage },
           );
           break;
         case 'needs_input':
@@ -720,6 +715,7 @@ export class Store {
             ref,
             `${label} needs your input: ${outcome.question}${spent}`,
             now,
+            { question: outcome.question, usage: spentUsage },
           );
           break;
         case 'failed':
@@ -733,6 +729,12 @@ export class Store {
               ref,
               `${label} attempt ${task.attempts}/${task.maxAttempts} failed (${outcome.error}); retrying in ${Math.round(outcome.retryDelayMs / 1000)}s`,
               now,
+              {
+                error: outcome.error,
+                attempt: task.attempts,
+                maxAttempts: task.maxAttempts,
+                retryDelayMs: outcome.retryDelayMs,
+              },
             );
           } else {
             this.stmt(
@@ -744,6 +746,12 @@ export class Store {
               ref,
               `${label} failed after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}: ${outcome.error}${spent}`,
               now,
+              {
+                error: outcome.error,
+                attempt: task.attempts,
+                maxAttempts: task.maxAttempts,
+                usage: spentUsage,
+              },
             );
           }
           break;
@@ -930,175 +938,6 @@ export class Store {
       `INSERT INTO sink_cursors (sink, last_event_id) VALUES (?, ?)
          ON CONFLICT (sink) DO UPDATE SET last_event_id = excluded.last_event_id`,
     ).run(sink, lastEventId);
-  }
-
-  // ---- chat deliveries and bot state ----
-
-  isDelivered(eventId: number, chatId: number): boolean {
-    return (
-      this.stmt('SELECT 1 FROM chat_deliveries WHERE event_id = ? AND chat_id = ?').get(
-        eventId,
-        chatId,
-      ) !== undefined
-    );
-  }
-
-  recordDelivery(delivery: ChatDelivery, now = Date.now()): void {
-    this.stmt(
-      `INSERT OR IGNORE INTO chat_deliveries (event_id, chat_id, message_id, task_id, issue_ref, sent_at, kind)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      delivery.eventId,
-      delivery.chatId,
-      delivery.messageId,
-      delivery.taskId,
-      delivery.issueRef,
-      now,
-      delivery.kind ?? 'message',
-    );
-  }
-
-  /** Tasks with a push (of any kind) to `chatId` since `since`: how busy the chat is. */
-  recentlyPushedTasks(chatId: number, since: number): number[] {
-    return (
-      this.stmt(
-        `SELECT DISTINCT d.task_id FROM chat_deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.chat_id = ? AND d.sent_at >= ? AND e.type LIKE 'task!_%' ESCAPE '!'`,
-      ).all(chatId, since) as { task_id: number }[]
-    ).map((r) => r.task_id);
-  }
-
-  /** The task's latest message of its own in `chatId` and the event it shows now. */
-  statusMessage(chatId: number, taskId: number): { messageId: number; type: EventType } | null {
-    const row = this.stmt(
-      `SELECT d.message_id, e.type FROM chat_deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.chat_id = ? AND d.task_id = ? AND d.kind <> 'digest' AND e.type LIKE 'task!_%' ESCAPE '!'
-       ORDER BY d.event_id DESC LIMIT 1`,
-    ).get(chatId, taskId) as { message_id: number; type: EventType } | undefined;
-    return row === undefined ? null : { messageId: row.message_id, type: row.type };
-  }
-
-  /** The delivery behind a message kugetsu sent, so a reply to it can continue its task. */
-  deliveryByMessage(chatId: number, messageId: number): ChatDelivery | null {
-    // An approval's message is edited by its resolution too: the first push is what was sent.
-    const row = this.stmt(
-      `SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries
-       WHERE chat_id = ? AND message_id = ? AND kind <> 'digest' ORDER BY event_id LIMIT 1`,
-    ).get(chatId, messageId) as
-      | {
-          event_id: number;
-          chat_id: number;
-          message_id: number;
-          task_id: number;
-          issue_ref: string | null;
-        }
-      | undefined;
-    return row === undefined
-      ? null
-      : {
-          eventId: row.event_id,
-          chatId: row.chat_id,
-          messageId: row.message_id,
-          taskId: row.task_id,
-          issueRef: row.issue_ref,
-        };
-  }
-
-  /** Where each chat got an event's push. */
-  deliveriesOf(eventId: number): ChatDelivery[] {
-    const rows = this.stmt(
-      'SELECT event_id, chat_id, message_id, task_id, issue_ref FROM chat_deliveries WHERE event_id = ?',
-    ).all(eventId) as {
-      event_id: number;
-      chat_id: number;
-      message_id: number;
-      task_id: number;
-      issue_ref: string | null;
-    }[];
-    return rows.map((r) => ({
-      eventId: r.event_id,
-      chatId: r.chat_id,
-      messageId: r.message_id,
-      taskId: r.task_id,
-      issueRef: r.issue_ref,
-    }));
-  }
-
-  /** The approval whose request a chat message pushed, if it is one. */
-  approvalPushedAs(chatId: number, messageId: number): number | null {
-    const row = this.stmt(
-      `SELECT json_extract(e.data, '$.approvalId') AS id FROM chat_deliveries d
-         JOIN events e ON e.id = d.event_id
-         WHERE d.chat_id = ? AND d.message_id = ? AND e.type = 'approval_requested'`,
-    ).get(chatId, messageId) as { id: number | null } | undefined;
-    return row?.id ?? null;
-  }
-
-  /** The `approval_requested` event of an approval, whose pushes a resolution edits. */
-  approvalRequestEvent(approvalId: number): number | null {
-    const row = this.stmt(
-      `SELECT id FROM events WHERE type = 'approval_requested'
-         AND json_extract(data, '$.approvalId') = ? ORDER BY id LIMIT 1`,
-    ).get(approvalId) as { id: number } | undefined;
-    return row?.id ?? null;
-  }
-
-  /** Where each chat got the latest `task_started` push of a task: the live status message. */
-  startedDeliveries(taskId: number): ChatDelivery[] {
-    const rows = this.stmt(
-      `SELECT d.event_id, d.chat_id, d.message_id, d.task_id, d.issue_ref FROM chat_deliveries d
-       JOIN events e ON e.id = d.event_id
-       WHERE d.task_id = ? AND e.type = 'task_started' AND d.kind <> 'digest'
-       AND e.id = (SELECT MAX(id) FROM events WHERE task_id = ? AND type = 'task_started')`,
-    ).all(taskId, taskId) as {
-      event_id: number;
-      chat_id: number;
-      message_id: number;
-      task_id: number;
-      issue_ref: string | null;
-    }[];
-    return rows.map((r) => ({
-      eventId: r.event_id,
-      chatId: r.chat_id,
-      messageId: r.message_id,
-      taskId: r.task_id,
-      issueRef: r.issue_ref,
-    }));
-  }
-
-  getBotState(key: string): string | null {
-    const row = this.stmt('SELECT value FROM bot_state WHERE key = ?').get(key) as
-      { value: string } | undefined;
-    return row?.value ?? null;
-  }
-
-  setBotState(key: string, value: string, now = Date.now()): void {
-    this.stmt(
-      `INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-    ).run(key, value, now);
-  }
-
-  /** Bot state entries whose key starts with `prefix`, oldest first. */
-  listBotState(prefix: string): { key: string; value: string; updatedAt: number }[] {
-    const rows = this.stmt(
-      `SELECT key, value, updated_at FROM bot_state WHERE substr(key, 1, ?) = ? ORDER BY updated_at, key`,
-    ).all(prefix.length, prefix) as { key: string; value: string; updated_at: number }[];
-    return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: r.updated_at }));
-  }
-
-  deleteBotState(key: string): void {
-    this.stmt('DELETE FROM bot_state WHERE key = ?').run(key);
-  }
-
-  /**
-   * Deletes a bot state entry and returns what it held, in one statement: of two callers (a
-   * double tap, two processes) exactly one gets the value, the other null.
-   */
-  takeBotState(key: string): string | null {
-    const row = this.stmt('DELETE FROM bot_state WHERE key = ? RETURNING value').get(key) as
-      { value: string } | undefined;
-    return row?.value ?? null;
   }
 
   // ---- intake ----

@@ -1,11 +1,8 @@
 import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
 import { OperationError, UsageError, errorMessage } from '../../../core/errors.js';
-import {
-  approvePairing,
-  approvedUsers,
-  listPairings,
-  revokeUser,
-} from '../../../core/operations/pairing.js';
+import { approvePairing, approvedUsers, listPairings, revokeUser } from '../../../bot/pairing.js';
+import type { BotStateRecords } from '../../../bot/store/bot-store.js';
+import { openSqliteBotStore } from '../../../bot/store/sqlite-bot-store.js';
 import { Notifier } from '../../../core/notifications/notifier.js';
 import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
@@ -29,41 +26,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const args = positionals.slice(1);
   const usage = USAGE['bot'] ?? '';
   if (sub !== 'run') {
-    return withHome(io, (ctx, io) => {
-      if (sub === 'allow') {
-        expectPositionals('bot allow', args, 1, 1, usage);
-        const user = approvePairing(ctx.legacy, args[0] ?? '');
-        if (values.json === true) io.json({ allowed: user });
-        else io.out(`allowed Telegram user ${user.userId} (${user.name})`);
-      } else if (sub === 'revoke') {
-        expectPositionals('bot revoke', args, 1, 1, usage);
-        const id = Number(args[0]);
-        if (!Number.isInteger(id) || id <= 0)
-          throw new UsageError(`invalid user id ${JSON.stringify(args[0])}`);
-        if (!revokeUser(ctx.legacy, id))
-          throw new OperationError(
-            `user ${id} was not approved by pairing (TELEGRAM_ALLOWED_USERS is set in config.env)`,
-          );
-        if (values.json === true) io.json({ revoked: id });
-        else io.out(`revoked Telegram user ${id}`);
-      } else {
-        expectPositionals('bot users', args, 0, 0, usage);
-        const users = {
-          configured: ctx.config.telegramAllowedUsers,
-          paired: approvedUsers(ctx.legacy),
-          pending: listPairings(ctx.legacy),
-        };
-        if (values.json === true) io.json(users);
-        else {
-          io.out(`TELEGRAM_ALLOWED_USERS: ${users.configured.join(', ') || '(none)'}`);
-          io.out(`paired: ${users.paired.join(', ') || '(none)'}`);
-          for (const p of users.pending)
-            io.out(`pending ${p.code}: user ${p.request.userId} (${p.request.name})`);
-        }
+    return withHome(io, async (ctx, io) => {
+      const bot = openSqliteBotStore(ctx.paths.db);
+      try {
+        await pairingCommand(
+          sub,
+          args,
+          values.json === true,
+          ctx.config.telegramAllowedUsers,
+          bot.state,
+          io,
+        );
+      } finally {
+        await bot.close();
       }
       return 0;
     });
   }
+
   expectPositionals('bot', args, 0, 0, usage);
   const { NO_BOT_ENV } = await import('../../daemon-main.js');
   const { prepareBot } = await import('../../../bot/run-bot.js');
@@ -71,7 +51,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const token = ctx.config.telegramBotToken;
     if (token === undefined)
       throw new OperationError('set TELEGRAM_BOT_TOKEN in config.env or the environment');
-    if (ctx.legacy.daemonOwner() !== null) {
+    if ((await ctx.store.locks.daemonOwner()) !== null) {
       throw new OperationError(
         'the daemon runs the bot already (TELEGRAM_BOT_TOKEN is set): stop it first, or use it',
       );
@@ -79,7 +59,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const launcher = { ...daemonLauncher(), env: { [NO_BOT_ENV]: '1' } };
     const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`);
     const bot = prepareBot({ ctx, token, ensureDaemon: () => ensureDaemon(ctx, launcher), log });
-    const notifier = new Notifier(ctx.legacy, [bot.sink], (_sink, err) =>
+    const notifier = new Notifier(ctx.store.events, [bot.sink], (_sink, err) =>
       log(`push failed: ${errorMessage(err)}`),
     );
     const timer = setInterval(() => void notifier.flush(), FLUSH_MS);
@@ -98,4 +78,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
       );
     return 0;
   });
+}
+
+/** `bot allow CODE`, `bot revoke ID`, `bot users`: pairing, in the bot's store. */
+async function pairingCommand(
+  sub: 'allow' | 'revoke' | 'users',
+  args: string[],
+  json: boolean,
+  configured: readonly number[],
+  state: BotStateRecords,
+  io: Io,
+): Promise<void> {
+  const usage = USAGE['bot'] ?? '';
+  if (sub === 'allow') {
+    expectPositionals('bot allow', args, 1, 1, usage);
+    const user = await approvePairing(state, args[0] ?? '');
+    if (json) io.json({ allowed: user });
+    else io.out(`allowed Telegram user ${user.userId} (${user.name})`);
+  } else if (sub === 'revoke') {
+    expectPositionals('bot revoke', args, 1, 1, usage);
+    const id = Number(args[0]);
+    if (!Number.isInteger(id) || id <= 0)
+      throw new UsageError(`invalid user id ${JSON.stringify(args[0])}`);
+    if (!(await revokeUser(state, id)))
+      throw new OperationError(
+        `user ${id} was not approved by pairing (TELEGRAM_ALLOWED_USERS is set in config.env)`,
+      );
+    if (json) io.json({ revoked: id });
+    else io.out(`revoked Telegram user ${id}`);
+  } else {
+    expectPositionals('bot users', args, 0, 0, usage);
+    const users = {
+      configured,
+      paired: await approvedUsers(state),
+      pending: await listPairings(state),
+    };
+    if (json) io.json(users);
+    else {
+      io.out(`TELEGRAM_ALLOWED_USERS: ${users.configured.join(', ') || '(none)'}`);
+      io.out(`paired: ${users.paired.join(', ') || '(none)'}`);
+      for (const p of users.pending)
+        io.out(`pending ${p.code}: user ${p.request.userId} (${p.request.name})`);
+    }
+  }
 }

@@ -62,9 +62,10 @@ export function run(argv: string[], io: Io): Promise<number> {
     }
     const task = await getTask(ctx, taskId);
     if (json) {
-      const runs = ctx.legacy
-        .listRuns(taskId)
-        .map((r) => ({ ...r, lines: tailLines(r.transcript, Number.MAX_SAFE_INTEGER, scrubber) }));
+      const runs = (await ctx.store.runs.list(taskId)).map((r) => ({
+        ...r,
+        lines: tailLines(r.transcript, Number.MAX_SAFE_INTEGER, scrubber),
+      }));
       io.json({ task, runs });
       return 0;
     }

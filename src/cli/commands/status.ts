@@ -1,17 +1,17 @@
-import { botHealthLines } from '../../../core/bot-health-report.js';
-import { homeStatus } from '../../../core/operations/setup.js';
+import { botHealthLines } from '../../../bot/health/health-report.js';
+import { statusWithTelegram } from '../../../bot/health/telegram-status.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import type { Io } from '../io.js';
 
-export function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('status', argv, JSON_FLAG);
   expectPositionals('status', positionals, 0, 0, 'status [--json]');
-  const { status, telegram } = homeStatus(process.env);
+  const { status, telegram } = await statusWithTelegram(process.env);
   if (values.json === true) io.json(telegram === null ? { status } : { status, telegram });
   else {
     // The first line stays the bare status word: scripts compare it.
     io.out(status);
     if (telegram !== null) for (const line of botHealthLines(telegram, Date.now())) io.out(line);
   }
-  return Promise.resolve(status === 'ok' ? 0 : 1);
+  return status === 'ok' ? 0 : 1;
 }

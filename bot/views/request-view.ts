@@ -1,6 +1,6 @@
 /** What a plain-text request is answered with. Pure. */
-import type { Task } from '../core/domain.js';
-import { escapeHtml } from './format.js';
+import type { Task } from '../../core/domain.js';
+import { escapeHtml, truncate } from './format.js';
 
 /** How much of a PM-bound request the question quotes back. */
 const QUOTE_LIMIT = 600;
@@ -15,8 +15,7 @@ export function queuedHtml(
 }
 
 export function pmQuestionHtml(text: string): string {
-  const quoted = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
-  return `Send to the PM agent?\n<blockquote>${escapeHtml(quoted)}</blockquote>\n<i>It names no issue; the PM agent decides which issues to start or continue.</i>`;
+  return `Send to the PM agent?\n<blockquote>${escapeHtml(truncate(text, QUOTE_LIMIT))}</blockquote>\n<i>It names no issue; the PM agent decides which issues to start or continue.</i>`;
 }
 
 export function pmKeyboard(requestId: string): { text: string; data: string }[][] {

@@ -2,9 +2,9 @@
  * How an approval looks on a phone: the request with its buttons while it is open, and the
  * same message, buttons gone, saying who answered once it is resolved. Pure.
  */
-import { describeResolution, requestAction, type Approval } from '../core/approvals/approval.js';
+import { describeResolution, requestAction, type Approval } from '../../core/approvals/approval.js';
 import type { Button } from './event-message.js';
-import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration } from './format.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration, truncate } from './format.js';
 
 export const APPROVAL_VERBS = ['once', 'task', 'deny'] as const;
 export type ApprovalVerb = (typeof APPROVAL_VERBS)[number];
@@ -50,7 +50,7 @@ export function approvalResolvedView(approval: Approval, now: number): ApprovalV
   const outcome = approval.state === 'allowed' || approval.state === 'answered' ? '✅' : '🚫';
   const answer =
     approval.state === 'answered' && approval.answer !== null
-      ? `\n<i>${escapeHtml(cut(approval.answer, 500))}</i>`
+      ? `\n<i>${escapeHtml(truncate(approval.answer, 500))}</i>`
       : '';
   return {
     html: fit(
@@ -74,12 +74,12 @@ function requestHtml(approval: Approval, now: number): string {
   ];
   if (approval.kind === 'permission') {
     lines.push(`${escapeHtml(requestAction(approval))}:`);
-    lines.push(`<pre>${escapeHtml(cut(approval.subject, MAX_SUBJECT))}</pre>`);
+    lines.push(`<pre>${escapeHtml(truncate(approval.subject, MAX_SUBJECT))}</pre>`);
   } else {
-    lines.push(`<b>${escapeHtml(cut(approval.subject, MAX_SUBJECT))}</b>`);
+    lines.push(`<b>${escapeHtml(truncate(approval.subject, MAX_SUBJECT))}</b>`);
   }
   if (approval.reason !== null && approval.reason !== '')
-    lines.push(`<i>${escapeHtml(cut(approval.reason, 500))}</i>`);
+    lines.push(`<i>${escapeHtml(truncate(approval.reason, 500))}</i>`);
   if (approval.state === 'open') {
     if (approval.kind === 'question') lines.push('Reply to this message to answer.');
     lines.push(
@@ -104,7 +104,9 @@ function approvalButtons(approval: Approval, stallExtendMs: number): Button[][] 
       return [[button(`Give ${moreTime(stallExtendMs)}`, 'once'), button('Stop', 'deny')]];
     case 'question':
       return [
-        ...approval.options.slice(0, 10).map((option, i) => [button(cut(option, 60), `pick${i}`)]),
+        ...approval.options
+          .slice(0, 10)
+          .map((option, i) => [button(truncate(option, 60), `pick${i}`)]),
         [button('Let the agent decide', 'deny')],
       ];
   }
@@ -115,10 +117,6 @@ function moreTime(ms: number): string {
   const minutes = ms / 60_000;
   if (Number.isInteger(minutes)) return `${minutes} more minute${minutes === 1 ? '' : 's'}`;
   return `${formatDuration(ms)} more`;
-}
-
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Within Telegram's limit without cutting through an HTML tag: the subject block goes first. */

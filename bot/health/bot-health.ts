@@ -1,11 +1,11 @@
 /**
- * The Telegram bot's live state as it is kept in the store, so that other processes (`status`,
- * `doctor`, the bot's own `/status`) can see it: the record, its transitions and when a change
- * is worth a write. Pure, except `readBotHealth`.
+ * The Telegram bot's live state as it is kept in the bot's store, so that other processes
+ * (`status`, `doctor`, the bot's own `/status`) can see it: the record, its transitions and
+ * when a change is worth a write. Pure, except `readBotHealth`.
  */
 import { z } from 'zod';
-import type { ProcessIdentity } from './process-info.js';
-import type { Store } from './store/store.js';
+import type { ProcessIdentity } from '../../core/process-info.js';
+import type { BotStateRecords } from '../store/bot-store.js';
 
 /** The `bot_state` key the record lives under. */
 export const BOT_HEALTH_KEY = 'bot_health';
@@ -142,6 +142,6 @@ export function parseBotHealth(raw: string | null): BotHealth | null {
   }
 }
 
-export function readBotHealth(store: Store): BotHealth | null {
-  return parseBotHealth(store.getBotState(BOT_HEALTH_KEY));
+export async function readBotHealth(state: BotStateRecords): Promise<BotHealth | null> {
+  return parseBotHealth(await state.get(BOT_HEALTH_KEY));
 }

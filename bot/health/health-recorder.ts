@@ -10,16 +10,18 @@ import {
   type BotHealth,
   type BotHealthEvent,
   type BotMode,
-} from '../core/bot-health.js';
-import { currentProcess } from '../core/process-info.js';
-import type { Store } from '../core/store/store.js';
+} from './bot-health.js';
+import { currentProcess } from '../../core/process-info.js';
+import type { BotStateRecords } from '../store/bot-store.js';
 
 export class HealthRecorder {
   private health: BotHealth;
   private written: BotHealth | null = null;
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: Store,
+    private readonly state: BotStateRecords,
+    private readonly log: (line: string) => void,
     mode: BotMode,
     private readonly now: () => number = Date.now,
   ) {
@@ -35,12 +37,25 @@ export class HealthRecorder {
     return this.written !== null;
   }
 
+  /** Resolves once every record made so far is written. */
+  flushed(): Promise<void> {
+    return this.writing;
+  }
+
   record(event: BotHealthEvent): BotHealth {
     const now = this.now();
     this.health = nextBotHealth(this.health, event, now);
     if (shouldWriteBotHealth(this.written, this.health)) {
-      this.store.setBotState(BOT_HEALTH_KEY, JSON.stringify(this.health), now);
       this.written = this.health;
+      const value = JSON.stringify(this.health);
+      // In order, one at a time; the record is for other processes to read, so a failed write
+      // is logged and the next change writes again.
+      this.writing = this.writing
+        .then(() => this.state.set(BOT_HEALTH_KEY, value, now))
+        .catch((err: unknown) => {
+          this.written = null;
+          this.log(`bot health not recorded: ${err instanceof Error ? err.message : String(err)}`);
+        });
     }
     return this.health;
   }

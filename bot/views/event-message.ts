@@ -1,7 +1,8 @@
 /** What a kugetsu event looks like on a phone: short, escaped, with buttons where useful. */
-import type { EventType, KugetsuEvent, SessionPullRequest, Task } from '../core/domain.js';
-import { encodeButton, type ButtonAction } from './callback-data.js';
-import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration } from './format.js';
+import type { EventType, KugetsuEvent, SessionPullRequest, Task } from '../../core/domain.js';
+import { encodeButton, type ButtonAction } from '../callback-data.js';
+import { TELEGRAM_TEXT_LIMIT, escapeHtml, formatDuration, plainLine } from './format.js';
+import { eventLine } from './event-line.js';
 import { mergeButton } from './merge-view.js';
 
 /** A callback button, or (with `url`) one that opens a page. */
@@ -89,7 +90,7 @@ export function eventMessage(
   const lines = [
     `${ICONS[event.type]} <b>${LABELS[event.type]}</b> · <code>${escapeHtml(target)}</code>`,
   ];
-  lines.push(escapeHtml(event.message));
+  lines.push(escapeHtml(eventLine(event)));
   if (
     task !== null &&
     task.startedAt !== null &&
@@ -102,7 +103,9 @@ export function eventMessage(
     );
   }
   if (event.type === 'task_error' && errorTail.length > 0) {
-    lines.push(`<pre>${escapeHtml(errorTail.slice(-MAX_ERROR_LINES).join('\n'))}</pre>`);
+    lines.push(
+      `<pre>${escapeHtml(errorTail.slice(-MAX_ERROR_LINES).map(plainLine).join('\n'))}</pre>`,
+    );
   }
   let html = lines.join('\n');
   if (html.length > TELEGRAM_TEXT_LIMIT)

@@ -7,17 +7,17 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Composer, type Context } from 'grammy';
-import { newStagingDir } from '../core/attachments.js';
-import { OperationError } from '../core/errors.js';
-import { askPm, continueTask } from '../core/operations/tasks.js';
-import { transcribe } from '../core/transcription.js';
-import { escapeHtml } from './format.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isRealReply } from './message-kind.js';
-import { PM_TARGET, replyTarget } from './reply-target.js';
-import { takeRequest } from './request-feature.js';
-import { queuedHtml } from './request-view.js';
-import { downloadTelegramFile, tooLarge } from './telegram-files.js';
+import { newStagingDir } from '../../core/attachments.js';
+import { OperationError } from '../../core/errors.js';
+import { askPm, continueTask } from '../../core/operations/tasks.js';
+import { transcribe } from '../../core/transcription.js';
+import { escapeHtml, truncate } from '../views/format.js';
+import type { FeatureDeps } from './feature-deps.js';
+import { isRealReply } from '../message-kind.js';
+import { PM_TARGET, replyTarget } from '../reply-target.js';
+import { takeRequest } from './requests.js';
+import { queuedHtml } from '../views/request-view.js';
+import { downloadTelegramFile, tooLarge } from '../telegram-files.js';
 
 export const VOICE_NOT_CONFIGURED =
   '🎙 Voice notes need a transcription endpoint: set KUGETSU_TRANSCRIBE_URL (an OpenAI-compatible /v1/audio/transcriptions) and KUGETSU_TRANSCRIBE_API_KEY in config.env, then restart the daemon.';
@@ -28,8 +28,7 @@ const ECHO_LIMIT = 700;
 
 /** The echo of a transcript, cut to fit one message. Pure. */
 export function heardHtml(text: string): string {
-  const shown = text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text;
-  return `🎙 I heard: <i>${escapeHtml(shown)}</i>`;
+  return `🎙 I heard: <i>${escapeHtml(truncate(text, ECHO_LIMIT))}</i>`;
 }
 
 /** Downloads and transcribes the voice note of `ctx`; null when there is none. */
@@ -74,7 +73,7 @@ async function continueReplied(deps: FeatureDeps, ctx: Context, text: string): P
   const { home } = deps;
   const replied = ctx.message?.reply_to_message;
   if (replied === undefined || ctx.chat === undefined) return;
-  const ref = replyTarget(home.legacy, ctx.chat.id, replied.message_id);
+  const ref = await replyTarget(home.store, deps.bot, ctx.chat.id, replied.message_id);
   if (ref === null)
     throw new OperationError('that message belongs to no session: use /continue REF …');
   const queued = ref === PM_TARGET ? await askPm(home, text) : await continueTask(home, ref, text);
@@ -82,26 +81,32 @@ async function continueReplied(deps: FeatureDeps, ctx: Context, text: string): P
   await ctx.reply(queuedHtml(queued.task), { parse_mode: 'HTML' });
 }
 
+/**
+ * Transcribes the voice note of `ctx` and echoes what was heard; null when there was nothing
+ * to go on (no endpoint, no words), which the user has been told.
+ */
+export async function hearVoice(deps: FeatureDeps, ctx: Context): Promise<string | null> {
+  const text = await transcribeVoice(deps, ctx);
+  if (text === null) return null;
+  if (text === '') {
+    await ctx.reply(HEARD_NOTHING);
+    return null;
+  }
+  await ctx.reply(heardHtml(text), { parse_mode: 'HTML' });
+  return text;
+}
+
 export function voiceFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
-  const guarded = guard(deps);
   const composer = new Composer<C>();
-  composer.on(
-    'message:voice',
-    guarded(async (ctx) => {
-      const text = await transcribeVoice(deps, ctx);
-      if (text === null) return;
-      if (text === '') {
-        await ctx.reply(HEARD_NOTHING);
-        return;
-      }
-      await ctx.reply(heardHtml(text), { parse_mode: 'HTML' });
-      const message = ctx.message;
-      const toBot =
-        message !== undefined &&
-        isRealReply(message) &&
-        message.reply_to_message?.from?.id === ctx.me.id;
-      await (toBot ? continueReplied(deps, ctx, text) : takeRequest(deps, ctx, text));
-    }),
-  );
+  composer.on('message:voice', async (ctx) => {
+    const text = await hearVoice(deps, ctx);
+    if (text === null) return;
+    const message = ctx.message;
+    const toBot =
+      message !== undefined &&
+      isRealReply(message) &&
+      message.reply_to_message?.from?.id === ctx.me.id;
+    await (toBot ? continueReplied(deps, ctx, text) : takeRequest(deps, ctx, text));
+  });
   return composer;
 }

@@ -5,22 +5,27 @@
  * told who answered.
  */
 import { Composer } from 'grammy';
-import { describeResolution, type AnsweredBy, type Approval } from '../core/approvals/approval.js';
-import { OperationError, UsageError, errorMessage } from '../core/errors.js';
-import type { HomeContext } from '../core/home-context.js';
-import { answerApproval, type ApprovalVerdict } from '../core/operations/approvals.js';
+import {
+  describeResolution,
+  type AnsweredBy,
+  type Approval,
+} from '../../core/approvals/approval.js';
+import { OperationError, UsageError, errorMessage } from '../../core/errors.js';
+import type { HomeContext } from '../../core/home-context.js';
+import type { BotStore } from '../store/bot-store.js';
+import { answerApproval, type ApprovalVerdict } from '../../core/operations/approvals.js';
 import {
   APPROVAL_BUTTON,
   approvalRequestView,
   approvalResolvedView,
   decodeApprovalButton,
   type ApprovalPress,
-} from './approval-message.js';
-import { editApprovalMessage } from './approval-pushes.js';
-import type { BotContext } from './bot-context.js';
-import { escapeHtml } from './format.js';
-import { keyboard } from './keyboard.js';
-import { displayName } from './user-name.js';
+} from '../views/approval-message.js';
+import { editApprovalMessage } from '../approval-pushes.js';
+import type { BotContext } from '../bot-context.js';
+import { escapeHtml } from '../views/format.js';
+import { keyboard } from '../keyboard.js';
+import { displayName } from '../user-name.js';
 
 /** Requests `/pending` shows as messages of their own; the rest are counted. */
 const PENDING_SHOWN = 10;
@@ -29,6 +34,7 @@ const PENDING_PREFIX = 'approval-message:';
 
 export function approvalsFeature(
   home: HomeContext,
+  bot: BotStore,
   log: (line: string) => void,
 ): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -67,7 +73,7 @@ export function approvalsFeature(
 
   guarded.callbackQuery(APPROVAL_BUTTON, async (ctx) => {
     const press = decodeApprovalButton(ctx.callbackQuery.data);
-    const approval = press === null ? null : home.legacy.approvals.get(press.id);
+    const approval = press === null ? null : await home.store.approvals.get(press.id);
     if (press === null || approval === null) {
       await ctx.answerCallbackQuery({ text: 'This request is gone.' });
       return;
@@ -80,7 +86,7 @@ export function approvalsFeature(
   });
 
   guarded.command('pending', async (ctx) => {
-    const open = home.legacy.approvals.list();
+    const open = await home.store.approvals.list();
     if (open.length === 0) {
       await ctx.reply('Nothing waits for your answer.');
       return;
@@ -92,7 +98,7 @@ export function approvalsFeature(
         parse_mode: 'HTML',
         ...(markup === undefined ? {} : { reply_markup: markup }),
       });
-      home.legacy.setBotState(
+      await bot.state.set(
         `${PENDING_PREFIX}${sent.chat.id}:${sent.message_id}`,
         String(approval.id),
       );
@@ -108,10 +114,12 @@ export function approvalsFeature(
     const replied = ctx.message.reply_to_message;
     if (replied === undefined || replied.from?.id !== ctx.me.id) return next();
     const chatId = ctx.chat.id;
-    const pending = home.legacy.getBotState(`${PENDING_PREFIX}${chatId}:${replied.message_id}`);
+    const pending = await bot.state.get(`${PENDING_PREFIX}${chatId}:${replied.message_id}`);
     const id =
-      pending === null ? home.legacy.approvalPushedAs(chatId, replied.message_id) : Number(pending);
-    const approval = id === null ? null : home.legacy.approvals.get(id);
+      pending === null
+        ? await bot.deliveries.approvalAt(chatId, replied.message_id)
+        : Number(pending);
+    const approval = id === null ? null : await home.store.approvals.get(id);
     if (approval === null) return next();
     if (approval.kind !== 'question')
       throw new UsageError(`approval #${approval.id} is not a question: use its buttons`);

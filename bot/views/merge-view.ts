@@ -1,7 +1,7 @@
 /** What the merge flow says, as pure functions: the button, the question, the answer. */
-import type { SessionPullRequest } from '../core/domain.js';
-import type { MergeOutcome } from '../core/operations/merge.js';
-import { encodeButton } from './callback-data.js';
+import type { SessionPullRequest } from '../../core/domain.js';
+import type { MergeOutcome } from '../../core/operations/merge.js';
+import { encodeButton } from '../callback-data.js';
 import { escapeHtml } from './format.js';
 
 /** The button on a completion: `merge:<task id>`. */

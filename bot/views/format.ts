@@ -1,4 +1,8 @@
-/** Telegram text, as pure functions: escaping for HTML parse mode and splitting at 4096. */
+/**
+ * Telegram text, as pure functions: escaping for HTML parse mode, splitting at 4096, and the
+ * small helpers every view shares (cutting, durations, terminal escapes).
+ */
+import { stripVTControlCharacters } from 'node:util';
 
 export const TELEGRAM_TEXT_LIMIT = 4096;
 
@@ -54,4 +58,14 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m ${s % 60}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+export function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A transcript line as a chat shows it: without the colours and cursor moves of a terminal. */
+export function plainLine(line: string): string {
+  return stripVTControlCharacters(line);
 }

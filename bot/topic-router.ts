@@ -1,21 +1,15 @@
 /**
+ * Which forum topic a push goes to (features/topics.ts handles what is written in one).
  * A forum topic per session, in notification chats that are forum supergroups (`is_forum`).
  * A session's first push there makes its topic (`createForumTopic`, named after the issue);
  * its pushes go into it (`message_thread_id`); what the user writes in it — text, files, voice —
  * continues that session. Once the session is gone (destroyed, pruned) its topic is closed, and
  * reopened if the session comes back. Private chats and plain groups are left as they were.
  */
-import { Composer, GrammyError, type Api, type Context } from 'grammy';
-import { OperationError } from '../core/errors.js';
+import { GrammyError, type Api } from 'grammy';
 import type { HomeContext } from '../core/home-context.js';
 import { issueTitle } from '../core/operations/issue-title.js';
-import { continueTask } from '../core/operations/tasks.js';
-import type { Store } from '../core/store/store.js';
-import { incomingFile, queueWithFile } from './attachments.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isCommand } from './message-kind.js';
-import { queuedHtml } from './request-view.js';
-import { heardHtml, HEARD_NOTHING, transcribeVoice } from './voice.js';
+import type { TopicRecords } from './store/bot-store.js';
 
 /** Telegram's limit for a topic's name. */
 export const TOPIC_NAME_LIMIT = 128;
@@ -41,7 +35,9 @@ export function topicName(issueRef: string, title: string | null): string {
 
 export interface TopicRouterOptions {
   api: Api;
-  store: Store;
+  topics: TopicRecords;
+  /** Every session's ref: the topics of the others are closed. */
+  liveRefs: () => Promise<string[]>;
   /** The issue's title, when its forge can say; null otherwise. */
   title: (issueRef: string) => Promise<string | null>;
   log: (line: string) => void;
@@ -91,16 +87,16 @@ export class TopicRouter {
    */
   async threadFor(chatId: number, issueRef: string | null): Promise<number | null> {
     if (issueRef === null || !(await this.isForum(chatId))) return null;
-    const known = this.o.store.chatTopics.get(chatId, issueRef);
+    const known = await this.o.topics.get(chatId, issueRef);
     if (known !== null && known.closedAt === null) return known.threadId;
     if (known !== null) {
       try {
         await this.o.api.reopenForumTopic(chatId, known.threadId);
-        this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+        await this.o.topics.setClosed(chatId, issueRef, null);
         return known.threadId;
       } catch (err) {
         if (err instanceof GrammyError && err.description.includes('TOPIC_NOT_MODIFIED')) {
-          this.o.store.chatTopics.setClosed(chatId, issueRef, null);
+          await this.o.topics.setClosed(chatId, issueRef, null);
           return known.threadId;
         }
         if (!isGoneTopic(err) && !(err instanceof GrammyError)) throw err;
@@ -110,7 +106,7 @@ export class TopicRouter {
     const name = topicName(issueRef, await this.o.title(issueRef));
     try {
       const topic = await this.o.api.createForumTopic(chatId, name);
-      this.o.store.chatTopics.save({ chatId, issueRef, threadId: topic.message_thread_id, name });
+      await this.o.topics.save({ chatId, issueRef, threadId: topic.message_thread_id, name });
       return topic.message_thread_id;
     } catch (err) {
       if (!(err instanceof GrammyError) || err.error_code >= 500 || err.error_code === 429)
@@ -124,14 +120,16 @@ export class TopicRouter {
   }
 
   /** A topic someone closed or deleted by hand: forget it, so the next push reopens or remakes it. */
-  forget(chatId: number, issueRef: string): void {
-    this.o.store.chatTopics.setClosed(chatId, issueRef, this.now());
+  forget(chatId: number, issueRef: string): Promise<void> {
+    return this.o.topics.setClosed(chatId, issueRef, this.now());
   }
 
   /** Closes the topics of sessions that are gone. Never throws; concurrent calls coalesce. */
   closeOrphans(): Promise<void> {
     this.closing ??= (async () => {
-      for (const topic of this.o.store.chatTopics.orphaned()) {
+      const live = new Set(await this.o.liveRefs());
+      const orphaned = (await this.o.topics.open()).filter((t) => !live.has(t.issueRef));
+      for (const topic of orphaned) {
         try {
           await this.o.api.closeForumTopic(topic.chatId, topic.threadId);
         } catch (err) {
@@ -141,11 +139,17 @@ export class TopicRouter {
             continue;
           }
         }
-        this.o.store.chatTopics.setClosed(topic.chatId, topic.issueRef, this.now());
+        await this.o.topics.setClosed(topic.chatId, topic.issueRef, this.now());
       }
-    })().finally(() => {
-      this.closing = null;
-    });
+    })()
+      .catch((err: unknown) => {
+        this.o.log(
+          `telegram: closing topics failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      })
+      .finally(() => {
+        this.closing = null;
+      });
     return this.closing;
   }
 
@@ -163,55 +167,14 @@ export class TopicRouter {
 export function topicRouterFor(
   api: Api,
   home: HomeContext,
+  topics: TopicRecords,
   log: (line: string) => void,
 ): TopicRouter {
   return new TopicRouter({
     api,
-    store: home.legacy,
+    topics,
+    liveRefs: async () => (await home.store.sessions.list({ all: true })).map((s) => s.issueRef),
     log,
     title: (ref) => issueTitle(home, ref),
   });
-}
-
-/** What a message written in a session's topic does: it continues that session. */
-export function topicsFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
-  const { home } = deps;
-  const guarded = guard(deps);
-  const composer = new Composer<C>();
-  composer.on('message', async (ctx, next) => {
-    const message = ctx.message;
-    const thread = message.is_topic_message === true ? message.message_thread_id : undefined;
-    const topic =
-      thread === undefined ? null : home.legacy.chatTopics.byThread(message.chat.id, thread);
-    if (topic === null || topic.closedAt !== null || isCommand(message)) return next();
-    const ref = topic.issueRef;
-    await guarded(async () => {
-      const file = incomingFile(message);
-      if (file !== null) {
-        await queueWithFile(
-          deps,
-          ctx,
-          { kind: 'continue', ref, text: message.caption ?? '' },
-          file,
-        );
-        return;
-      }
-      let text = message.text;
-      if (message.voice !== undefined) {
-        const heard = await transcribeVoice(deps, ctx);
-        if (heard === null) return;
-        if (heard === '') {
-          await ctx.reply(HEARD_NOTHING);
-          return;
-        }
-        await ctx.reply(heardHtml(heard), { parse_mode: 'HTML' });
-        text = heard;
-      }
-      if (text === undefined) throw new OperationError('send text, a file or a voice note here');
-      const queued = await continueTask(home, ref, text);
-      await deps.ensureDaemon();
-      await ctx.reply(queuedHtml(queued.task), { parse_mode: 'HTML' });
-    })(ctx);
-  });
-  return composer;
 }

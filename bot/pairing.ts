@@ -5,8 +5,8 @@
  * so the bot cannot be used to fill the store.
  */
 import { randomInt } from 'node:crypto';
-import { OperationError, UsageError, quote } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { OperationError, UsageError, quote } from '../core/errors.js';
+import type { BotStateRecords } from './store/bot-store.js';
 
 export const PAIRING_TTL_MS = 60 * 60_000;
 export const MAX_PENDING_PAIRINGS = 5;
@@ -28,29 +28,32 @@ export function newPairingCode(random: (max: number) => number = randomInt): str
   return `${half()}-${half()}`;
 }
 
-function pending(store: Store, now: number): { code: string; request: PairingRequest }[] {
+async function pending(
+  state: BotStateRecords,
+  now: number,
+): Promise<{ code: string; request: PairingRequest }[]> {
   const live: { code: string; request: PairingRequest }[] = [];
-  for (const entry of store.listBotState(PENDING)) {
+  for (const entry of await state.list(PENDING)) {
     const request = JSON.parse(entry.value) as PairingRequest;
-    if (now - request.createdAt >= PAIRING_TTL_MS) store.deleteBotState(entry.key);
+    if (now - request.createdAt >= PAIRING_TTL_MS) await state.delete(entry.key);
     else live.push({ code: entry.key.slice(PENDING.length), request });
   }
   return live;
 }
 
 /** The user's pending code (the same one if asked again), or null when too many are pending. */
-export function requestPairing(
-  store: Store,
+export async function requestPairing(
+  state: BotStateRecords,
   userId: number,
   name: string,
   now = Date.now(),
-): string | null {
-  const live = pending(store, now);
+): Promise<string | null> {
+  const live = await pending(state, now);
   const existing = live.find((p) => p.request.userId === userId);
   if (existing !== undefined) return existing.code;
   if (live.length >= MAX_PENDING_PAIRINGS) return null;
   const code = newPairingCode();
-  store.setBotState(
+  await state.set(
     `${PENDING}${code}`,
     JSON.stringify({ userId, name, createdAt: now } satisfies PairingRequest),
     now,
@@ -59,33 +62,38 @@ export function requestPairing(
 }
 
 export function listPairings(
-  store: Store,
+  state: BotStateRecords,
   now = Date.now(),
-): { code: string; request: PairingRequest }[] {
-  return pending(store, now);
+): Promise<{ code: string; request: PairingRequest }[]> {
+  return pending(state, now);
 }
 
 /** Approves a pending code; the user may use the bot from now on. */
-export function approvePairing(store: Store, input: string, now = Date.now()): PairingRequest {
+export async function approvePairing(
+  state: BotStateRecords,
+  input: string,
+  now = Date.now(),
+): Promise<PairingRequest> {
   const code = input.trim().toUpperCase();
   if (!CODE.test(code))
     throw new UsageError(`invalid pairing code ${quote(input)}: expected XXXX-XXXX`);
-  const match = pending(store, now).find((p) => p.code === code);
+  const match = (await pending(state, now)).find((p) => p.code === code);
   if (match === undefined)
     throw new OperationError(
       `pairing code ${code} is unknown or expired: ask for a new one with /start`,
     );
-  store.setBotState(`${APPROVED}${match.request.userId}`, JSON.stringify(match.request), now);
-  store.deleteBotState(`${PENDING}${code}`);
+  await state.move(
+    `${PENDING}${code}`,
+    { key: `${APPROVED}${match.request.userId}`, value: JSON.stringify(match.request) },
+    now,
+  );
   return match.request;
 }
 
-export function approvedUsers(store: Store): number[] {
-  return store.listBotState(APPROVED).map((e) => Number(e.key.slice(APPROVED.length)));
+export async function approvedUsers(state: BotStateRecords): Promise<number[]> {
+  return (await state.list(APPROVED)).map((e) => Number(e.key.slice(APPROVED.length)));
 }
 
-export function revokeUser(store: Store, userId: number): boolean {
-  const had = store.getBotState(`${APPROVED}${userId}`) !== null;
-  store.deleteBotState(`${APPROVED}${userId}`);
-  return had;
+export async function revokeUser(state: BotStateRecords, userId: number): Promise<boolean> {
+  return (await state.take(`${APPROVED}${userId}`)) !== null;
 }

@@ -9,20 +9,20 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Composer, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
-import { parseAgentName } from '../core/agents/registry.js';
-import { formatBytes, newStagingDir, safeFileName } from '../core/attachments.js';
-import type { TaskAttachment } from '../core/domain.js';
-import { OperationError, UsageError } from '../core/errors.js';
-import { continueTask, delegate, validateMessage } from '../core/operations/tasks.js';
-import { assertCanContinue } from '../core/session-rules.js';
-import { resolveTarget, targetInText } from '../core/targets.js';
-import { escapeHtml } from './format.js';
-import { guard, type FeatureDeps } from './guard.js';
-import { isRealReply } from './message-kind.js';
-import { PM_TARGET, replyTarget } from './reply-target.js';
-import { queuedHtml } from './request-view.js';
-import { parseTaskFlags } from './task-flags.js';
-import { downloadTelegramFile, tooLarge } from './telegram-files.js';
+import { parseAgentName } from '../../core/agents/registry.js';
+import { formatBytes, newStagingDir, safeFileName } from '../../core/attachments.js';
+import type { TaskAttachment } from '../../core/domain.js';
+import { OperationError, UsageError } from '../../core/errors.js';
+import { continueTask, delegate, validateMessage } from '../../core/operations/tasks.js';
+import { assertCanContinue } from '../../core/session-rules.js';
+import { resolveTarget, targetInText } from '../../core/targets.js';
+import { escapeHtml } from '../views/format.js';
+import type { FeatureDeps } from './feature-deps.js';
+import { isRealReply } from '../message-kind.js';
+import { PM_TARGET, replyTarget } from '../reply-target.js';
+import { queuedHtml } from '../views/request-view.js';
+import { parseTaskFlags } from '../task-flags.js';
+import { downloadTelegramFile, tooLarge } from '../telegram-files.js';
 
 /** The message a file gets when its caption says nothing else. */
 export const DEFAULT_FILE_MESSAGE = 'Look at the attached file.';
@@ -114,7 +114,7 @@ export async function queueWithFile(
   const options = { agent: parseAgentName(flags.agent), model: flags.model };
   // Everything that can refuse does so before the download.
   if (intent.kind === 'delegate') {
-    if (intent.text === '' || (await targetInText(home, message)) === null)
+    if (intent.text === '' || (await Promise.resolve(await targetInText(home, message))) === null)
       throw new UsageError(NEEDS_ISSUE);
   } else {
     const target = await resolveTarget(home, intent.ref);
@@ -143,7 +143,7 @@ export async function queueWithFile(
     throw err;
   }
   await deps.ensureDaemon();
-  const [attachment] = home.legacy.taskAttachments(queued.task.id);
+  const [attachment] = await home.store.tasks.attachments(queued.task.id);
   await ctx.reply(
     `${queuedHtml(queued.task, queued.note)}\n${attachment === undefined ? '' : fileLine(attachment, file.originalName)}`,
     { parse_mode: 'HTML' },
@@ -160,36 +160,32 @@ export function fileLine(attachment: TaskAttachment, originalName: string | null
 
 export function attachmentsFeature<C extends Context>(deps: FeatureDeps): Composer<C> {
   const { home } = deps;
-  const guarded = guard(deps);
   const composer = new Composer<C>();
-  composer.on(
-    ['message:photo', 'message:document'],
-    guarded(async (ctx) => {
-      const message = ctx.message;
-      const file = message === undefined ? null : incomingFile(message);
-      if (message === undefined || file === null) return;
-      const fromCaption = captionIntent(message.caption);
-      if (fromCaption !== null) {
-        await queueWithFile(deps, ctx, fromCaption, file);
-        return;
-      }
-      if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
-        const ref = replyTarget(home.legacy, message.chat.id, message.reply_to_message.message_id);
-        if (ref === null)
-          throw new OperationError(
-            'that message belongs to no session: use /continue REF … as the caption',
-          );
-        if (ref === PM_TARGET) throw new UsageError(NEEDS_ISSUE);
-        await queueWithFile(
-          deps,
-          ctx,
-          { kind: 'continue', ref, text: message.caption ?? '' },
-          file,
+  composer.on(['message:photo', 'message:document'], async (ctx) => {
+    const message = ctx.message;
+    const file = message === undefined ? null : incomingFile(message);
+    if (message === undefined || file === null) return;
+    const fromCaption = captionIntent(message.caption);
+    if (fromCaption !== null) {
+      await queueWithFile(deps, ctx, fromCaption, file);
+      return;
+    }
+    if (isRealReply(message) && message.reply_to_message?.from?.id === ctx.me.id) {
+      const ref = await replyTarget(
+        home.store,
+        deps.bot,
+        message.chat.id,
+        message.reply_to_message.message_id,
+      );
+      if (ref === null)
+        throw new OperationError(
+          'that message belongs to no session: use /continue REF … as the caption',
         );
-        return;
-      }
-      await ctx.reply(FILES_HINT);
-    }),
-  );
+      if (ref === PM_TARGET) throw new UsageError(NEEDS_ISSUE);
+      await queueWithFile(deps, ctx, { kind: 'continue', ref, text: message.caption ?? '' }, file);
+      return;
+    }
+    await ctx.reply(FILES_HINT);
+  });
   return composer;
 }
