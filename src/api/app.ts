@@ -11,7 +11,6 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { quote } from '../../core/errors.js';
 import { MAX_MESSAGE_BYTES } from '../../core/operations/tasks.js';
-import { packageInfo } from '../cli/version.js';
 import type { ApiApp, ApiDeps, ApiEnv } from './api-types.js';
 import { requireToken } from './auth.js';
 import { problem, problemOf } from './problem.js';
@@ -104,21 +103,26 @@ export function createApiApp(deps: ApiDeps, options: ApiOptions): ApiApp {
     scheme: 'bearer',
     description: 'A token from `kugetsu api token create NAME [--read-only]`',
   });
-  app.doc31(OPENAPI_PATH, {
-    openapi: '3.1.0',
-    info: {
-      title: 'kugetsu HTTP API',
-      version: packageInfo().version,
-      description:
-        'Every operation of the kugetsu CLI, answering its `--json` documents. Errors are `application/problem+json` with a stable `code`.',
-    },
-    security: [{ bearer: [] }],
-  });
+  app.doc31(OPENAPI_PATH, documentConfig());
   return app;
 
   function tooLarge(c: Context): Response {
     return fail(c, 413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
   }
+}
+
+export function documentConfig() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'kugetsu HTTP API',
+      // The API's version (its path's /v1), not kugetsu's: it changes only when clients must.
+      version: '1',
+      description:
+        'Every operation of the kugetsu CLI, answering its `--json` documents. Errors are `application/problem+json` with a stable `code`.',
+    },
+    security: [{ bearer: [] }],
+  };
 }
 
 /**

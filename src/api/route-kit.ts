@@ -11,7 +11,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: 'A read-only token asked for a change (`read_only`)',
   404: 'Not found (`not_found`)',
   409: 'The operation refused (`conflict`): the detail says why',
-  413: 'Body over 64 KiB (`payload_too_large`)',
+  413: 'Body over the size limit (`payload_too_large`)',
   429: 'Rate limit reached (`rate_limited`); see Retry-After',
 };
 
