@@ -1,15 +1,14 @@
 /** Events (notifications): list, mark read, and the live stream. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { READ_PROBLEMS, WRITE_PROBLEMS, jsonOk } from '../route-kit.js';
 import { EventListQuery, EventSchema } from '../schemas.js';
-import { KEEPALIVE_MS, SSE_RESPONSE, keepAlive, lastEventIdHeader } from '../sse.js';
+import { KEEPALIVE_MS, SSE_RESPONSE, keepAlive, lastEventIdHeader, safeStream } from '../sse.js';
 
 /** Events sent per read: a client far behind catches up in batches, never in one huge read. */
 const BATCH = 500;
 
-export function eventRoutes(app: ApiApp, { ctx, feed }: ApiDeps): void {
+export function eventRoutes(app: ApiApp, { ctx, feed, log }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -63,7 +62,7 @@ export function eventRoutes(app: ApiApp, { ctx, feed }: ApiDeps): void {
     (c) => {
       const header = c.req.valid('header')['last-event-id'];
       const after = header === undefined ? c.req.valid('query').after : Number(header);
-      return streamSSE(c, async (stream) => {
+      return safeStream(c, log, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
         let cursor = after ?? (await ctx.store.events.latestId());

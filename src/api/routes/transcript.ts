@@ -1,13 +1,12 @@
 /** A task's transcript, live: each attempt's new lines as the agent writes them. */
 import { createRoute } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import { isFinished } from '../../../core/domain.js';
 import { readFrom } from '../../../core/follow-task.js';
 import { getTask } from '../../../core/operations/tasks.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { READ_PROBLEMS } from '../route-kit.js';
 import { TaskIdParam } from '../schemas.js';
-import { KEEPALIVE_MS, SSE_RESPONSE, keepAlive, lastEventIdHeader } from '../sse.js';
+import { KEEPALIVE_MS, SSE_RESPONSE, keepAlive, lastEventIdHeader, safeStream } from '../sse.js';
 
 /** Transcripts are files the daemon appends to; this is how often they are looked at. */
 const POLL_MS = 100;
@@ -18,7 +17,7 @@ export function parsePosition(id: string | undefined): { attempt: number; offset
   return { attempt: Number(attempt), offset: Number(offset) };
 }
 
-export function transcriptRoutes(app: ApiApp, { ctx }: ApiDeps): void {
+export function transcriptRoutes(app: ApiApp, { ctx, log }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -36,7 +35,7 @@ export function transcriptRoutes(app: ApiApp, { ctx }: ApiDeps): void {
       const id = Number(c.req.valid('param').id);
       await Promise.resolve(getTask(ctx, id));
       const from = parsePosition(c.req.valid('header')['last-event-id']);
-      return streamSSE(c, async (stream) => {
+      return safeStream(c, log, async (stream) => {
         const offsets = new Map<number, number>([[from.attempt, from.offset]]);
         let quietSince = Date.now();
         while (!stream.aborted) {
