@@ -200,6 +200,22 @@ describe('HTTP API: auth, validation and hostile input', () => {
     expect(root.status).toBe(404);
   });
 
+  it('a daemon that cannot take its port logs why and runs the queue anyway', async () => {
+    const other = new Sandbox({ KUGETSU_HTTP_LISTEN: new URL(api.base).host });
+    try {
+      await other.setup();
+      await other.ok(['daemon', 'start']);
+      await other.until('the log line', async () =>
+        (await other.ok(['daemon', 'logs'])).includes('http api cannot listen on'),
+      );
+      expect((await other.cli(['daemon', 'status'])).code).toBe(0);
+      // The port still belongs to the first daemon's API.
+      expect((await api.get('/api/v1/status')).status).toBe(200);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it('`kugetsu serve` runs the API alone, with CORS for the one origin configured', async () => {
     const port = await freePort();
     const child = sb.cli(['serve', '--listen', `127.0.0.1:${port}`], {
