@@ -48,7 +48,8 @@ export async function followTask(
   }
 }
 
-function readFrom(path: string, offset: number): Buffer {
+/** The whole lines of a file after byte `offset`: what a follower has not seen yet. */
+export function readFrom(path: string, offset: number): Buffer {
   if (!existsSync(path)) return Buffer.alloc(0);
   const size = statSync(path).size;
   if (size <= offset) return Buffer.alloc(0);

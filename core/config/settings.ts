@@ -270,6 +270,25 @@ export const SETTINGS = [
     doc: 'How often the status message of a running task is edited with its progress.',
   },
   {
+    key: 'KUGETSU_HTTP_LISTEN',
+    field: 'httpListen',
+    type: t.hostPort(),
+    doc: 'host:port the daemon serves the HTTP API on (docs/api.md), e.g. 127.0.0.1:7420; unset: no HTTP server. Tokens from `kugetsu api token create`.',
+  },
+  {
+    key: 'KUGETSU_HTTP_CORS_ORIGIN',
+    field: 'httpCorsOrigin',
+    type: t.httpUrl(),
+    doc: 'The one browser origin (e.g. https://dash.example.com) allowed to call the HTTP API from another site; unset: CORS is off.',
+  },
+  {
+    key: 'KUGETSU_HTTP_RATE_LIMIT',
+    field: 'httpRateLimit',
+    type: t.wholeNumber({ min: 1, max: 1_000_000 }),
+    default: '600',
+    doc: 'Requests per minute each HTTP API token may make (bursts up to as many); over it, 429 with Retry-After.',
+  },
+  {
     key: 'KUGETSU_ATTACHMENT_MAX_MB',
     field: 'attachmentMaxBytes',
     type: t.megabytes(2000),

@@ -111,7 +111,12 @@ export interface PruneReport {
  * Removes idle sessions whose work is safe elsewhere: a clean worktree whose branch the
  * remote has (or no new commits at all). `force` removes every idle or left session.
  */
-export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<PruneReport> {
+export async function pruneSessions(
+  ctx: HomeContext,
+  force: boolean,
+  /** `dryRun`: decide and report, remove nothing. */
+  options: { dryRun?: boolean } = {},
+): Promise<PruneReport> {
   const report: PruneReport = { pruned: [], kept: [] };
   for (const session of await ctx.store.sessions.list({ all: true })) {
     const keep = (reason: string): void =>
@@ -155,9 +160,11 @@ export async function pruneSessions(ctx: HomeContext, force: boolean): Promise<P
           continue;
         }
       }
-      await beforeRemove(ctx, session, target);
-      await forgetSession(ctx, session);
-      await ctx.workspaces.remove(target);
+      if (options.dryRun !== true) {
+        await beforeRemove(ctx, session, target);
+        await forgetSession(ctx, session);
+        await ctx.workspaces.remove(target);
+      }
       report.pruned.push(session.issueRef);
     } catch (err) {
       keep(errorMessage(err));

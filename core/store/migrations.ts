@@ -268,4 +268,19 @@ export const MIGRATIONS: readonly string[] = [
     CHECK (kind IN ('message', 'edit', 'digest'));
   CREATE INDEX chat_deliveries_recent ON chat_deliveries (chat_id, sent_at);
   `,
+  // 9: HTTP API tokens, kept as sha256 hashes only, and the one-time codes of login links.
+  `
+  CREATE TABLE api_tokens (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE api_login_codes (
+    code_hash TEXT PRIMARY KEY,
+    read_only INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

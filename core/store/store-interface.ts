@@ -202,6 +202,26 @@ export interface ApprovalRecordsApi {
   grants(taskId: number): Promise<Set<PolicyCategory>>;
 }
 
+/** An HTTP API bearer token, as listed: never the token itself, which is kept only hashed. */
+export interface ApiToken {
+  name: string;
+  readOnly: boolean;
+  createdAt: number;
+}
+
+export interface ApiTokenRecords {
+  /** `hash` is the token's sha256 (core/api-tokens.ts); a name taken is an OperationError. */
+  create(token: ApiToken, hash: string): Promise<ApiToken>;
+  list(): Promise<ApiToken[]>;
+  /** The token with this hash, with the hash as stored (for a constant-time check); null when revoked or never issued. */
+  findByHash(hash: string): Promise<(ApiToken & { hash: string }) | null>;
+  revoke(name: string): Promise<boolean>;
+  /** A one-time login code (hashed), good until `expiresAt`. */
+  addLoginCode(hash: string, readOnly: boolean, expiresAt: number): Promise<void>;
+  /** Spends a login code: the first caller before it expires gets its grant, any other null. Expired codes go too. */
+  redeemLoginCode(hash: string, now?: number): Promise<{ readOnly: boolean } | null>;
+}
+
 export interface StoreApi {
   readonly servers: ServerRecords;
   readonly tasks: TaskRecords;
@@ -215,5 +235,6 @@ export interface StoreApi {
   readonly approvals: ApprovalRecordsApi;
   /** `ok`, or what the database reports wrong with itself (for `doctor`). */
   check(): Promise<string>;
+  readonly apiTokens: ApiTokenRecords;
   close(): Promise<void>;
 }

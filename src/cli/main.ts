@@ -36,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   approve: () => import('./commands/approve.js'),
   deny: () => import('./commands/deny.js'),
   mcp: () => import('./commands/mcp.js'),
+  api: () => import('./commands/api.js'),
+  serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
 };
 

@@ -26,6 +26,9 @@ export const USAGE: Record<string, string> = {
   approve: 'approve ID [--task] [--answer TEXT] [--json]',
   deny: 'deny ID [--message TEXT] [--json]',
   mcp: 'mcp permissions   (the MCP server claude starts for its permission prompts)',
+  api: 'api token create NAME [--read-only] | api token list | api token revoke NAME | api login-link [--read-only] [--url URL] [--json]',
+  serve:
+    'serve [--listen HOST:PORT]   (the HTTP API alone; the daemon serves it when KUGETSU_HTTP_LISTEN is set)',
   demo: 'demo [--tasks N] [--keep]',
   help: 'help [COMMAND]',
 };
@@ -40,5 +43,6 @@ Look        list · queue · logs · notify
 Answer      approvals · approve · deny · ask (for agents)
 Clean up    prune · destroy
 Run         daemon · bot · demo · mcp
+HTTP API    serve · api (tokens, login links)
 
 Exit codes: 0 done, 1 the operation failed, 2 usage error. \`kugetsu help COMMAND\` for one command.`;

@@ -220,4 +220,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (task_id, seq)
   );
   `,
+  // 2: SQLite's version 9: HTTP API tokens (hashed) and the one-time codes of login links.
+  `
+  CREATE TABLE api_tokens (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only BOOLEAN NOT NULL DEFAULT false,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE api_login_codes (
+    code_hash TEXT PRIMARY KEY,
+    read_only BOOLEAN NOT NULL DEFAULT false,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];

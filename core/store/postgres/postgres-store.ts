@@ -10,6 +10,7 @@ import { OperationError } from '../../errors.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../../process-info.js';
 import { requestedEventData, resolutionOf, resolvedEventData } from '../approval-transitions.js';
 import type {
+  ApiTokenRecords,
   ApprovalRecordsApi,
   ClaimRecords,
   EventRecords,
@@ -31,6 +32,7 @@ import {
   selectApprovals,
   selectGrants,
 } from './approval-sql.js';
+import { postgresApiTokens } from './api-token-sql.js';
 import { PgDb, type PgSql, type PgDbOptions } from './pg-db.js';
 import { postgresClaims, postgresTasks, type OwnerLiveness } from './postgres-tasks.js';
 import {
@@ -104,6 +106,7 @@ export class PostgresStore implements StoreApi {
   readonly locks: LockRecords;
   readonly meta: MetaRecords;
   readonly approvals: ApprovalRecordsApi;
+  readonly apiTokens: ApiTokenRecords;
 
   constructor(
     readonly db: PgDb,
@@ -112,6 +115,7 @@ export class PostgresStore implements StoreApi {
     const sql = db.sql;
     this.tasks = postgresTasks(db);
     this.claims = postgresClaims(db, ownerAlive);
+    this.apiTokens = postgresApiTokens(db);
 
     this.servers = {
       list: () => selectServers(sql),

@@ -7,6 +7,7 @@ import { OperationError } from '../../errors.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../../process-info.js';
 import { ApprovalRecords } from '../approval-records.js';
 import type {
+  ApiTokenRecords,
   EventRecords,
   IntakeRecords,
   LockRecords,
@@ -52,6 +53,7 @@ import {
   upsertMeta,
   upsertSinkCursor,
 } from './small-tables-sql.js';
+import { sqliteApiTokens } from './api-token-sql.js';
 import { SqliteDb } from './sqlite-db.js';
 import { sqliteClaims, sqliteTasks } from './sqlite-tasks.js';
 import { markCancelledBeforeRun, mustSelectTask, selectTasks } from './task-sql.js';
@@ -73,6 +75,7 @@ export class SqliteStore implements StoreApi {
   readonly locks: LockRecords;
   readonly meta: MetaRecords;
   readonly approvals;
+  readonly apiTokens: ApiTokenRecords;
   /** The approvals table's own API, synchronous: the attempt's end closes its rows in-transaction. */
   private readonly approvalRows: ApprovalRecords;
 
@@ -97,6 +100,7 @@ export class SqliteStore implements StoreApi {
     } satisfies StoreApi['approvals'];
     this.tasks = sqliteTasks(db, rows);
     this.claims = sqliteClaims(db);
+    this.apiTokens = sqliteApiTokens(db, done);
 
     this.servers = {
       list: () => done(() => selectServers(db)),

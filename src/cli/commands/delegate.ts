@@ -1,6 +1,7 @@
 import { parseAgentName } from '../../../core/agents/registry.js';
 import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
 import { delegate } from '../../../core/operations/tasks.js';
+import { delegatedDocument } from '../../json-documents.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
 import type { Io } from '../io.js';
@@ -24,13 +25,7 @@ export function run(argv: string[], io: Io): Promise<number> {
       },
     );
     await ensureDaemon(ctx, daemonLauncher());
-    if (values.json === true)
-      io.json({
-        taskId: result.task.id,
-        route: result.route,
-        task: result.task,
-        note: result.note,
-      });
+    if (values.json === true) io.json(delegatedDocument(result));
     else
       io.out(
         `task #${result.task.id} queued for ${result.task.issueRef ?? 'the PM agent'}${result.note === null ? '' : ` (${result.note})`}`,

@@ -5,8 +5,8 @@ import {
   resolveTaskId,
   transcriptLines,
 } from '../../../core/operations/tasks.js';
-import { tailLines } from '../../../core/transcripts.js';
 import { formatUsage } from '../../../core/usage.js';
+import { taskLogsDocument } from '../../json-documents.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { tokensCell } from '../format.js';
 import { withHome } from '../home.js';
@@ -62,11 +62,7 @@ export function run(argv: string[], io: Io): Promise<number> {
     }
     const task = await getTask(ctx, taskId);
     if (json) {
-      const runs = (await ctx.store.runs.list(taskId)).map((r) => ({
-        ...r,
-        lines: tailLines(r.transcript, Number.MAX_SAFE_INTEGER, scrubber),
-      }));
-      io.json({ task, runs });
+      io.json(taskLogsDocument(task, await ctx.store.runs.list(taskId), scrubber));
       return 0;
     }
     const all = await transcriptLines(ctx, taskId);

@@ -1,4 +1,5 @@
 import { cancelTask, parseTaskId, retryTask, startTask } from '../../../core/operations/tasks.js';
+import { queueListDocument, queueStatsDocument, waitingApprovals } from '../../json-documents.js';
 import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
 import { taskLine, tasksTable } from '../format.js';
 import { withHome } from '../home.js';
@@ -24,13 +25,8 @@ export function run(argv: string[], io: Io): Promise<number> {
           values.all === true ? {} : { states: ['pending', 'running'] },
         );
         // A task waiting for an answer still holds its slot: say so, or the cap looks wrong.
-        const waiting = new Map<number, number>();
-        for (const a of await ctx.store.approvals.list())
-          if (!waiting.has(a.taskId)) waiting.set(a.taskId, a.id);
-        if (json)
-          io.json({
-            tasks: tasks.map((t) => ({ ...t, waitingForApproval: waiting.get(t.id) ?? null })),
-          });
+        const waiting = waitingApprovals(await ctx.store.approvals.list());
+        if (json) io.json(queueListDocument(tasks, waiting));
         else
           io.out(
             tasks.length === 0 && values.all !== true
@@ -41,11 +37,11 @@ export function run(argv: string[], io: Io): Promise<number> {
       }
       case 'stats': {
         expectPositionals('queue stats', args, 0, 0, usage);
-        const stats = {
-          ...(await ctx.store.tasks.stats()),
-          maxConcurrentAgents: ctx.config.maxConcurrentAgents,
-          daemon: (await ctx.store.locks.daemonOwner())?.pid ?? null,
-        };
+        const stats = queueStatsDocument(
+          await ctx.store.tasks.stats(),
+          ctx.config.maxConcurrentAgents,
+          (await ctx.store.locks.daemonOwner())?.pid ?? null,
+        );
         if (json) io.json(stats);
         else io.out(table(Object.entries(stats).map(([k, v]) => [k, String(v ?? 'not running')])));
         return 0;
