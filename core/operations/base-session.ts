@@ -6,12 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  getBaseSession,
-  setBaseSession,
-  setSessionTotals,
-  type BaseSessionRecord,
-} from '../agent-sessions.js';
+import { agentSessionMeta, type BaseSessionRecord } from '../agent-sessions.js';
 import { buildAgentEnv } from '../agents/agent-env.js';
 import { runAgent } from '../agents/agent-run.js';
 import { policyFor } from '../approvals/policy.js';
@@ -31,13 +26,11 @@ export async function ensureBaseSession(
   agent: AgentName,
   progress: (line: string) => void,
 ): Promise<BaseSessionRecord> {
-  const existing = getBaseSession(ctx.legacy, agent);
+  const meta = agentSessionMeta(ctx.store.meta);
+  const existing = await meta.base(agent);
   if (existing !== null) return existing;
   const backend = agentBackend(agent, ctx.config);
-  if (!backend.forksAcrossDirectories) {
-    setBaseSession(ctx.legacy, agent, null);
-    return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
-  }
+  if (!backend.forksAcrossDirectories) return meta.setBase(agent, null);
   const cwd = baseSessionDir(ctx);
   mkdirSync(cwd, { recursive: true, mode: 0o700 });
   const model = ctx.config.model ?? null;
@@ -111,9 +104,8 @@ export async function ensureBaseSession(
         : `exit code ${String(result.exitCode)}`);
     throw new OperationError(`could not create the ${agent} base session: ${scrubber.scrub(why)}`);
   }
-  setBaseSession(ctx.legacy, agent, report.sessionId);
-  if (report.sessionTotals !== null) {
-    setSessionTotals(ctx.legacy, agent, report.sessionId, report.sessionTotals);
-  }
-  return getBaseSession(ctx.legacy, agent) as BaseSessionRecord;
+  const record = await meta.setBase(agent, report.sessionId);
+  if (report.sessionTotals !== null)
+    await meta.setTotals(agent, report.sessionId, report.sessionTotals);
+  return record;
 }

@@ -1,7 +1,7 @@
 /** Sessions: listing, destroying and pruning worktrees. */
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { deleteSessionTotals } from '../agent-sessions.js';
+import { agentSessionMeta } from '../agent-sessions.js';
 import { wakeDaemon } from '../wake-channel.js';
 import type { Session, Usage } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
@@ -231,5 +231,5 @@ async function beforeRemove(
 async function forgetSession(ctx: HomeContext, session: Session): Promise<void> {
   await ctx.store.sessions.delete(session.issueRef);
   if (session.agentSessionId !== null)
-    deleteSessionTotals(ctx.legacy, session.agent, session.agentSessionId);
+    await agentSessionMeta(ctx.store.meta).deleteTotals(session.agent, session.agentSessionId);
 }

@@ -2,13 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { assertAgentAvailable } from '../agents/availability.js';
-import {
-  deleteBaseSessions,
-  deletePmSession,
-  getBaseSession,
-  getPmSession,
-  setPmSession,
-} from '../agent-sessions.js';
+import { agentSessionMeta, getBaseSession, getPmSession } from '../agent-sessions.js';
 import { loadConfig, renderConfigEnv } from '../config.js';
 import { readBotHealth } from '../bot-health.js';
 import { botHealthLine, judgeBotHealth, type BotHealthReport } from '../bot-health-report.js';
@@ -64,7 +58,7 @@ export async function initHome(
   new EnvFiles(paths.envDir).ensure(['default', 'pm-agent']);
   const ctx = await openHome(env, { create: true });
   try {
-    ensurePmAgent(ctx);
+    await ensurePmAgent(ctx);
     const agent = ctx.config.agent;
     try {
       const record = await ensureBaseSession(ctx, agent, progress);
@@ -78,19 +72,21 @@ export async function initHome(
 }
 
 /** The PM agent's directory and record; its agent session begins with its first request. */
-export function ensurePmAgent(ctx: HomeContext): void {
+export async function ensurePmAgent(ctx: HomeContext): Promise<void> {
   mkdirSync(ctx.paths.pmDir, { recursive: true, mode: 0o700 });
-  if (getPmSession(ctx.legacy) === null) setPmSession(ctx.legacy, ctx.config.pmAgent, null);
+  const meta = agentSessionMeta(ctx.store.meta);
+  if ((await meta.pm()) === null) await meta.setPm(ctx.config.pmAgent, null);
 }
 
 /** Forgets every agent's base session: the next `init` or `doctor --fix` makes a new one. */
-export function destroyBaseSession(ctx: HomeContext): void {
-  deleteBaseSessions(ctx.legacy, AGENT_NAMES);
+export async function destroyBaseSession(ctx: HomeContext): Promise<void> {
+  const meta = agentSessionMeta(ctx.store.meta);
+  for (const agent of AGENT_NAMES) await meta.deleteBase(agent);
   rmSync(baseSessionDir(ctx), { recursive: true, force: true });
 }
 
-export function destroyPmAgent(ctx: HomeContext): void {
-  deletePmSession(ctx.legacy);
+export async function destroyPmAgent(ctx: HomeContext): Promise<void> {
+  await agentSessionMeta(ctx.store.meta).deletePm();
   rmSync(ctx.paths.pmDir, { recursive: true, force: true });
 }
 
@@ -206,7 +202,8 @@ export async function doctor(
       add('agent', false, errorMessage(err));
     }
 
-    const base = getBaseSession(ctx.legacy, agent);
+    const meta = agentSessionMeta(ctx.store.meta);
+    const base = await meta.base(agent);
     if (base !== null) {
       add('base session', true, describeBase(base.sessionId));
     } else if (!fix || !agentOk) {
@@ -220,8 +217,8 @@ export async function doctor(
       }
     }
 
-    const pmMissing = getPmSession(ctx.legacy) === null || !existsSync(ctx.paths.pmDir);
-    if (pmMissing && fix) ensurePmAgent(ctx);
+    const pmMissing = (await meta.pm()) === null || !existsSync(ctx.paths.pmDir);
+    if (pmMissing && fix) await ensurePmAgent(ctx);
     add(
       'PM agent',
       !pmMissing || fix,

@@ -25,8 +25,8 @@ export function run(argv: string[], io: Io): Promise<number> {
     expectPositionals('destroy', positionals, 1, 1, usage);
   }
   return withHome(io, async (ctx, io) => {
-    if (special === 'base') destroyBaseSession(ctx);
-    else if (special === 'pm-agent') destroyPmAgent(ctx);
+    if (special === 'base') await destroyBaseSession(ctx);
+    else if (special === 'pm-agent') await destroyPmAgent(ctx);
     else {
       const session = await destroySession(ctx, positionals[0] ?? '', values.force === true, () =>
         ensureDaemon(ctx, daemonLauncher()),
