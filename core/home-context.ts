@@ -10,7 +10,6 @@ import { Scrubber, isSecretKey } from './secrets.js';
 import { SqliteDb } from './store/sqlite/sqlite-db.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { StoreApi } from './store/store-interface.js';
-import { Store } from './store/store.js';
 import { gitAuthEnv } from './workspaces/git-auth.js';
 import { Workspaces } from './workspaces/workspaces.js';
 
@@ -19,8 +18,6 @@ export interface HomeContext {
   config: Config;
   /** The Store seam: every durable fact the core keeps, one transaction per call. */
   store: StoreApi;
-  /** The synchronous store the seam replaces, on the same connection, while callers move over. */
-  legacy: Store;
   envFiles: EnvFiles;
   workspaces: Workspaces;
   env: NodeJS.ProcessEnv;
@@ -65,7 +62,6 @@ export async function openHome(
   }
   const db = SqliteDb.open(paths.db);
   const store = new SqliteStore(db);
-  const legacy = Store.over(db.raw);
   const envFiles = new EnvFiles(paths.envDir);
   const readTokenKeys = async (): Promise<string[]> =>
     (await store.servers.list()).map((s) => s.tokenEnv).filter((k): k is string => k !== null);
@@ -83,7 +79,6 @@ export async function openHome(
     paths,
     config,
     store,
-    legacy,
     envFiles,
     workspaces: new Workspaces(paths.reposDir, (server) =>
       gitAuthEnv(server, forgeToken(server), env),

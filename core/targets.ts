@@ -12,7 +12,7 @@ import {
   type IssueRef,
   type RefDefaults,
 } from './issue-ref.js';
-import type { NewSession } from './store/store.js';
+import type { NewSession } from './store/records.js';
 import type { WorkspaceTarget } from './workspaces/workspaces.js';
 
 export interface SessionTarget extends WorkspaceTarget {

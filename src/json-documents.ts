@@ -8,7 +8,7 @@ import type { Task } from '../core/domain.js';
 import type { Delegated } from '../core/operations/tasks.js';
 import type { Scrubber } from '../core/secrets.js';
 import type { RunRecord } from '../core/store/rows.js';
-import type { QueueStats } from '../core/store/store.js';
+import type { QueueStats } from '../core/store/records.js';
 import { tailLines } from '../core/transcripts.js';
 
 /** Each task with the open approval it waits for, if any: such a task still holds its slot. */

@@ -39,10 +39,10 @@ describe('HTTP API: live streams', () => {
   const allFinished = (ids: number[]) =>
     sb.until(
       `${ids.length} tasks to finish`,
-      () =>
-        ids.every((id) =>
-          ['completed', 'error', 'cancelled'].includes(sb.store().getTask(id)?.state ?? ''),
-        ),
+      async () => {
+        const tasks = await Promise.all(ids.map((id) => sb.store().tasks.get(id)));
+        return tasks.every((t) => ['completed', 'error', 'cancelled'].includes(t?.state ?? ''));
+      },
       180_000,
     );
 

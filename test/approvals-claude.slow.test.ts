@@ -74,10 +74,10 @@ const current = (push: ChatMessage): ChatMessage | undefined =>
 function openApproval(taskId: number): Promise<Approval> {
   return sb.until(
     `an open approval for task #${taskId}`,
-    () => {
-      const open = sb.store().approvals.list({ taskId })[0];
+    async () => {
+      const open = (await sb.store().approvals.list({ taskId }))[0];
       if (open !== undefined) return open;
-      const task = sb.store().getTask(taskId);
+      const task = await sb.store().tasks.get(taskId);
       if (task !== null && task.state !== 'pending' && task.state !== 'running')
         throw new Error(
           `task #${taskId} ended ${task.state} without asking: ${task.result ?? task.lastError ?? ''}`,
@@ -127,9 +127,9 @@ describe('claude asks kugetsu before it runs a command', () => {
       state: 'open',
     });
     // The agent is held: the command has not run, and the task still runs.
-    const worktree = sb.worktreeOf('local/me/app#1');
+    const worktree = await sb.worktreeOf('local/me/app#1');
     expect(existsSync(join(worktree, 'ran.txt'))).toBe(false);
-    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect((await sb.store().tasks.get(id))?.state).toBe('running');
     const listed = await sb.json<{ approvals: Approval[] }>(['approvals']);
     expect(listed.approvals.map((a) => a.id)).toEqual([approval.id]);
     // The phone pings with the command and its reason, and the three buttons.
@@ -143,7 +143,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: ran it');
-    const answered = sb.store().approvals.get(approval.id);
+    const answered = await sb.store().approvals.get(approval.id);
     expect(answered).toMatchObject({
       state: 'allowed',
       scope: 'once',
@@ -156,7 +156,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(toolResults(script, 1)).toEqual([
       { content: '(Bash completed with no output)', is_error: false },
     ]);
-    const events = sb.store().listEvents({ unreadOnly: false });
+    const events = await sb.store().events.list({ unreadOnly: false });
     expect(
       events.filter((e) => e.taskId === id && e.type.startsWith('approval_')).map((e) => e.type),
     ).toEqual(['approval_requested', 'approval_resolved']);
@@ -165,7 +165,7 @@ describe('claude asks kugetsu before it runs a command', () => {
   it('Deny: the model is told why, the run ends cleanly, and nothing else starts', async () => {
     const script = 'approve-deny';
     model.script(script, [{ shell: 'touch denied.txt' }, { answer: 'Understood, leaving it.' }]);
-    const before = sb.tasks().length;
+    const before = (await sb.tasks()).length;
     const id = await sb.startDetached(['start', 'local/me/app#2', `Touch it [[${script}]]`]);
     const approval = await openApproval(id);
     const tree = sb.taskProcesses(id);
@@ -176,9 +176,9 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
     expect(task.result).toContain('Understood, leaving it.');
-    expect(existsSync(join(sb.worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
+    expect(existsSync(join(await sb.worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
     expect(toolResults(script, 1)).toEqual([{ content: 'denied by Owner', is_error: true }]);
-    expect(sb.tasks().length).toBe(before + 1);
+    expect((await sb.tasks()).length).toBe(before + 1);
     expect(sb.store().approvals.list({ taskId: id })).toEqual([]);
     expect(tree.filter((pid) => running(pid))).toEqual([]);
   });
@@ -196,15 +196,12 @@ describe('claude asks kugetsu before it runs a command', () => {
     press(await pushOf(approval), `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = sb.worktreeOf('local/me/app#3');
+    const worktree = await sb.worktreeOf('local/me/app#3');
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(worktree, 'two.txt'), 'utf8')).toBe('two\n');
-    expect(
-      sb
-        .store()
-        .approvals.list({ taskId: id, all: true })
-        .map((a) => a.id),
-    ).toEqual([approval.id]);
+    expect((await sb.store().approvals.list({ taskId: id, all: true })).map((a) => a.id)).toEqual([
+      approval.id,
+    ]);
     // From the model's second tool call to its next request: the grant answered in between.
     const requests = model.requestsFor(script);
     const second = requests.find((r) => r.step === 1);
@@ -244,11 +241,8 @@ describe('claude asks kugetsu before it runs a command', () => {
         second.at - first.at,
       );
     press(await pushOf(settings), `approval:deny:${settings.id}`);
-    const beyond = await sb.until('the outside edit asked about', () =>
-      sb
-        .store()
-        .approvals.list({ taskId: id })
-        .find((a) => a.id !== settings.id),
+    const beyond = await sb.until('the outside edit asked about', async () =>
+      (await sb.store().approvals.list({ taskId: id })).find((a) => a.id !== settings.id),
     );
     expect(beyond).toMatchObject({ category: 'outside', subject: outside, reason: null });
     press(await pushOf(beyond), `approval:deny:${beyond.id}`);

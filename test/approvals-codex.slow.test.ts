@@ -62,11 +62,11 @@ const press = (push: ChatMessage, data: string): number => {
 
 /** The task's first open request, once the agent's ask has reached the store. */
 function openApproval(taskId: number): Promise<Approval> {
-  return sb.until(`an open approval for task #${taskId}`, () => {
-    const task = sb.store().getTask(taskId);
+  return sb.until(`an open approval for task #${taskId}`, async () => {
+    const task = await sb.store().tasks.get(taskId);
     if (task !== null && task.state !== 'pending' && task.state !== 'running')
       throw new Error(`task #${taskId} ended (${task.state}: ${task.lastError ?? ''}) unasked`);
-    return sb.store().approvals.list({ taskId })[0];
+    return (await sb.store().approvals.list({ taskId }))[0];
   });
 }
 
@@ -110,9 +110,9 @@ describe('codex approvals (app-server)', () => {
     expect(text).not.toContain(SECRET_KEY);
     expect(await sb.ok(['approvals'])).toContain(`#${approval.id}`);
     // The agent holds: nothing ran, and it stays running while nobody answers.
-    const worktree = sb.worktreeOf('local/me/app#1');
+    const worktree = await sb.worktreeOf('local/me/app#1');
     expect(existsSync(join(worktree, 'allowed.txt'))).toBe(false);
-    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect((await sb.store().tasks.get(id))?.state).toBe('running');
 
     const pressedAt = press(push, `approval:once:${approval.id}`);
     const task = await sb.finished(id);
@@ -126,7 +126,7 @@ describe('codex approvals (app-server)', () => {
     });
     const next = model.requestsFor(script)[1];
     expect(JSON.stringify(next?.body)).toContain('Process exited with code 0');
-    const resolvedAt = sb.store().approvals.get(approval.id)?.resolvedAt ?? 0;
+    const resolvedAt = (await sb.store().approvals.get(approval.id))?.resolvedAt ?? 0;
     process.stdout.write(
       `codex approvals: model's tool call → open row ${approval.createdAt - toolCallAt} ms → ` +
         `push at the Bot API ${pushedAt - approval.createdAt} ms; Allow pressed → answered ` +
@@ -152,7 +152,7 @@ describe('codex approvals (app-server)', () => {
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('I was not allowed to write denied.txt.');
-    const worktree = sb.worktreeOf('local/me/app#2');
+    const worktree = await sb.worktreeOf('local/me/app#2');
     expect(existsSync(join(worktree, 'denied.txt'))).toBe(false);
     // The model heard the refusal, and the person's words with it.
     const bodies = model.requestsFor(script).map((r) => JSON.stringify(r.body));
@@ -160,10 +160,7 @@ describe('codex approvals (app-server)', () => {
     expect(bodies.some((b) => b.includes('denied by Owner'))).toBe(true);
     // One request, one answer, no other command; no process of the task is left.
     expect(
-      sb
-        .store()
-        .approvals.list({ taskId: id, all: true })
-        .map((a) => a.state),
+      (await sb.store().approvals.list({ taskId: id, all: true })).map((a) => a.state),
     ).toEqual(['denied']);
     expect(toolCalls(script)).toEqual(['exec_command']);
     expect(sb.taskProcesses(id)).toEqual([]);
@@ -185,7 +182,7 @@ describe('codex approvals (app-server)', () => {
     press((await pushOf(approval)).push, `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = sb.worktreeOf('local/me/app#3');
+    const worktree = await sb.worktreeOf('local/me/app#3');
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(worktree, 'two.txt'), 'utf8')).toBe('two\n');
     expect(sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
@@ -208,7 +205,7 @@ describe('codex approvals (app-server)', () => {
     await sb.ok(['deny', String(approval.id), '--message', 'not outside the repository']);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(readFileSync(join(sb.worktreeOf('local/me/app#4'), 'notes.txt'), 'utf8')).toBe(
+    expect(readFileSync(join(await sb.worktreeOf('local/me/app#4'), 'notes.txt'), 'utf8')).toBe(
       'inside\n',
     );
     expect(existsSync(outside)).toBe(false);
@@ -239,9 +236,9 @@ describe('codex approvals (app-server)', () => {
     await sb.ok(['deny', String(approval.id)]);
     const task = await sb.finished(out.taskId);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(sb.store().approvals.list({ taskId: out.taskId, all: true })).toHaveLength(1);
-    const devTask = await sb.until('the dev task the PM started', () =>
-      sb.tasks().find((t) => t.issueRef === 'local/me/app#7'),
+    expect(await sb.store().approvals.list({ taskId: out.taskId, all: true })).toHaveLength(1);
+    const devTask = await sb.until('the dev task the PM started', async () =>
+      (await sb.tasks()).find((t) => t.issueRef === 'local/me/app#7'),
     );
     expect((await sb.finished(devTask.id)).state).toBe('completed');
   });

@@ -10,11 +10,8 @@ describe('kugetsu ask from a command agent', () => {
   afterEach(() => sb.cleanup());
 
   const open = (after = 0) =>
-    sb.until('an open request', () =>
-      sb
-        .store()
-        .approvals.list()
-        .find((a) => a.id > after),
+    sb.until('an open request', async () =>
+      (await sb.store().approvals.list()).find((a) => a.id > after),
     );
 
   it('holds the agent until the permission and the question are answered, then goes on', async () => {
@@ -32,7 +29,7 @@ describe('kugetsu ask from a command agent', () => {
     });
     // Nothing moves while nobody answers.
     await new Promise((r) => setTimeout(r, 600));
-    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect((await sb.store().tasks.get(id))?.state).toBe('running');
     await sb.ok(['approve', String(permission.id)]);
     const question = await open(permission.id);
     expect(question).toMatchObject({

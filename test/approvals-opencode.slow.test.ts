@@ -64,11 +64,8 @@ async function opened(
 ): Promise<{ approval: Approval; push: ChatMessage; pushedAt: number }> {
   const approval = await sb.until(
     'an open approval',
-    () =>
-      sb
-        .store()
-        .approvals.list()
-        .find((a) => a.taskId === taskId && a.id > after),
+    async () =>
+      (await sb.store().approvals.list()).find((a) => a.taskId === taskId && a.id > after),
     90_000,
   );
   const push = await tg.waitFor(
@@ -105,14 +102,14 @@ describe('opencode approvals through its server', () => {
     // The model is held: one request so far, the one that asked for the command.
     const toolCall = model.requestsFor(script)[0];
     expect(model.requestsFor(script)).toHaveLength(1);
-    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect((await sb.store().tasks.get(id))?.state).toBe('running');
 
     const pressedAt = Date.now();
     press(push, `approval:once:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: allowed.txt written');
-    const ranAt = Number(readFileSync(join(sb.worktreeOf(ref), 'allowed.txt'), 'utf8'));
+    const ranAt = Number(readFileSync(join(await sb.worktreeOf(ref), 'allowed.txt'), 'utf8'));
     expect(ranAt).toBeGreaterThan(pressedAt);
     expect(sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
@@ -120,7 +117,7 @@ describe('opencode approvals through its server', () => {
       answeredBy: { channel: 'telegram', who: 'Owner' },
     });
     const next = model.requestsFor(script)[1];
-    const resolvedAt = sb.store().approvals.get(approval.id)?.resolvedAt ?? 0;
+    const resolvedAt = (await sb.store().approvals.get(approval.id))?.resolvedAt ?? 0;
     const since = toolCall?.at ?? 0;
     timings.push(
       `model's tool call → open row ${approval.createdAt - since} ms → push seen ${pushedAt - since} ms; tap → row answered ${resolvedAt - pressedAt} ms → the command runs ${ranAt - resolvedAt} ms → the model's next request ${(next?.at ?? 0) - ranAt} ms`,
@@ -136,7 +133,7 @@ describe('opencode approvals through its server', () => {
       { shell: 'touch denied.txt' },
       { answer: 'Understood, I will leave it.' },
     ]);
-    const tasksBefore = sb.tasks().length;
+    const tasksBefore = (await sb.tasks()).length;
     const { approval, push } = await opened(id);
     const tree = sb.taskProcesses(id);
     expect(tree.length).toBeGreaterThan(0);
@@ -147,18 +144,15 @@ describe('opencode approvals through its server', () => {
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.attempts).toBe(1);
     expect(task.result).toContain('Understood, I will leave it.');
-    expect(existsSync(join(sb.worktreeOf(ref), 'denied.txt'))).toBe(false);
+    expect(existsSync(join(await sb.worktreeOf(ref), 'denied.txt'))).toBe(false);
     // The model heard why, in the one request after the refusal.
     const requests = model.requestsFor(script);
     expect(requests).toHaveLength(2);
     expect(JSON.stringify(requests[1]?.body)).toContain('denied by Owner');
     expect(
-      sb
-        .store()
-        .approvals.list({ all: true })
-        .filter((a) => a.taskId === id),
+      (await sb.store().approvals.list({ all: true })).filter((a) => a.taskId === id),
     ).toHaveLength(1);
-    expect(sb.tasks()).toHaveLength(tasksBefore);
+    expect(await sb.tasks()).toHaveLength(tasksBefore);
     expect(tree.filter((pid) => running(pid))).toEqual([]);
   });
 
@@ -174,14 +168,11 @@ describe('opencode approvals through its server', () => {
     press(push, `approval:task:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    const worktree = sb.worktreeOf(ref);
+    const worktree = await sb.worktreeOf(ref);
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('1\n');
     expect(existsSync(join(worktree, 'two.txt'))).toBe(true);
     expect(
-      sb
-        .store()
-        .approvals.list({ all: true })
-        .filter((a) => a.taskId === id),
+      (await sb.store().approvals.list({ all: true })).filter((a) => a.taskId === id),
     ).toHaveLength(1);
     expect(await sb.ok(['logs', String(id)])).toContain(
       'bash was allowed for the rest of this task',
@@ -205,11 +196,11 @@ describe('opencode approvals through its server', () => {
     ]);
     const { approval, push } = await opened(id);
     expect(approval).toMatchObject({ category: 'bash', subject: 'echo child > child.txt' });
-    expect(existsSync(join(sb.worktreeOf(ref), 'child.txt'))).toBe(false);
+    expect(existsSync(join(await sb.worktreeOf(ref), 'child.txt'))).toBe(false);
     press(push, `approval:once:${approval.id}`);
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(readFileSync(join(sb.worktreeOf(ref), 'child.txt'), 'utf8')).toBe('child\n');
+    expect(readFileSync(join(await sb.worktreeOf(ref), 'child.txt'), 'utf8')).toBe('child\n');
   });
 
   it('a question is pushed and the reply to it is the answer', async () => {
@@ -263,8 +254,8 @@ describe('opencode approvals through its server', () => {
     timings.push(
       `stop mid-approval → every process of the task gone: ${Date.now() - stoppedAt} ms`,
     );
-    expect(sb.store().approvals.get(approval.id)?.state).not.toBe('open');
-    expect(existsSync(join(sb.worktreeOf(ref), 'never.txt'))).toBe(false);
+    expect((await sb.store().approvals.get(approval.id))?.state).not.toBe('open');
+    expect(existsSync(join(await sb.worktreeOf(ref), 'never.txt'))).toBe(false);
     expect(model.requestsFor(script)).toHaveLength(1);
   });
 });

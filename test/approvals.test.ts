@@ -15,7 +15,6 @@ import {
 import { answerFor } from '../core/operations/approvals.js';
 import { SqliteDb } from '../core/store/sqlite/sqlite-db.js';
 import { SqliteStore } from '../core/store/sqlite/sqlite-store.js';
-import { Store } from '../core/store/store.js';
 
 const bash = (subject: string): ApprovalRequest => ({
   kind: 'permission',
@@ -78,51 +77,62 @@ describe('approval policy', () => {
 
 describe('approval records and the gate', () => {
   let dir: string;
-  let store: Store;
-  /** The Store seam on the same connection: what the gate reads and writes. */
-  let seam: SqliteStore;
+  let store: SqliteStore;
   let taskId: number;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-approvals-'));
     const db = SqliteDb.open(join(dir, 'kugetsu.db'));
-    store = Store.over(db.raw);
-    seam = new SqliteStore(db);
-    taskId = store.enqueueTask(
-      { kind: 'pm', mode: 'start', issueRef: null, message: 'go', agent: 'claude', maxAttempts: 1 },
-      null,
+    store = new SqliteStore(db);
+    taskId = (
+      await store.tasks.enqueue(
+        {
+          kind: 'pm',
+          mode: 'start',
+          issueRef: null,
+          message: 'go',
+          agent: 'claude',
+          maxAttempts: 1,
+        },
+        null,
+      )
     ).id;
-    store.claimTasks({
+    await store.claims.claim({
       owner: { pid: process.pid, start: 'test' },
       maxAgents: 1,
       availableMemoryMb: null,
       minFreeMemoryMb: 0,
     });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const cli = { channel: 'cli' as const, who: 'root' };
   const phone = { channel: 'telegram' as const, who: '@alice' };
 
-  it('writes the request with its event, and the first of two answers wins', () => {
-    const approval = store.approvals.open(taskId, 'claude', bash('npm test'), Date.now() + 1000);
-    expect(store.approvals.hasOpen(taskId)).toBe(true);
-    const first = store.approvals.resolve(approval.id, {
+  it('writes the request with its event, and the first of two answers wins', async () => {
+    const approval = await store.approvals.open(
+      taskId,
+      'claude',
+      bash('npm test'),
+      Date.now() + 1000,
+    );
+    expect(await store.approvals.hasOpen(taskId)).toBe(true);
+    const first = await store.approvals.resolve(approval.id, {
       decision: 'allow',
       scope: 'once',
       by: phone,
     });
-    const second = store.approvals.resolve(approval.id, {
+    const second = await store.approvals.resolve(approval.id, {
       decision: 'deny',
       message: 'no',
       by: cli,
     });
     expect(first.won).toBe(true);
     expect(second).toMatchObject({ won: false, approval: { state: 'allowed', answeredBy: phone } });
-    const events = store.listEvents({ unreadOnly: false });
+    const events = await store.events.list({ unreadOnly: false });
     expect(events.map((e) => [e.type, e.data.approvalId])).toEqual(
       expect.arrayContaining([
         ['approval_requested', approval.id],
@@ -136,10 +146,15 @@ describe('approval records and the gate', () => {
   });
 
   it('leaves a grant for "allow for this task" that the gate then uses without asking', async () => {
-    const approval = store.approvals.open(taskId, 'claude', bash('npm test'), Date.now() + 1000);
-    store.approvals.resolve(approval.id, { decision: 'allow', scope: 'task', by: phone });
+    const approval = await store.approvals.open(
+      taskId,
+      'claude',
+      bash('npm test'),
+      Date.now() + 1000,
+    );
+    await store.approvals.resolve(approval.id, { decision: 'allow', scope: 'task', by: phone });
     const gate = approvalGate({
-      approvals: seam.approvals,
+      approvals: store.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),
@@ -151,13 +166,16 @@ describe('approval records and the gate', () => {
       decision: 'allow',
       by: { channel: 'kugetsu', who: 'policy' },
     });
-    expect(store.approvals.list()).toEqual([]);
+    expect(await store.approvals.list()).toEqual([]);
   });
 
-  it('closes what a task still waits for when its attempt ends', () => {
-    store.approvals.open(taskId, 'claude', bash('sleep 100'), Date.now() + 1000);
-    store.finishAttempt(taskId, null, null, { kind: 'cancelled', agentSessionId: null });
-    expect(store.approvals.list({ all: true })).toMatchObject([
+  it('closes what a task still waits for when its attempt ends', async () => {
+    await store.approvals.open(taskId, 'claude', bash('sleep 100'), Date.now() + 1000);
+    await store.tasks.finishAttempt(taskId, null, null, {
+      kind: 'cancelled',
+      agentSessionId: null,
+    });
+    expect(await store.approvals.list({ all: true })).toMatchObject([
       { state: 'expired', answer: 'the attempt ended', answeredBy: { channel: 'kugetsu' } },
     ]);
   });
@@ -165,7 +183,7 @@ describe('approval records and the gate', () => {
   it('holds the agent until an answer arrives, scrubbed of secrets, and announces it', async () => {
     let announced = 0;
     const gate = approvalGate({
-      approvals: seam.approvals,
+      approvals: store.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),
@@ -176,16 +194,20 @@ describe('approval records and the gate', () => {
     });
     const waiting = gate.ask(bash('curl -H "Authorization: hunter2-secret" x\u0000'));
     await new Promise((r) => setTimeout(r, 30));
-    const [open] = store.approvals.list();
+    const [open] = await store.approvals.list();
     expect(open?.subject).toBe('curl -H "Authorization: ***MASKED***" x');
     expect(announced).toBe(1);
-    store.approvals.resolve(open?.id ?? 0, { decision: 'deny', message: 'not now', by: phone });
+    await store.approvals.resolve(open?.id ?? 0, {
+      decision: 'deny',
+      message: 'not now',
+      by: phone,
+    });
     await expect(waiting).resolves.toEqual({ decision: 'deny', message: 'not now', by: phone });
   });
 
   it('denies a request nobody answered in time, and tells the agent why', async () => {
     const gate = approvalGate({
-      approvals: seam.approvals,
+      approvals: store.approvals,
       taskId,
       agent: 'claude',
       policy: parsePolicy('bash=ask'),
@@ -199,7 +221,7 @@ describe('approval records and the gate', () => {
     expect(answer.decision === 'deny' && answer.message).toMatch(
       /no answer within .*KUGETSU_APPROVAL_TIMEOUT/,
     );
-    expect(store.approvals.list({ all: true })[0]?.state).toBe('expired');
+    expect((await store.approvals.list({ all: true }))[0]?.state).toBe('expired');
   });
 
   it('refuses an answer that does not fit the request', () => {

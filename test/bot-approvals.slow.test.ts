@@ -40,8 +40,11 @@ describe('approvals on the phone', () => {
     request: Partial<ApprovalRequest>,
   ): Promise<{ approval: Approval; push: ChatMessage }> {
     const id = await sb.startDetached(['start', `local/me/app#${(issue += 1)}`, 'work']);
-    await sb.until('the task to run', () => sb.store().getTask(id)?.state === 'running');
-    const approval = sb.store().approvals.open(
+    await sb.until(
+      'the task to run',
+      async () => (await sb.store().tasks.get(id))?.state === 'running',
+    );
+    const approval = await sb.store().approvals.open(
       id,
       'claude',
       {
@@ -110,7 +113,7 @@ describe('approvals on the phone', () => {
       text: `Already allowed once by ${userInfo().username} (cli)`,
       show_alert: true,
     });
-    expect(sb.store().approvals.get(approval.id)?.state).toBe('allowed');
+    expect((await sb.store().approvals.get(approval.id))?.state).toBe('allowed');
   });
 
   it('answers a question by a reply, or by one of its offered answers', async () => {
@@ -144,7 +147,7 @@ describe('approvals on the phone', () => {
     pressed(second.push, `approval:pick1:${second.approval.id}`);
     await sb.until(
       'the pick to land',
-      () => sb.store().approvals.get(second.approval.id)?.answer === 'no',
+      async () => (await sb.store().approvals.get(second.approval.id))?.answer === 'no',
     );
   });
 
@@ -168,12 +171,12 @@ describe('approvals on the phone', () => {
     pressed(listed[1] as ChatMessage, `approval:deny:${second.approval.id}`);
     await sb.until(
       'the deny to land',
-      () => sb.store().approvals.get(second.approval.id)?.state === 'denied',
+      async () => (await sb.store().approvals.get(second.approval.id))?.state === 'denied',
     );
     // The original push is edited too, not only the /pending copy that was tapped.
     await tg.waitFor(() => buttonsOf(current(second.push)).length === 0 || null);
     expect(rendered(current(second.push)?.text ?? '')).toContain('denied by Owner (telegram)');
-    expect(sb.store().approvals.get(first.approval.id)?.state).toBe('open');
+    expect((await sb.store().approvals.get(first.approval.id))?.state).toBe('open');
     tg.userSends(OWNER, '/pending');
     await tg.waitFor(
       () =>
@@ -244,7 +247,7 @@ describe('a stall asked about on the phone', () => {
     const push = await tg.waitFor(() =>
       tg.messagesIn(OWNER.id).find((m) => m.text?.includes('seems stuck')),
     );
-    const approvalId = sb.store().approvals.list()[0]?.id ?? 0;
+    const approvalId = (await sb.store().approvals.list())[0]?.id ?? 0;
     tg.userPresses(
       OWNER,
       { chatId: OWNER.id, messageId: push.message_id },

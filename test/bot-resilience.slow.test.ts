@@ -45,8 +45,7 @@ function botSandbox(tg: FakeTelegram, settings: Record<string, string> = {}): Sa
 function health(sb: Sandbox): BotHealth | null {
   const row = sb
     .store()
-    .db.prepare('SELECT value FROM bot_state WHERE key = ?')
-    .get(BOT_HEALTH_KEY) as { value: string } | undefined;
+    .db.get<{ value: string }>('SELECT value FROM bot_state WHERE key = ?', BOT_HEALTH_KEY);
   return parseBotHealth(row?.value ?? null);
 }
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BOT_MIGRATIONS } from '../bot/store/bot-migrations.js';
 import type { BotStore } from '../bot/store/bot-store.js';
 import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
-import { Store } from '../core/store/store.js';
+import { SqliteDb } from '../core/store/sqlite/sqlite-db.js';
 
 type Column = { name: string; type: string; notnull: number; dflt_value: unknown; pk: number };
 
@@ -40,8 +40,8 @@ describe('the bot store', () => {
 
   it('keeps the pushes a home made before the bot had its own store, and reads them alone', async () => {
     // A home as core migrations 1–8 left it, with a started task and an approval pushed.
-    const core = Store.open(file);
-    core.db.exec(`
+    const core = SqliteDb.open(file);
+    core.raw.exec(`
       INSERT INTO events (id, type, task_id, issue_ref, message, data, created_at) VALUES
         (1, 'task_started', 7, 'h/o/r#1', '#7 started', NULL, 1),
         (2, 'approval_requested', 7, 'h/o/r#1', '#7 asks', '{"approvalId":3}', 2);
@@ -64,7 +64,7 @@ describe('the bot store', () => {
   });
 
   it('gives a database without the core’s old bot tables the same schema', async () => {
-    Store.open(file).close();
+    SqliteDb.open(file).close();
     bot = openSqliteBotStore(file);
     await bot.close();
     const upgraded = schemaOf(file);
@@ -78,7 +78,7 @@ describe('the bot store', () => {
   });
 
   it('migrates once, whoever opens it first, and refuses a newer schema', async () => {
-    Store.open(file).close();
+    SqliteDb.open(file).close();
     const stores = [openSqliteBotStore(file), openSqliteBotStore(file)];
     await Promise.all(stores.map((s) => s.close()));
     const db = new Database(file);
@@ -91,7 +91,7 @@ describe('the bot store', () => {
   });
 
   it('records a digest line with the digest, and follows the latest start of a task', async () => {
-    Store.open(file).close();
+    SqliteDb.open(file).close();
     bot = openSqliteBotStore(file);
     const push = { chatId: 10, taskId: 7, issueRef: 'h/o/r#1' };
     await bot.deliveries.record({ ...push, eventId: 1, eventType: 'task_started', messageId: 100 });
@@ -114,7 +114,7 @@ describe('the bot store', () => {
   });
 
   it('moves pairing state in one step and knows open topics', async () => {
-    Store.open(file).close();
+    SqliteDb.open(file).close();
     bot = openSqliteBotStore(file);
     await bot.state.set('pairing:AAAA-AAAA', 'x', 1);
     await bot.state.move('pairing:AAAA-AAAA', { key: 'approved_user:1', value: 'x' }, 2);

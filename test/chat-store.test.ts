@@ -6,18 +6,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAgentEnv } from '../core/agents/agent-env.js';
 import { openHome } from '../core/home-context.js';
 import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
-import { Store } from '../core/store/store.js';
+import { openSqliteStore, type SqliteStore } from '../core/store/sqlite/sqlite-store.js';
 
 describe('chat state in the store', () => {
   let dir: string;
-  let store: Store;
+  let store: SqliteStore;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-chat-store-'));
-    store = Store.open(join(dir, 'kugetsu.db'));
+    store = openSqliteStore(join(dir, 'kugetsu.db'));
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -36,12 +36,12 @@ describe('chat state in the store', () => {
     }
   });
 
-  it('keeps a task’s attachments with it, in order, and drops them with it', () => {
+  it('keeps a task’s attachments with it, in order, and drops them with it', async () => {
     const attachments = [
       { name: 'b.png', path: '/h/attachments/x/b.png', mime: 'image/png', size: 3 },
       { name: 'a.log', path: '/h/attachments/x/a.log', mime: 'text/plain', size: 9 },
     ];
-    const task = store.enqueueTask(
+    const task = await store.tasks.enqueue(
       {
         kind: 'dev',
         mode: 'start',
@@ -61,12 +61,14 @@ describe('chat state in the store', () => {
         agent: 'command',
       },
     );
-    expect(store.taskAttachments(task.id)).toEqual(attachments);
-    expect(store.attachmentPaths().sort()).toEqual(attachments.map((a) => a.path).sort());
-    store.cancelTask(task.id);
-    expect(store.deleteFinishedTasks(Date.now() + 1)).toBe(1);
-    expect(store.taskAttachments(task.id)).toEqual([]);
-    expect(store.attachmentPaths()).toEqual([]);
+    expect(await store.tasks.attachments(task.id)).toEqual(attachments);
+    expect((await store.tasks.attachmentPaths()).sort()).toEqual(
+      attachments.map((a) => a.path).sort(),
+    );
+    await store.tasks.cancel(task.id);
+    expect(await store.tasks.deleteFinished(Date.now() + 1)).toBe(1);
+    expect(await store.tasks.attachments(task.id)).toEqual([]);
+    expect(await store.tasks.attachmentPaths()).toEqual([]);
   });
 
   it('keeps the transcription key from agents and scrubs it, like the bot token', async () => {

@@ -237,18 +237,18 @@ describe('plain text is a request', () => {
     tg.userSends(OWNER, 'please fix the typo in local/me/app#3');
     const reply = await messageWhere(tg, (t) => t.includes('queued for local/me/app#3'));
     expect(rendered(reply.text ?? '')).toMatch(/^📥 Task #\d+ queued for local\/me\/app#3$/);
-    const task = sb.tasks().find((t) => t.issueRef === 'local/me/app#3');
+    const task = (await sb.tasks()).find((t) => t.issueRef === 'local/me/app#3');
     expect(task?.message).toBe('please fix the typo in local/me/app#3');
   });
 
   it('asks before the PM agent gets text; the answer survives a restart and counts once', async () => {
-    const before = sb.tasks().filter((t) => t.kind === 'pm').length;
+    const before = (await sb.tasks()).filter((t) => t.kind === 'pm').length;
     tg.userSends(OWNER, 'what is going on with the login work?');
     const question = await messageWhere(tg, (t) => t.startsWith('Send to the PM agent?'));
     expect(rendered(question.text ?? '')).toContain('what is going on with the login work?');
     const [yes, cancel] = buttonsOf(question)[0] ?? [];
     expect([yes?.text, cancel?.text]).toEqual(['Yes', 'Cancel']);
-    expect(sb.tasks().filter((t) => t.kind === 'pm')).toHaveLength(before);
+    expect((await sb.tasks()).filter((t) => t.kind === 'pm')).toHaveLength(before);
 
     // The pending text is durable: a restart between the question and the tap loses nothing.
     await sb.ok(['daemon', 'restart']);
@@ -266,13 +266,13 @@ describe('plain text is a request', () => {
       return all.length >= 2 ? all : null;
     });
     expect(answers.slice(-2).sort()).toEqual(['Sent', 'This request was already handled.']);
-    const pm = sb.tasks().filter((t) => t.kind === 'pm');
+    const pm = (await sb.tasks()).filter((t) => t.kind === 'pm');
     expect(pm).toHaveLength(before + 1);
     expect(pm.at(-1)?.message).toBe('what is going on with the login work?');
   });
 
   it('Cancel sends nothing', async () => {
-    const before = sb.tasks().length;
+    const before = (await sb.tasks()).length;
     tg.userSends(OWNER, 'never mind this one');
     const question = await tg.waitFor(() =>
       tg
@@ -286,7 +286,7 @@ describe('plain text is a request', () => {
   });
 
   it('answers a malformed request in one line and queues nothing', async () => {
-    const before = sb.tasks().length;
+    const before = (await sb.tasks()).length;
     tg.userSends(OWNER, 'work on nowhere.example/me/app#4');
     const reply = await messageWhere(tg, (t) => t.includes('no server for host'));
     expect(rendered(reply.text ?? '')).toBe(
@@ -376,7 +376,7 @@ describe('photos and documents', () => {
   });
 
   it('refuses what it cannot take in one line, and leaves nothing behind', async () => {
-    const before = sb.tasks().length;
+    const before = (await sb.tasks()).length;
     const files = staged();
     const big = randomBytes(1_500_000);
     // Stated size over the limit: refused before anything is downloaded.
@@ -453,7 +453,7 @@ describe('voice notes', () => {
       contentType: 'audio/ogg',
     });
     expect(request?.audio.equals(audio)).toBe(true);
-    const task = sb.tasks().find((t) => t.issueRef === 'local/me/app#50');
+    const task = (await sb.tasks()).find((t) => t.issueRef === 'local/me/app#50');
     expect(task?.message).toBe('Fix the typo in local/me/app#50, please.');
     // The audio is not kept.
     const root = join(sb.home, 'attachments');
@@ -475,10 +475,10 @@ describe('voice notes', () => {
     whisper.script(followUp, 'Also fix the second typo.');
     tg.userSendsVoice(OWNER, followUp, { replyTo: done.message_id });
     await messageWhere(tg, (t) => t === '🎙 I heard: Also fix the second typo.');
-    await tg.waitFor(() =>
-      sb.tasks().find((t) => t.issueRef === 'local/me/app#50' && t.mode === 'continue'),
+    await sb.until('the follow-up queued', async () =>
+      (await sb.tasks()).find((t) => t.issueRef === 'local/me/app#50' && t.mode === 'continue'),
     );
-    expect(sb.tasks().filter((t) => t.kind === 'pm')).toHaveLength(0);
+    expect((await sb.tasks()).filter((t) => t.kind === 'pm')).toHaveLength(0);
   });
 
   it('a refused key is one line without the key; the key is in no log and no chat', async () => {
@@ -491,7 +491,7 @@ describe('voice notes', () => {
       '⚠️ transcription failed: 401 Incorrect API key provided.',
     );
     await sb.ok(['daemon', 'restart']);
-    const log = await sb.ok(['logs', String(sb.tasks()[0]?.id ?? 1)]);
+    const log = await sb.ok(['logs', String((await sb.tasks())[0]?.id ?? 1)]);
     expect(log).not.toContain(KEY);
     expect(await sb.ok(['daemon', 'logs'])).not.toContain(KEY);
     expect(JSON.stringify(tg.requests)).not.toContain(KEY);
@@ -644,7 +644,7 @@ describe('a burst of tasks', () => {
     // The eleventh task opens the digest; everything after goes into it.
     await tg.waitFor(() => digestOf().length === 1, 30_000);
     await sb.ok(['daemon', 'restart']);
-    const ids = sb.tasks().map((t) => t.id);
+    const ids = (await sb.tasks()).map((t) => t.id);
     for (const id of ids) expect((await sb.finished(id)).state).toBe('completed');
     const final = await tg.waitFor(() => {
       const [digest] = digestOf();
@@ -669,14 +669,15 @@ describe('a burst of tasks', () => {
     expect(final.edits).toBeGreaterThan(0);
     expect(final.edits).toBeLessThan(20);
     // Every task event reached the chat exactly once, as a message or a line of the digest.
-    const events = sb
-      .store()
-      .listEvents({ unreadOnly: false })
-      .filter((e) => e.type.startsWith('task_'));
+    const events = (await sb.store().events.list({ unreadOnly: false })).filter((e) =>
+      e.type.startsWith('task_'),
+    );
     const delivered = sb
       .store()
-      .db.prepare('SELECT event_id, kind FROM chat_deliveries WHERE chat_id = ? ORDER BY event_id')
-      .all(OWNER.id) as { event_id: number; kind: string }[];
+      .db.all<{ event_id: number; kind: string }>(
+        'SELECT event_id, kind FROM chat_deliveries WHERE chat_id = ? ORDER BY event_id',
+        OWNER.id,
+      );
     expect(delivered.map((d) => d.event_id)).toEqual(events.map((e) => e.id));
     expect(delivered.filter((d) => d.kind === 'message')).toHaveLength(10);
     // A reply to the digest belongs to no one task.

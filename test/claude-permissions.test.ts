@@ -23,7 +23,7 @@ import { serveMcp, type McpTool } from '../core/agents/claude/mcp-server.js';
 import { servePermissions } from '../core/agents/claude/permission-server.js';
 import type { ApprovalAnswer } from '../core/approvals/approval.js';
 import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
-import { Store } from '../core/store/store.js';
+import { openSqliteStore, type SqliteStore } from '../core/store/sqlite/sqlite-store.js';
 
 const WT = '/work/wt';
 const inWorktree: AskContext = { roots: [WT, '/real/wt'], permissionMode: 'default' };
@@ -471,31 +471,40 @@ describe('the MCP server', () => {
 
 describe('kugetsu mcp permissions against a real home', () => {
   let dir: string;
-  let store: Store;
+  let store: SqliteStore;
   let taskId: number;
   const SECRET = 'tok-Very-Secret-9876';
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-mcp-'));
     mkdirSync(join(dir, 'env'), { recursive: true });
     writeFileSync(join(dir, 'env', 'claude.env'), `DEPLOY_TOKEN=${SECRET}\n`, { mode: 0o600 });
     mkdirSync(join(dir, 'wt'));
     symlinkSync(join(dir, 'wt'), join(dir, 'wt-link'));
-    store = Store.open(join(dir, 'kugetsu.db'));
-    taskId = store.enqueueTask(
-      { kind: 'pm', mode: 'start', issueRef: null, message: 'go', agent: 'claude', maxAttempts: 1 },
-      null,
+    store = openSqliteStore(join(dir, 'kugetsu.db'));
+    taskId = (
+      await store.tasks.enqueue(
+        {
+          kind: 'pm',
+          mode: 'start',
+          issueRef: null,
+          message: 'go',
+          agent: 'claude',
+          maxAttempts: 1,
+        },
+        null,
+      )
     ).id;
     // Only a running task's agent may ask.
-    store.claimTasks({
+    await store.claims.claim({
       owner: { pid: process.pid, start: 'test' },
       maxAgents: 1,
       availableMemoryMb: null,
       minFreeMemoryMb: 0,
     });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -542,7 +551,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     };
     const opened = async () => {
       for (let i = 0; i < 400; i++) {
-        const [open] = store.approvals.list({ taskId });
+        const [open] = await store.approvals.list({ taskId });
         if (open !== undefined) return open;
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -563,7 +572,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     });
     expect(open.subject).not.toContain(SECRET);
     expect(open.subject).toContain('curl -H "X-Token: ');
-    store.approvals.resolve(open.id, { decision: 'allow', scope: 'once', by: phone });
+    await store.approvals.resolve(open.id, { decision: 'allow', scope: 'once', by: phone });
     expect(await s.result(1)).toEqual({
       behavior: 'allow',
       updatedInput: { command: `curl -H "X-Token: ${SECRET}" x.test`, description: 'Deploy' },
@@ -583,7 +592,7 @@ describe('kugetsu mcp permissions against a real home', () => {
       behavior: 'deny',
       message: 'KUGETSU_APPROVAL_POLICY denies network',
     });
-    expect(store.approvals.list({ taskId, all: true })).toEqual([]);
+    expect(await store.approvals.list({ taskId, all: true })).toEqual([]);
     s.end();
     await s.served;
   });
@@ -611,7 +620,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     s.call(1, 'AskUserQuestion', input);
     const open = await s.opened();
     expect(open).toMatchObject({ kind: 'question', subject: 'Which colour?', options: ['red'] });
-    store.approvals.resolve(open.id, { decision: 'answer', text: 'blue', by: phone });
+    await store.approvals.resolve(open.id, { decision: 'answer', text: 'blue', by: phone });
     expect(await s.result(1)).toEqual({
       behavior: 'allow',
       updatedInput: { ...input, answers: { 'Which colour?': 'blue' } },
@@ -637,7 +646,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     const open = await s.opened();
     s.end();
     await s.served;
-    expect(store.approvals.get(open.id)).toMatchObject({
+    expect(await store.approvals.get(open.id)).toMatchObject({
       state: 'expired',
       answeredBy: { channel: 'kugetsu', who: 'claude' },
     });

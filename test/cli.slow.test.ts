@@ -53,8 +53,8 @@ describe('kugetsu CLI', () => {
       'what should we work on next?',
     ]);
     expect(out.route).toBe('pm');
-    const task = await sb.until('the PM task to finish', () => {
-      const tasks = sb.tasks();
+    const task = await sb.until('the PM task to finish', async () => {
+      const tasks = await sb.tasks();
       const found = tasks.find((t) => t.id === out.taskId);
       return found?.state === 'completed' ? found : null;
     });

@@ -37,7 +37,9 @@ describe('concurrency cap under pressure', () => {
 
     await sb.until(
       'all 50 tasks to finish',
-      () => sb.tasks().filter((t) => t.state === 'completed' || t.state === 'error').length === 50,
+      async () =>
+        (await sb.tasks()).filter((t) => t.state === 'completed' || t.state === 'error').length ===
+        50,
       120_000,
     );
 

@@ -30,8 +30,8 @@ describe('daemon', () => {
     await sb.ok(['queue', 'enqueue', 'local/me/app#1', 'quick']);
     const task = await sb.until(
       'the task to complete',
-      () => {
-        const tasks = sb.tasks();
+      async () => {
+        const tasks = await sb.tasks();
         return tasks[0]?.state === 'completed' ? tasks[0] : null;
       },
       20_000,
@@ -58,7 +58,10 @@ describe('daemon', () => {
     expect(await sb.ok(['queue', 'list'])).toContain('low memory');
 
     await sb.ok(['daemon', 'restart'], { env: { KUGETSU_MIN_FREE_MEMORY_MB: '0' } });
-    await sb.until('the task to complete', () => sb.tasks()[0]?.state === 'completed');
+    await sb.until(
+      'the task to complete',
+      async () => (await sb.tasks())[0]?.state === 'completed',
+    );
   });
 
   it('a second daemon for the same home refuses to start', async () => {
@@ -147,7 +150,10 @@ describe.skipIf(!canUnshare)('daemon seen from another PID namespace', () => {
     await sb.ok(['daemon', 'start']);
     const { pid } = await sb.json<{ pid: number }>(['daemon', 'status']);
     const id = await sb.startDetached(['start', 'local/me/app#1', 'hang']);
-    await sb.until('the task to run', () => sb.store().getTask(id)?.state === 'running');
+    await sb.until(
+      'the task to run',
+      async () => (await sb.store().tasks.get(id))?.state === 'running',
+    );
 
     const run = await inNamespace(['daemon', 'run']);
     expect(run.code).toBe(1);
@@ -157,7 +163,7 @@ describe.skipIf(!canUnshare)('daemon seen from another PID namespace', () => {
     expect(stop.stderr).toMatch(/runs in another PID namespace/);
 
     expect((await sb.json<{ pid: number }>(['daemon', 'status'])).pid).toBe(pid);
-    expect(sb.store().getTask(id)?.state).toBe('running');
+    expect((await sb.store().tasks.get(id))?.state).toBe('running');
     expect(await sb.ok(['daemon', 'logs'])).not.toMatch(/interrupted by a previous daemon/);
   });
 });

@@ -361,10 +361,10 @@ describe('intake (gitea)', () => {
       w.forge.addIssue('me', 'app', { title: 'Leave me', body: 'b', labels: ['bug'] });
       await w.sb.ok(['intake', 'add', `${w.host}/me/app`, '--label', 'kugetsu']);
       await w.sb.ok(['daemon', 'start']);
-      const tasksFor = (n: number): Task[] =>
-        w.sb.tasks().filter((t) => t.issueRef === `${w.host}/me/app#${n}`);
-      const [first] = await w.sb.until('the labelled issue queued', () => {
-        const tasks = tasksFor(labelled);
+      const tasksFor = async (n: number): Promise<Task[]> =>
+        (await w.sb.tasks()).filter((t) => t.issueRef === `${w.host}/me/app#${n}`);
+      const [first] = await w.sb.until('the labelled issue queued', async () => {
+        const tasks = await tasksFor(labelled);
         return tasks.length > 0 ? tasks : null;
       });
       if (first === undefined) throw new Error('no task');
@@ -375,21 +375,21 @@ describe('intake (gitea)', () => {
           ? true
           : null,
       );
-      expect(tasksFor(labelled)).toHaveLength(1);
+      expect(await tasksFor(labelled)).toHaveLength(1);
       const { tasks } = await w.sb.json<{ tasks: Task[] }>(['queue', 'list', '--all']);
       expect(tasks).toHaveLength(1);
 
       // kugetsu's own comment (the hand-off's) does not count as a mention.
       w.forge.addComment('me', 'app', labelled, '@kugetsu please also update the docs', 'hal');
-      const second = await w.sb.until('the mention queued', () => {
-        const all = tasksFor(labelled);
+      const second = await w.sb.until('the mention queued', async () => {
+        const all = await tasksFor(labelled);
         return all.length === 2 ? all.find((t) => t.id !== first.id) : null;
       });
       expect(second?.mode).toBe('continue');
       expect(second?.message).toContain('please also update the docs');
       if (second === undefined) throw new Error('no second task');
       expect((await w.sb.finished(second.id)).state).toBe('completed');
-      expect(tasksFor(labelled)).toHaveLength(2);
+      expect(await tasksFor(labelled)).toHaveLength(2);
     });
   });
 });

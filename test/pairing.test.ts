@@ -13,7 +13,7 @@ import {
 } from '../bot/pairing.js';
 import type { BotStateRecords, BotStore } from '../bot/store/bot-store.js';
 import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
-import { Store } from '../core/store/store.js';
+import { SqliteDb } from '../core/store/sqlite/sqlite-db.js';
 
 describe('pairing', () => {
   let dir: string;
@@ -22,7 +22,7 @@ describe('pairing', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-pair-'));
     // The core makes and migrates the home's database; the bot's store opens it after.
-    Store.open(join(dir, 'kugetsu.db')).close();
+    SqliteDb.open(join(dir, 'kugetsu.db')).close();
     bot = openSqliteBotStore(join(dir, 'kugetsu.db'));
     store = bot.state;
   });

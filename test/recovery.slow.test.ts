@@ -47,8 +47,8 @@ describe('daemon crash recovery', () => {
     await sb.ok(['daemon', 'start']);
     await sb.until(
       'all tasks done',
-      () => {
-        const tasks = sb.tasks();
+      async () => {
+        const tasks = await sb.tasks();
         return tasks.every((t) => t.state === 'completed');
       },
       60_000,
@@ -102,7 +102,11 @@ describe('daemon crash recovery', () => {
     const task = await sb.json<{ tasks: Task[] }>(['queue', 'list']);
     expect(task.tasks).toEqual([expect.objectContaining({ id: taskId, state: 'pending' })]);
     await sb.ok(['daemon', 'start']);
-    await sb.until('the task to complete', () => sb.tasks()[0]?.state === 'completed', 30_000);
+    await sb.until(
+      'the task to complete',
+      async () => (await sb.tasks())[0]?.state === 'completed',
+      30_000,
+    );
     const after = await sb.json<{ sessions: { state: string }[] }>(['list', '--all']);
     expect(after.sessions.map((s) => s.state)).toEqual(['idle']);
   });

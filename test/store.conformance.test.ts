@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { currentProcess, identify } from '../core/process-info.js';
 import type { StoreApi } from '../core/store/store-interface.js';
-import type { AttemptOutcome, NewSession, NewTask } from '../core/store/store.js';
+import type { AttemptOutcome, NewSession, NewTask } from '../core/store/records.js';
 import { openPostgresStore } from '../core/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
 import { freePort } from './helpers/free-port.js';

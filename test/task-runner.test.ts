@@ -11,7 +11,7 @@ import type { AgentRunFacts } from '../core/runner/attempt-verdict.js';
 import type { RunLedger } from '../core/runner/run-ledger.js';
 import type { AttemptStart, RunnerConfig, RunSteps, Workspace } from '../core/runner/run-steps.js';
 import { TaskRunner } from '../core/runner/task-runner.js';
-import type { AttemptOutcome } from '../core/store/store.js';
+import type { AttemptOutcome } from '../core/store/records.js';
 import { runFacts } from './helpers/run-facts.js';
 
 const ISSUE = 'git.example.com/me/app#14';

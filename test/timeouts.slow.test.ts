@@ -116,11 +116,8 @@ describe('timeouts and stalls', () => {
     await sb.setup();
     const id = await sb.startDetached(['start', 'local/me/app#3', 'think quietly']);
     const openStall = (after: number) =>
-      sb.until('a stall question', () =>
-        sb
-          .store()
-          .approvals.list()
-          .find((a) => a.taskId === id && a.id > after),
+      sb.until('a stall question', async () =>
+        (await sb.store().approvals.list()).find((a) => a.taskId === id && a.id > after),
       );
     const first = await openStall(0);
     // The waiting task holds its slot, and `queue list` says what it waits for.

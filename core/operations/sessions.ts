@@ -8,7 +8,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor, type ForgeState } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
 import { issueNumberOf } from '../issue-ref.js';
-import type { SessionTask } from '../store/store.js';
+import type { SessionTask } from '../store/records.js';
 import { loadWorkflow } from '../runner/issue-prompt.js';
 import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
 import { runHook } from '../workflow/hooks.js';

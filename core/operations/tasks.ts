@@ -6,7 +6,7 @@ import type { AgentName, Session, Task, TaskAttachment, TaskMode } from '../doma
 import { OperationError, UsageError, quote } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { assertCanContinue, assertCanStop, resumeMessage } from '../session-rules.js';
-import type { NewSession, NewTask } from '../store/store.js';
+import type { NewSession, NewTask } from '../store/records.js';
 import { newSessionFor, resolveTarget, targetInText, type SessionTarget } from '../targets.js';
 import { tailLines } from '../transcripts.js';
 

@@ -8,7 +8,7 @@ import type { AgentRunResult } from '../agents/agent-run.js';
 import type { StopReason } from '../agents/agent-supervisor.js';
 import type { AgentName, Task } from '../domain.js';
 import { BACKOFF_CAP_MS, decideAfterFailure } from '../retry-policy.js';
-import type { AttemptOutcome } from '../store/store.js';
+import type { AttemptOutcome } from '../store/records.js';
 
 /** Everything known about a finished agent run. */
 export interface AgentRunFacts extends AgentRunResult {

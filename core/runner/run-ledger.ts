@@ -19,7 +19,7 @@ import type {
 } from '../domain.js';
 import type { ProcessIdentity } from '../process-info.js';
 import type { ApprovalRecordsApi, StoreApi } from '../store/store-interface.js';
-import type { AttemptOutcome } from '../store/store.js';
+import type { AttemptOutcome } from '../store/records.js';
 
 export interface RunLedger {
   session(issueRef: string): Promise<Session | null>;

@@ -9,7 +9,7 @@ import type { StopReason } from '../agents/agent-supervisor.js';
 import type { Session, Task, TaskMode, Usage } from '../domain.js';
 import { OperationError, errorMessage, isPermanentError } from '../errors.js';
 import { effectiveMode } from '../session-rules.js';
-import type { AttemptOutcome } from '../store/store.js';
+import type { AttemptOutcome } from '../store/records.js';
 import { ZERO_USAGE } from '../usage.js';
 import {
   completedResult,

@@ -4,7 +4,7 @@
  * releases the slot.
  */
 import type { EventData, EventType, SessionState, Task, TaskMode, TaskState } from '../domain.js';
-import type { AttemptOutcome } from './store.js';
+import type { AttemptOutcome } from './records.js';
 
 export interface TaskChange {
   state: TaskState;

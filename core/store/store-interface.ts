@@ -33,7 +33,7 @@ import type {
   QueueStats,
   SessionTask,
   SlotRecord,
-} from './store.js';
+} from './records.js';
 
 export interface ServerRecords {
   list(): Promise<Server[]>;

@@ -183,8 +183,8 @@ export function realAgentSuite(agent: RealAgent): void {
       const pmTask = await sb.finished(out.taskId);
       expect(pmTask.state, pmTask.lastError ?? '').toBe('completed');
       expect(pmTask.result).toBe('Started local/me/app#7 for you.');
-      const devTask = await sb.until('the dev task the PM started', () => {
-        const tasks = sb.tasks();
+      const devTask = await sb.until('the dev task the PM started', async () => {
+        const tasks = await sb.tasks();
         return tasks.find((t) => t.issueRef === 'local/me/app#7');
       });
       expect(devTask.kind).toBe('dev');
@@ -222,8 +222,8 @@ export function realAgentSuite(agent: RealAgent): void {
         expect(tree.length).toBeGreaterThan(0);
         const task = await sb.until(
           'the stalled attempt',
-          () => {
-            const t = sb.store().getTask(id);
+          async () => {
+            const t = await sb.store().tasks.get(id);
             return t?.lastError?.startsWith('stalled') === true && t;
           },
           60_000,

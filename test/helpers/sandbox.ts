@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Task } from '../../core/domain.js';
-import { Store } from '../../core/store/store.js';
+import { openSqliteStore, type SqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -53,7 +53,7 @@ export class Sandbox {
   readonly gitRoot: string;
   readonly env: Record<string, string>;
   private readonly children = new Set<ChildProcess>();
-  private openStore: Store | null = null;
+  private openStore: SqliteStore | null = null;
 
   constructor(settings: Record<string, string> = {}) {
     this.dir = realpathSync(mkdtempSync(join(tmpdir(), 'kgt-')));
@@ -201,22 +201,22 @@ export class Sandbox {
    * The home's store, opened in this process. For waiting: a poll that ran the CLI would start
    * a node process every few milliseconds and take the CPU from the agents under test.
    */
-  store(): Store {
-    this.openStore ??= Store.open(join(this.home, 'kugetsu.db'));
+  store(): SqliteStore {
+    this.openStore ??= openSqliteStore(join(this.home, 'kugetsu.db'));
     return this.openStore;
   }
 
   /** Every task, as `queue list --all --json` has them. */
-  tasks(): Task[] {
-    return this.store().listTasks({});
+  tasks(): Promise<Task[]> {
+    return this.store().tasks.list({});
   }
 
   /** Waits until the task left pending and running, and returns it. */
   finished(id: number, timeoutMs = 90_000): Promise<Task> {
     return this.until(
       `task #${id} to finish`,
-      () => {
-        const task = this.store().getTask(id);
+      async () => {
+        const task = await this.store().tasks.get(id);
         return task !== null && task.state !== 'pending' && task.state !== 'running' && task;
       },
       timeoutMs,
@@ -247,8 +247,8 @@ export class Sandbox {
   }
 
   /** The worktree of a session, as the store has it. */
-  worktreeOf(issueRef: string): string {
-    const session = this.store().getSession(issueRef);
+  async worktreeOf(issueRef: string): Promise<string> {
+    const session = await this.store().sessions.get(issueRef);
     if (session === null) throw new Error(`no session ${issueRef}`);
     return session.worktreePath;
   }
@@ -265,7 +265,7 @@ export class Sandbox {
   }
 
   async cleanup(): Promise<void> {
-    this.openStore?.close();
+    await this.openStore?.close();
     this.openStore = null;
     const daemonPid = Number(
       (() => {

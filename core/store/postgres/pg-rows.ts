@@ -4,7 +4,7 @@
  */
 import type { Server, Task } from '../../domain.js';
 import { toServer, toTask, type ServerRow, type SlotRow, type TaskRow } from '../rows.js';
-import type { SlotRecord } from '../store.js';
+import type { SlotRecord } from '../records.js';
 
 export type PgTaskRow = Omit<TaskRow, 'cancel_requested'> & { cancel_requested: boolean };
 export type PgServerRow = Omit<ServerRow, 'is_default'> & { is_default: boolean };

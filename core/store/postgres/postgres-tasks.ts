@@ -19,7 +19,7 @@ import { planDispatch } from '../../scheduler/dispatch-plan.js';
 import { closingAnswer, resolutionOf, resolvedEventData } from '../approval-transitions.js';
 import { settle } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
-import type { NewSession, NewTask, QueueStats } from '../store.js';
+import type { NewSession, NewTask, QueueStats } from '../records.js';
 import { resolveOpenOfTask } from './approval-sql.js';
 import type { PgDb, PgTx } from './pg-db.js';
 import {

@@ -2,7 +2,7 @@
 import type { TaskKind, TaskMode, Usage } from '../../domain.js';
 import type { ProcessIdentity } from '../../process-info.js';
 import { toRun, type RunRecord, type RunRow } from '../rows.js';
-import type { SlotRecord } from '../store.js';
+import type { SlotRecord } from '../records.js';
 import type { PgSql } from './pg-db.js';
 import { pgSlot, type PgSlotRow } from './pg-rows.js';
 

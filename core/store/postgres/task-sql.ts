@@ -2,7 +2,7 @@
 import type { Task, TaskAttachment, TaskKind } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import type { TaskChange } from '../settle.js';
-import type { NewSession, NewTask } from '../store.js';
+import type { NewSession, NewTask } from '../records.js';
 import type { TaskFilter } from '../store-interface.js';
 import type { PgSql } from './pg-db.js';
 import { pgTask, type PgTaskRow } from './pg-rows.js';

@@ -2,7 +2,7 @@
 import type { TaskKind, TaskMode, Usage } from '../../domain.js';
 import type { ProcessIdentity } from '../../process-info.js';
 import { toRun, type RunRecord, type RunRow, type SlotRow } from '../rows.js';
-import type { SlotRecord } from '../store.js';
+import type { SlotRecord } from '../records.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 export function insertRun(

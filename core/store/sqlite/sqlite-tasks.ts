@@ -10,7 +10,7 @@ import { planDispatch } from '../../scheduler/dispatch-plan.js';
 import type { ApprovalRecords } from '../approval-records.js';
 import { settle } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
-import type { NewSession, NewTask, QueueStats } from '../store.js';
+import type { NewSession, NewTask, QueueStats } from '../records.js';
 import {
   countCountedSlots,
   deleteSlot,

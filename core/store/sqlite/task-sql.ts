@@ -3,7 +3,7 @@ import type { Task, TaskAttachment, TaskKind } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import { toTask, type TaskRow } from '../rows.js';
 import type { TaskChange } from '../settle.js';
-import type { NewSession, NewTask } from '../store.js';
+import type { NewSession, NewTask } from '../records.js';
 import type { TaskFilter } from '../store-interface.js';
 import type { SqliteDb } from './sqlite-db.js';
 
