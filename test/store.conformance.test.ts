@@ -776,6 +776,17 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
     expect(types.filter((t) => t === 'task_cancelled')).toHaveLength(1);
   });
 
+  it('judges by pid only the orphans of this worker, and of no worker', async () => {
+    for (let n = 1; n <= 3; n += 1) await enqueue(n);
+    await store.claims.claim({ ...claimParams, owner: gone, worker: 'w1', maxAgents: 1 });
+    await store.claims.claim({ ...claimParams, owner: gone, worker: 'w2', maxAgents: 1 });
+    await store.claims.claim({ ...claimParams, owner: gone, maxAgents: 3 });
+    const ids = async (worker?: string) =>
+      (await store.claims.orphans(worker)).map((o) => o.task.id);
+    expect(await ids()).toEqual([1, 2, 3]);
+    expect(await ids('w1')).toEqual([1, 3]);
+  });
+
   it('keeps a session’s follow-ups on the worker that holds its worktree while it lives', async () => {
     const now = 1_000_000;
     await enqueue(1);

@@ -112,8 +112,12 @@ export interface ClaimRecords extends FencedClaims {
   /** The spawned agent's identity on its slot, so a later owner can find and judge it. */
   recordAgentProcess(taskId: number, agent: ProcessIdentity): Promise<void>;
   list(): Promise<SlotRecord[]>;
-  /** Running tasks whose owning process is gone: candidates for recovery. */
-  orphans(): Promise<{ task: Task; slot: SlotRecord | null }[]>;
+  /**
+   * Running tasks whose owning process is gone: candidates for recovery. Owners are judged by
+   * pid on this machine, so with `worker`, slots other workers hold are not judged here (their
+   * leases are, `recoverWorker`).
+   */
+  orphans(worker?: string): Promise<{ task: Task; slot: SlotRecord | null }[]>;
 }
 
 export interface RunRecords {

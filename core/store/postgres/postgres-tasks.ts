@@ -66,6 +66,7 @@ import {
 import {
   countSlotsOf,
   selectPendingPlacements,
+  selectTaskIdsOfOthers,
   selectTaskIdsOfWorker,
   setSessionWorker,
   slotHoldsFence,
@@ -271,12 +272,16 @@ export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecord
     list: () => selectSlots(db.sql),
     // Slots and running tasks from one snapshot: a task claimed between two reads would
     // otherwise look like a running task without a slot, an orphan.
-    orphans: () =>
+    orphans: (worker) =>
       db.snapshot(async (sql) => {
         const slots = new Map((await selectSlots(sql)).map((s) => [s.taskId, s]));
+        const elsewhere = new Set(
+          worker === undefined ? [] : await selectTaskIdsOfOthers(sql, worker),
+        );
         const running = await selectTasks(sql, { states: ['running'] });
         return running.flatMap((task) => {
           const slot = slots.get(task.id) ?? null;
+          if (elsewhere.has(task.id)) return [];
           return slot !== null && ownerAlive(slot.owner) ? [] : [{ task, slot }];
         });
       }),

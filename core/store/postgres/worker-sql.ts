@@ -104,6 +104,15 @@ export async function selectTaskIdsOfWorker(sql: PgSql, worker: string): Promise
   return rows.map((r) => r.task_id);
 }
 
+/** Tasks whose slots another worker holds: not this machine's to judge by pid. */
+export async function selectTaskIdsOfOthers(sql: PgSql, worker: string): Promise<number[]> {
+  const rows = await sql.all<{ task_id: number }>(
+    'SELECT task_id FROM slots WHERE worker IS NOT NULL AND worker <> $1 ORDER BY task_id',
+    worker,
+  );
+  return rows.map((r) => r.task_id);
+}
+
 export async function selectLease(sql: PgSql, name: string): Promise<LeaseRecord | null> {
   const row = await sql.get<{ holder: string; expires_at: number }>(
     'SELECT holder, expires_at FROM leases WHERE name = $1',

@@ -57,6 +57,7 @@ import {
   countSlotsOf,
   nextFence,
   selectPendingPlacements,
+  selectTaskIdsOfOthers,
   selectTaskIdsOfWorker,
   setSessionWorker,
   slotHoldsFence,
@@ -249,11 +250,13 @@ export function sqliteClaims(db: SqliteDb, approvals: ApprovalRecords): ClaimRec
     countedSlots: () => settled(() => countCountedSlots(db)),
     recordAgentProcess: (taskId, agent) => settled(() => setSlotAgent(db, taskId, agent)),
     list: () => settled(() => selectSlots(db)),
-    orphans: () =>
+    orphans: (worker) =>
       settled(() => {
         const slots = new Map(selectSlots(db).map((s) => [s.taskId, s]));
+        const elsewhere = new Set(worker === undefined ? [] : selectTaskIdsOfOthers(db, worker));
         return selectTasks(db, { states: ['running'] }).flatMap((task) => {
           const slot = slots.get(task.id) ?? null;
+          if (elsewhere.has(task.id)) return [];
           return slot !== null && isAlive(slot.owner) ? [] : [{ task, slot }];
         });
       }),

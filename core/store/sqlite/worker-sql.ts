@@ -101,6 +101,16 @@ export function selectTaskIdsOfWorker(db: SqliteDb, worker: string): number[] {
     .map((r) => r.task_id);
 }
 
+/** Tasks whose slots another worker holds: not this machine's to judge by pid. */
+export function selectTaskIdsOfOthers(db: SqliteDb, worker: string): number[] {
+  return db
+    .all<{ task_id: number }>(
+      'SELECT task_id FROM slots WHERE worker IS NOT NULL AND worker <> ? ORDER BY task_id',
+      worker,
+    )
+    .map((r) => r.task_id);
+}
+
 export function selectLease(db: SqliteDb, name: string): LeaseRecord | null {
   const row = db.get<{ holder: string; expires_at: number }>(
     'SELECT holder, expires_at FROM leases WHERE name = ?',
