@@ -16,7 +16,7 @@ import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { currentProcess, identify } from '../core/process-info.js';
 import type { StoreApi } from '../core/store/store-interface.js';
 import type { AttemptOutcome, NewSession, NewTask } from '../core/store/records.js';
-import { openPostgresStore } from '../core/store/postgres/postgres-store.js';
+import { openPostgresStore, PostgresStore } from '../core/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
 import { freePort } from './helpers/free-port.js';
 
@@ -154,6 +154,29 @@ function devTask(n: number, extra: Partial<NewTask> = {}): [NewTask, NewSession]
       agent: 'command',
     },
   ];
+}
+
+/** A failed attempt with a retry goes straight back to the queue, so a race goes on. */
+const again: AttemptOutcome = {
+  kind: 'failed',
+  error: 'again',
+  agentSessionId: null,
+  retryDelayMs: 0,
+};
+
+/**
+ * Events are written with the claims and releases they tell of, in the order those committed:
+ * replayed, they give the slots held after every commit (the most, and at the end).
+ */
+async function slotsReplayed(store: StoreApi): Promise<{ most: number; held: number }> {
+  let held = 0;
+  let most = 0;
+  for (const e of await store.events.list({ unreadOnly: false })) {
+    if (e.type === 'task_dequeued') held += 1;
+    if (e.type === 'task_retrying') held -= 1;
+    most = Math.max(most, held);
+  }
+  return { most, held };
 }
 
 const bash: ApprovalRequest = {
@@ -535,13 +558,6 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
     const cap = 3;
     for (let n = 1; n <= 8; n += 1) await enqueue(n);
     const handles = [store, ...(await Promise.all(Array.from({ length: 7 }, () => another())))];
-    // A failed attempt with a retry goes straight back to the queue, so the race goes on.
-    const again: AttemptOutcome = {
-      kind: 'failed',
-      error: 'again',
-      agentSessionId: null,
-      retryDelayMs: 0,
-    };
     let claims = 0;
     await Promise.all(
       handles.map(async (h) => {
@@ -552,15 +568,7 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
         }
       }),
     );
-    // Events are written with the claims and releases they tell of, in the order those
-    // committed: replayed, they give the slots held after every commit.
-    let held = 0;
-    let most = 0;
-    for (const e of await store.events.list({ unreadOnly: false })) {
-      if (e.type === 'task_dequeued') held += 1;
-      if (e.type === 'task_retrying') held -= 1;
-      most = Math.max(most, held);
-    }
+    const { most, held } = await slotsReplayed(store);
     expect(most).toBeLessThanOrEqual(cap);
     expect(held).toBe(0);
     expect(claims).toBeGreaterThan(50);
@@ -632,4 +640,246 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
       await home.cleanup();
     }
   });
+  // ---- several machines on one database ----
+
+  const done: AttemptOutcome = { kind: 'completed', result: 'ok', agentSessionId: null };
+  const worker = (name: string, maxAgents = 2) => ({
+    name,
+    host: `${name}.lan`,
+    pid: 10,
+    maxAgents,
+  });
+
+  it('heartbeats workers and finds the ones silent past their lease', async () => {
+    await store.workers.heartbeat(worker('w1'), 1_000);
+    await store.workers.heartbeat(worker('w2', 3), 5_000);
+    expect(await store.workers.list()).toEqual([
+      { name: 'w1', host: 'w1.lan', pid: 10, maxAgents: 2, lastSeen: 1_000, taskIds: [] },
+      { name: 'w2', host: 'w2.lan', pid: 10, maxAgents: 3, lastSeen: 5_000, taskIds: [] },
+    ]);
+    expect((await store.workers.expired(3_000, 6_000)).map((w) => w.name)).toEqual(['w1']);
+    expect(await store.workers.expired(3_000, 4_000)).toEqual([]);
+    // A restarted worker beats with its new pid and cap; the lease runs from the new beat.
+    await (await another()).workers.heartbeat({ ...worker('w1', 4), pid: 11 }, 6_000);
+    expect(await store.workers.expired(3_000, 8_000)).toEqual([]);
+    expect((await store.workers.list())[0]).toMatchObject({ pid: 11, maxAgents: 4 });
+    await enqueue(1);
+    await store.claims.claim({ ...claimParams, worker: 'w2' });
+    expect((await store.workers.list()).map((w) => w.taskIds)).toEqual([[], [1]]);
+  });
+
+  it('never exceeds a worker’s cap or the global cap while two workers claim from four handles', async () => {
+    const caps = { w1: 2, w2: 3 };
+    const global = 4;
+    for (let n = 1; n <= 12; n += 1) await enqueue(n);
+    const handles = [store, ...(await Promise.all(Array.from({ length: 3 }, () => another())))];
+    // Every committed state a watcher sees must be within both caps.
+    const watcher = await another();
+    let racing = true;
+    let most = { w1: 0, w2: 0, all: 0 };
+    const watching = (async () => {
+      while (racing) {
+        const held = Object.fromEntries(
+          (await watcher.workers.list()).map((w) => [w.name, w.taskIds.length]),
+        );
+        const w1 = held.w1 ?? 0;
+        const w2 = held.w2 ?? 0;
+        most = {
+          w1: Math.max(most.w1, w1),
+          w2: Math.max(most.w2, w2),
+          all: Math.max(most.all, w1 + w2),
+        };
+      }
+    })();
+    const fences: number[] = [];
+    await Promise.all(
+      handles.map(async (h, i) => {
+        const name = i % 2 === 0 ? 'w1' : 'w2';
+        await h.workers.heartbeat(worker(name, caps[name]), Date.now());
+        for (let round = 0; round < 25; round += 1) {
+          const { claimed } = await h.claims.claim({
+            ...claimParams,
+            worker: name,
+            maxAgents: caps[name],
+            globalMaxAgents: global,
+          });
+          for (const t of claimed) {
+            fences.push(t.fence);
+            await h.tasks.finishAttempt(t.id, null, 1, again, null, Date.now(), t.fence);
+          }
+        }
+      }),
+    );
+    racing = false;
+    await watching;
+    expect(most.w1).toBeLessThanOrEqual(caps.w1);
+    expect(most.w2).toBeLessThanOrEqual(caps.w2);
+    expect(most.all).toBeLessThanOrEqual(global);
+    // Replayed in commit order, the claims and releases never held more than the global cap.
+    const { most: peak, held } = await slotsReplayed(store);
+    expect(peak).toBeLessThanOrEqual(global);
+    expect(peak).toBeGreaterThan(caps.w2);
+    expect(held).toBe(0);
+    expect(new Set(fences).size).toBe(fences.length);
+    expect(fences.length).toBeGreaterThan(25);
+  }, 30_000);
+
+  it('hands each claim a growing fencing token, and refuses writes with a stale one', async () => {
+    await enqueue(1);
+    const [first] = (await store.claims.claim({ ...claimParams, worker: 'w1' })).claimed;
+    const stale = first?.fence ?? 0;
+    expect(await store.claims.isCurrent(1, stale)).toBe(true);
+    expect(await store.claims.isCurrent(1, stale + 1)).toBe(false);
+    await store.claims.recoverWorker('w1');
+    expect(await store.claims.isCurrent(1, stale)).toBe(false);
+    const [second] = (await store.claims.claim({ ...claimParams, worker: 'w2' })).claimed;
+    const fence = second?.fence ?? 0;
+    expect(fence).toBeGreaterThan(stale);
+    const pr = { number: 7, url: 'https://h/o/r/pull/7', state: 'open' as const };
+    // The worker that lost the task comes back: it settles nothing and publishes nothing.
+    await expect(
+      store.tasks.finishAttempt(1, null, 0, done, null, Date.now(), stale),
+    ).rejects.toThrow(`task 1 moved on: claim ${stale} no longer holds it`);
+    await expect(store.sessions.setPullRequest('h/o/r#1', pr, stale)).rejects.toThrow(
+      `session h/o/r#1 moved on: claim ${stale} no longer holds it`,
+    );
+    expect(await store.tasks.get(1)).toMatchObject({ state: 'running', attempts: 1 });
+    expect((await store.sessions.get('h/o/r#1'))?.pullRequest).toBeNull();
+    expect(await store.claims.isCurrent(1, fence)).toBe(true);
+    // The current holder does both.
+    await store.sessions.setPullRequest('h/o/r#1', pr, fence);
+    expect((await store.sessions.get('h/o/r#1'))?.pullRequest).toEqual(pr);
+    expect(
+      await store.tasks.finishAttempt(1, null, 0, done, null, Date.now(), fence),
+    ).toMatchObject({ state: 'completed' });
+    expect(await store.claims.isCurrent(1, fence)).toBe(false);
+  });
+
+  it('recovers a dead worker’s running tasks as crash recovery does, and no one else’s', async () => {
+    for (let n = 1; n <= 3; n += 1) await enqueue(n);
+    await store.claims.claim({ ...claimParams, worker: 'w1', maxAgents: 2 });
+    await store.claims.claim({ ...claimParams, worker: 'w2', maxAgents: 2 });
+    const run = await store.runs.start(1, 1, 'start', '/t/1.log');
+    await store.tasks.cancel(2);
+    const recovered = await (await another()).claims.recoverWorker('w1', 5_000);
+    expect(recovered.map((t) => [t.id, t.state, t.mode, t.attempts])).toEqual([
+      [1, 'pending', 'resume', 0],
+      [2, 'cancelled', 'start', 1],
+    ]);
+    expect(await store.runs.list(1)).toMatchObject([{ id: run, outcome: 'interrupted' }]);
+    expect((await store.sessions.get('h/o/r#1'))?.state).toBe('left');
+    expect((await store.claims.list()).map((s) => s.taskId)).toEqual([3]);
+    expect((await store.tasks.get(3))?.state).toBe('running');
+    expect(await store.claims.recoverWorker('w1')).toEqual([]);
+    // Recovery tells of what it ends as the attempt's own end would: an interruption, nothing.
+    const types = (await store.events.list({ unreadOnly: false })).map((e) => e.type);
+    expect(types.filter((t) => t === 'task_cancelled')).toHaveLength(1);
+  });
+
+  it('judges by pid only the orphans of this worker, and of no worker', async () => {
+    for (let n = 1; n <= 3; n += 1) await enqueue(n);
+    await store.claims.claim({ ...claimParams, owner: gone, worker: 'w1', maxAgents: 1 });
+    await store.claims.claim({ ...claimParams, owner: gone, worker: 'w2', maxAgents: 1 });
+    await store.claims.claim({ ...claimParams, owner: gone, maxAgents: 3 });
+    const ids = async (worker?: string) =>
+      (await store.claims.orphans(worker)).map((o) => o.task.id);
+    expect(await ids()).toEqual([1, 2, 3]);
+    expect(await ids('w1')).toEqual([1, 3]);
+  });
+
+  it('keeps a session’s follow-ups on the worker that holds its worktree while it lives', async () => {
+    const now = 1_000_000;
+    await enqueue(1);
+    await store.workers.heartbeat(worker('w1'), now);
+    await store.workers.heartbeat(worker('w2'), now);
+    const w1 = { ...claimParams, worker: 'w1', leaseMs: 30_000 };
+    const w2 = { ...claimParams, worker: 'w2', leaseMs: 30_000 };
+    const [task] = (await store.claims.claim(w1, now)).claimed;
+    expect(await store.sessions.workerOf('h/o/r#1')).toBe('w1');
+    await store.tasks.finishAttempt(1, null, 0, done, null, now, task?.fence);
+    await store.tasks.enqueue({ ...devTask(1)[0], mode: 'continue' }, null, now);
+    expect((await store.claims.claim(w2, now + 1_000)).claimed).toEqual([]);
+    expect((await store.tasks.get(2))?.waitReason).toBe("its session's worktree is on worker w1");
+    expect((await store.claims.claim(w1, now + 1_000)).claimed.map((t) => t.id)).toEqual([2]);
+    await store.tasks.finishAttempt(2, null, 0, done, null, now + 2_000);
+    // Moved by hand, the session's next follow-up runs on the worker it was moved to.
+    await store.sessions.setWorker('h/o/r#1', 'w2');
+    await store.tasks.enqueue({ ...devTask(1)[0], mode: 'continue' }, null, now);
+    expect((await store.claims.claim(w1, now + 3_000)).claimed).toEqual([]);
+    // Once w2 is silent past the lease, its sessions are anyone's.
+    expect((await store.claims.claim(w1, now + 31_000)).claimed.map((t) => t.id)).toEqual([3]);
+    expect(await store.sessions.workerOf('h/o/r#1')).toBe('w1');
+    await expect(store.sessions.setWorker('h/o/r#9', 'w1')).rejects.toThrow(
+      'session h/o/r#9 not found',
+    );
+    // One machine (no worker named) claims as before and leaves sessions to any.
+    await enqueue(4);
+    expect((await store.claims.claim(claimParams)).claimed.map((t) => t.id)).toEqual([4]);
+    expect(await store.sessions.workerOf('h/o/r#4')).toBeNull();
+  });
+
+  it('holds a lease for one holder at a time, and hands it over after its term', async () => {
+    const handles = [store, ...(await Promise.all(Array.from({ length: 3 }, () => another())))];
+    const won = await Promise.all(
+      handles.map((h, i) => h.locks.acquireLease('bot', `d${i}`, 1_000, 10_000)),
+    );
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const first = `d${won.indexOf(true)}`;
+    const other = first === 'd0' ? 'd1' : 'd0';
+    expect(await store.locks.leaseHolder('bot', 10_500)).toBe(first);
+    expect(await store.locks.acquireLease('bot', other, 1_000, 10_500)).toBe(false);
+    // Renewed by its holder, the term runs from the renewal.
+    expect(await store.locks.acquireLease('bot', first, 1_000, 10_900)).toBe(true);
+    expect(await store.locks.acquireLease('bot', other, 1_000, 11_500)).toBe(false);
+    expect(await store.locks.leaseHolder('bot', 11_900)).toBeNull();
+    expect(await store.locks.acquireLease('bot', other, 1_000, 11_900)).toBe(true);
+    expect(await store.locks.leaseHolder('bot', 12_000)).toBe(other);
+    // Another lease is another name; only the holder gives one up.
+    expect(await store.locks.acquireLease('api', first, 1_000, 12_000)).toBe(true);
+    await store.locks.releaseLease('bot', first);
+    expect(await store.locks.leaseHolder('bot', 12_000)).toBe(other);
+    await store.locks.releaseLease('bot', other);
+    expect(await store.locks.leaseHolder('bot', 12_000)).toBeNull();
+    expect(await store.locks.acquireLease('bot', first, 1_000, 12_000)).toBe(true);
+  });
+
+  it.runIf(impl.name === 'postgres')(
+    'wakes a listener on another pool when work is queued, not when it is rolled back, and after a drop',
+    async () => {
+      const listener = await another();
+      if (!(listener instanceof PostgresStore)) throw new Error('not PostgreSQL');
+      let wakes = 0;
+      const subscription = await listener.onWake(() => (wakes += 1), { retryMs: 50 });
+      try {
+        const woken = async (before: number): Promise<void> => {
+          const deadline = Date.now() + 5_000;
+          while (wakes === before && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 10));
+          expect(wakes).toBeGreaterThan(before);
+        };
+        await store.tasks.enqueue(...devTask(1));
+        await woken(0);
+        const [task, session] = devTask(2);
+        const settledWakes = wakes;
+        await expect(
+          store.tasks.enqueue(task, { ...session, workspaceKey: 'h-o-r-1' }),
+        ).rejects.toThrow();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(wakes).toBe(settledWakes);
+        // The listener's connection is cut: it comes back, wakes once, and hears the next.
+        if (!(store instanceof PostgresStore)) throw new Error('not PostgreSQL');
+        const cut = await store.db.sql.all(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = 'kugetsu-wake'`,
+        );
+        expect(cut).toHaveLength(1);
+        await woken(settledWakes);
+        const back = wakes;
+        await store.tasks.enqueue(...devTask(3));
+        await woken(back);
+      } finally {
+        await subscription.close();
+      }
+    },
+  );
 });

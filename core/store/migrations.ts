@@ -283,4 +283,31 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // 10: several machines on one database. Workers heartbeat; a slot names the worker that holds
+  // it and the fencing token of its claim (handed out in increasing order from `counters`); a
+  // session names the worker whose machine holds its worktree (NULL: any, one machine); named
+  // leases elect one bot and one API for the fleet.
+  `
+  CREATE TABLE workers (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    max_agents INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  );
+  ALTER TABLE slots ADD COLUMN worker TEXT;
+  ALTER TABLE slots ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX slots_by_worker ON slots (worker);
+  ALTER TABLE sessions ADD COLUMN worker TEXT;
+  CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  INSERT INTO counters (name, value) VALUES ('fence', 0);
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -3,8 +3,28 @@
  * as one pure function, which every store implementation applies in the transaction that
  * releases the slot.
  */
-import type { EventData, EventType, SessionState, Task, TaskMode, TaskState } from '../domain.js';
+import type {
+  EventData,
+  EventType,
+  SessionState,
+  Task,
+  TaskMode,
+  TaskState,
+  Usage,
+} from '../domain.js';
 import type { AttemptOutcome } from './records.js';
+
+/** An attempt's end, as the transaction that records it is given it. */
+export interface AttemptEnd {
+  taskId: number;
+  runId: number | null;
+  exitCode: number | null;
+  outcome: AttemptOutcome;
+  usage: Usage | null;
+  now: number;
+  /** The claim's fencing token: the end is refused unless that claim still holds the task. */
+  fence?: number | undefined;
+}
 
 export interface TaskChange {
   state: TaskState;

@@ -23,11 +23,16 @@ import type {
   Usage,
 } from '../domain.js';
 import type { ProcessIdentity } from '../process-info.js';
+import type { FleetClaimParams, FleetClaimResult } from './fleet.js';
+import type {
+  FencedClaims,
+  LeaseRecords,
+  SessionWorkers,
+  WorkerRecords,
+} from './fleet-interface.js';
 import type { IntakeCursor, IntakeRepo, NewIntakeRepo, RunRecord } from './rows.js';
 import type {
   AttemptOutcome,
-  ClaimParams,
-  ClaimResult,
   NewSession,
   NewTask,
   QueueStats,
@@ -81,7 +86,8 @@ export interface TaskRecords {
   /**
    * Ends an attempt in one transaction: the slot is released (the caller has reaped the
    * agent's whole process group), open approvals are closed, the task and session take the
-   * states `settle` gives, and the event is recorded.
+   * states `settle` gives, and the event is recorded. With `fence`, it is refused (an
+   * OperationError, nothing written) unless that claim still holds the task.
    */
   finishAttempt(
     taskId: number,
@@ -90,22 +96,28 @@ export interface TaskRecords {
     outcome: AttemptOutcome,
     usage?: Usage | null,
     now?: number,
+    fence?: number,
   ): Promise<Task>;
 }
 
-export interface ClaimRecords {
+export interface ClaimRecords extends FencedClaims {
   /**
    * Claims every task that may start now, in one transaction under the write lock: count the
-   * slots, plan, insert the slots, record why each other pending task waits.
+   * slots (this worker's against its cap, all against the global cap), plan, insert the slots,
+   * record why each other pending task waits. Each claimed task comes with its fencing token.
    */
-  claim(params: ClaimParams, now?: number): Promise<ClaimResult>;
+  claim(params: FleetClaimParams, now?: number): Promise<FleetClaimResult>;
   /** Dev-agent slots held: the number the concurrency invariant bounds. */
   countedSlots(): Promise<number>;
   /** The spawned agent's identity on its slot, so a later owner can find and judge it. */
   recordAgentProcess(taskId: number, agent: ProcessIdentity): Promise<void>;
   list(): Promise<SlotRecord[]>;
-  /** Running tasks whose owning process is gone: candidates for recovery. */
-  orphans(): Promise<{ task: Task; slot: SlotRecord | null }[]>;
+  /**
+   * Running tasks whose owning process is gone: candidates for recovery. Owners are judged by
+   * pid on this machine, so with `worker`, slots other workers hold are not judged here (their
+   * leases are, `recoverWorker`).
+   */
+  orphans(worker?: string): Promise<{ task: Task; slot: SlotRecord | null }[]>;
 }
 
 export interface RunRecords {
@@ -133,14 +145,15 @@ export interface SessionWithTask {
   usage: Usage | null;
 }
 
-export interface SessionRecords {
+export interface SessionRecords extends SessionWorkers {
   get(issueRef: string): Promise<Session | null>;
   /** `used` and `left` sessions; with `all`, idle ones too. Newest first. */
   list(filter: { all: boolean }): Promise<Session[]>;
   listWithTask(filter: { all: boolean }): Promise<SessionWithTask[]>;
   setAgentSessionId(issueRef: string, agentSessionId: string): Promise<void>;
   clearAgentSessionId(issueRef: string): Promise<void>;
-  setPullRequest(issueRef: string, pr: SessionPullRequest): Promise<void>;
+  /** With `fence`, refused (an OperationError) unless that claim still holds the session's task. */
+  setPullRequest(issueRef: string, pr: SessionPullRequest, fence?: number): Promise<void>;
   setIssueState(issueRef: string, state: 'open' | 'closed'): Promise<void>;
   /** Deletes a session that is not running; its pending tasks are cancelled with it. */
   delete(issueRef: string, now?: number): Promise<void>;
@@ -162,7 +175,7 @@ export interface IntakeRecords {
   saveCursor(serverName: string, repoPath: string, cursor: IntakeCursor): Promise<void>;
 }
 
-export interface LockRecords {
+export interface LockRecords extends LeaseRecords {
   /** The live daemon of this home, if any. */
   daemonOwner(): Promise<ProcessIdentity | null>;
   /** One daemon per home: a lock left by a dead daemon is taken over. */
@@ -233,6 +246,7 @@ export interface StoreApi {
   readonly locks: LockRecords;
   readonly meta: MetaRecords;
   readonly approvals: ApprovalRecordsApi;
+  readonly workers: WorkerRecords;
   /** `ok`, or what the database reports wrong with itself (for `doctor`). */
   check(): Promise<string>;
   readonly apiTokens: ApiTokenRecords;

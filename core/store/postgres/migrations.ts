@@ -235,4 +235,27 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // 3: several machines on one database (SQLite's 10). Workers heartbeat; a slot names the
+  // worker that holds it and the fencing token of its claim, from a sequence; a session names the
+  // worker whose machine holds its worktree (NULL: any, one machine); named leases elect one
+  // bot and one API for the fleet.
+  `
+  CREATE TABLE workers (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    max_agents INTEGER NOT NULL,
+    last_seen BIGINT NOT NULL
+  );
+  CREATE SEQUENCE claim_fences;
+  ALTER TABLE slots ADD COLUMN worker TEXT;
+  ALTER TABLE slots ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
+  CREATE INDEX slots_by_worker ON slots (worker);
+  ALTER TABLE sessions ADD COLUMN worker TEXT;
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];

@@ -49,6 +49,8 @@ export const LOCKS = {
   daemon: 4,
   /** Servers: the first is the default, and only one is. */
   servers: 5,
+  /** Leadership leases: one holder is told it has a lease at a time. */
+  leases: 6,
 } as const;
 export type LockName = keyof typeof LOCKS;
 
@@ -103,7 +105,11 @@ export class PgDb {
   readonly sql: PgSql;
   private ending: Promise<void> | null = null;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** Where it connects: a dedicated connection (LISTEN) opens its own there. */
+    readonly url: string,
+  ) {
     this.sql = statements((sql, params) => pool.query(sql, params));
   }
 
@@ -121,7 +127,7 @@ export class PgDb {
     // An idle client whose connection breaks (server restart, network) is dropped by the pool,
     // which then emits this; the next query connects afresh. Unheard, it would end the process.
     pool.on('error', () => undefined);
-    const db = new PgDb(pool);
+    const db = new PgDb(pool, url);
     try {
       await db.migrate();
     } catch (err) {

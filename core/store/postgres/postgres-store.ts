@@ -9,6 +9,7 @@ import type { Approval } from '../../approvals/approval.js';
 import { OperationError } from '../../errors.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../../process-info.js';
 import { requestedEventData, resolutionOf, resolvedEventData } from '../approval-transitions.js';
+import type { WorkerRecords } from '../fleet-interface.js';
 import type {
   ApiTokenRecords,
   ApprovalRecordsApi,
@@ -34,6 +35,13 @@ import {
 } from './approval-sql.js';
 import { postgresApiTokens } from './api-token-sql.js';
 import { PgDb, type PgSql, type PgDbOptions } from './pg-db.js';
+import { listenForWake, type WakeOptions, type WakeSubscription } from './pg-wake.js';
+import {
+  postgresLeases,
+  postgresSessionWorkers,
+  postgresSetPullRequest,
+  postgresWorkers,
+} from './postgres-fleet.js';
 import { postgresClaims, postgresTasks, type OwnerLiveness } from './postgres-tasks.js';
 import {
   insertRun,
@@ -50,7 +58,6 @@ import {
   selectSessionsWithTask,
   setAgentSessionId,
   setIssueState,
-  setPullRequest,
 } from './session-sql.js';
 import {
   deleteIntakeRepo,
@@ -107,6 +114,7 @@ export class PostgresStore implements StoreApi {
   readonly meta: MetaRecords;
   readonly approvals: ApprovalRecordsApi;
   readonly apiTokens: ApiTokenRecords;
+  readonly workers: WorkerRecords;
 
   constructor(
     readonly db: PgDb,
@@ -116,6 +124,7 @@ export class PostgresStore implements StoreApi {
     this.tasks = postgresTasks(db);
     this.claims = postgresClaims(db, ownerAlive);
     this.apiTokens = postgresApiTokens(db);
+    this.workers = postgresWorkers(db);
 
     this.servers = {
       list: () => selectServers(sql),
@@ -164,7 +173,8 @@ export class PostgresStore implements StoreApi {
       listWithTask: ({ all }) => selectSessionsWithTask(sql, all),
       setAgentSessionId: (issueRef, id) => setAgentSessionId(sql, issueRef, id),
       clearAgentSessionId: (issueRef) => setAgentSessionId(sql, issueRef, null),
-      setPullRequest: (issueRef, pr) => setPullRequest(sql, issueRef, pr),
+      setPullRequest: postgresSetPullRequest(db),
+      ...postgresSessionWorkers(db),
       setIssueState: (issueRef, state) => setIssueState(sql, issueRef, state),
       // Under the queue lock: a claim that marks the session used either committed before
       // (and this refuses) or waits until this one has cancelled its pending tasks.
@@ -211,6 +221,7 @@ export class PostgresStore implements StoreApi {
       return ownerAlive(owner) ? owner : null;
     };
     this.locks = {
+      ...postgresLeases(db),
       daemonOwner: () => liveOwner(sql),
       acquireDaemon: (me) =>
         db.locked('daemon', async (tx) => {
@@ -270,6 +281,14 @@ export class PostgresStore implements StoreApi {
   async check(): Promise<string> {
     const row = await this.db.sql.get<{ ok: number }>('SELECT 1 AS ok');
     return row?.ok === 1 ? 'ok' : 'PostgreSQL did not answer SELECT 1';
+  }
+
+  /**
+   * Calls `onWake` whenever work may have become claimable, from any process on any machine
+   * (pg-wake.ts), on a connection of its own that reconnects after a drop.
+   */
+  onWake(onWake: () => void, options?: WakeOptions): Promise<WakeSubscription> {
+    return listenForWake(this.db.url, onWake, options);
   }
 
   close(): Promise<void> {

@@ -15,18 +15,26 @@
 import type { Task } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import type { ProcessIdentity } from '../../process-info.js';
-import { planDispatch } from '../../scheduler/dispatch-plan.js';
 import { closingAnswer, resolutionOf, resolvedEventData } from '../approval-transitions.js';
-import { settle } from '../settle.js';
+import {
+  openRunId,
+  planClaim,
+  recoveryOutcome,
+  staleFenceMessage,
+  type ClaimedTask,
+} from '../fleet.js';
+import { settle, type AttemptEnd } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
 import type { NewSession, NewTask, QueueStats } from '../records.js';
 import { resolveOpenOfTask } from './approval-sql.js';
 import type { PgDb, PgTx } from './pg-db.js';
+import { notifyWake } from './pg-wake.js';
 import {
   countCountedSlots,
   deleteSlot,
   finishRun,
   insertSlot,
+  selectRuns,
   selectSlots,
   setRunUsage,
   setSlotAgent,
@@ -55,6 +63,14 @@ import {
   setKeyTask,
   setWaitReasons,
 } from './task-sql.js';
+import {
+  countSlotsOf,
+  selectPendingPlacements,
+  selectTaskIdsOfOthers,
+  selectTaskIdsOfWorker,
+  setSessionWorker,
+  slotHoldsFence,
+} from './worker-sql.js';
 
 /**
  * Whether the process that owns a slot still lives. This is one machine's view (pid and kernel
@@ -75,6 +91,7 @@ export function postgresTasks(db: PgDb): TaskRecords {
     const id = await insertTask(tx, task, now);
     let seq = 0;
     for (const a of task.attachments ?? []) await insertAttachment(tx, id, seq++, a);
+    await notifyWake(tx);
     tx.insertEvent('task_queued', id, task.issueRef, { mode: task.mode }, now);
     return mustSelectTask(tx, id);
   };
@@ -132,6 +149,7 @@ export function postgresTasks(db: PgDb): TaskRecords {
             `task ${id} is ${task.state}: only failed, cancelled or waiting tasks can be retried`,
           );
         await requeueWithFreshAttempts(tx, id);
+        await notifyWake(tx);
         tx.insertEvent('task_queued', id, task.issueRef, { mode: task.mode, requeued: true }, now);
         return mustSelectTask(tx, id);
       }),
@@ -147,32 +165,36 @@ export function postgresTasks(db: PgDb): TaskRecords {
         for (const task of pending) await cancelIn(tx, task.id, now);
         return pending.length;
       }),
-    finishAttempt: (taskId, runId, exitCode, outcome, usage = null, now = Date.now()) =>
-      db.locked('queue', async (tx) => {
-        await deleteSlot(tx, taskId);
-        // Nothing waits for these answers any more; the pushes that asked are edited.
-        const closing = resolutionOf(closingAnswer('the attempt ended'));
-        for (const closed of await resolveOpenOfTask(tx, taskId, closing, now))
-          tx.insertEvent(
-            'approval_resolved',
-            taskId,
-            closed.issueRef,
-            resolvedEventData(closed),
-            now,
-          );
-        if (runId !== null && usage !== null) await setRunUsage(tx, runId, usage);
-        if (runId !== null) await finishRun(tx, runId, exitCode, outcome.kind, now);
-        // Read after the usage is in: the events that end a task carry its total.
-        const task = await mustSelectTask(tx, taskId);
-        const settled = settle(task, outcome, now);
-        if (task.issueRef !== null && settled.session !== null)
-          await settleSession(tx, task.issueRef, settled.session, now);
-        const after = await applyTaskChange(tx, taskId, settled.task);
-        if (settled.event !== null)
-          tx.insertEvent(settled.event.type, taskId, task.issueRef, settled.event.data, now);
-        return after;
-      }),
+    finishAttempt: (taskId, runId, exitCode, outcome, usage = null, now = Date.now(), fence) =>
+      db.locked('queue', (tx) =>
+        finishAttemptIn(tx, { taskId, runId, exitCode, outcome, usage, now, fence }),
+      ),
   };
+}
+
+/** Ends an attempt inside the caller's transaction, which holds the queue lock. */
+async function finishAttemptIn(tx: PgTx, end: AttemptEnd): Promise<Task> {
+  const { taskId, runId, now } = end;
+  if (end.fence !== undefined && !(await slotHoldsFence(tx, taskId, end.fence)))
+    throw new OperationError(staleFenceMessage(`task ${taskId}`, end.fence));
+  await deleteSlot(tx, taskId);
+  // Nothing waits for these answers any more; the pushes that asked are edited.
+  const closing = resolutionOf(closingAnswer('the attempt ended'));
+  for (const closed of await resolveOpenOfTask(tx, taskId, closing, now))
+    tx.insertEvent('approval_resolved', taskId, closed.issueRef, resolvedEventData(closed), now);
+  if (runId !== null && end.usage !== null) await setRunUsage(tx, runId, end.usage);
+  if (runId !== null) await finishRun(tx, runId, end.exitCode, end.outcome.kind, now);
+  // Read after the usage is in: the events that end a task carry its total.
+  const task = await mustSelectTask(tx, taskId);
+  const settled = settle(task, end.outcome, now);
+  if (task.issueRef !== null && settled.session !== null)
+    await settleSession(tx, task.issueRef, settled.session, now);
+  const after = await applyTaskChange(tx, taskId, settled.task);
+  if (settled.event !== null)
+    tx.insertEvent(settled.event.type, taskId, task.issueRef, settled.event.data, now);
+  // A slot is free, and the task may be back in the queue: claimers elsewhere may go on.
+  await notifyWake(tx);
+  return after;
 }
 
 export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecords {
@@ -191,15 +213,16 @@ export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecord
     claim: (params, now = Date.now()) =>
       db.locked('queue', async (tx) => {
         const { slotsHeld, running, pending } = await selectPlanInputs(tx);
-        const plan = planDispatch({
+        const worker = params.worker ?? null;
+        const plan = planClaim(params, {
           now,
-          maxAgents: params.maxAgents,
-          slotsHeld,
-          busyRefs: new Set(running.flatMap((t) => (t.issueRef === null ? [] : [t.issueRef]))),
-          pmRunning: running.some((t) => t.kind === 'pm'),
+          slots: {
+            all: slotsHeld,
+            mine: worker === null ? slotsHeld : await countSlotsOf(tx, worker),
+          },
+          running,
           pending,
-          availableMemoryMb: params.availableMemoryMb,
-          minFreeMemoryMb: params.minFreeMemoryMb,
+          placements: await selectPendingPlacements(tx),
         });
         await setWaitReasons(
           tx,
@@ -208,11 +231,14 @@ export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecord
             return reason === p.waitReason ? [] : [{ id: p.id, reason }];
           }),
         );
-        const claimed: Task[] = [];
+        const claimed: ClaimedTask[] = [];
         for (const id of plan.claim) {
           const task = await markRunning(tx, id, now);
-          await insertSlot(tx, id, task.kind, params.owner, now);
+          const fence = await insertSlot(tx, id, task.kind, params.owner, worker, now);
           if (task.issueRef !== null) await markSessionUsed(tx, task.issueRef, id, now);
+          // The worktree is made, or found, on the claimer's machine: follow-ups go there.
+          if (task.issueRef !== null && worker !== null)
+            await setSessionWorker(tx, task.issueRef, worker);
           tx.insertEvent(
             'task_dequeued',
             id,
@@ -220,21 +246,42 @@ export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecord
             { attempt: task.attempts, maxAttempts: task.maxAttempts },
             now,
           );
-          claimed.push(task);
+          claimed.push({ ...task, fence });
         }
         return { claimed, nextWakeAt: plan.nextWakeAt, memoryBlocked: plan.memoryBlocked };
+      }),
+    isCurrent: (taskId, fence) => slotHoldsFence(db.sql, taskId, fence),
+    recoverWorker: (name, now = Date.now()) =>
+      db.locked('queue', async (tx) => {
+        const recovered: Task[] = [];
+        for (const taskId of await selectTaskIdsOfWorker(tx, name))
+          recovered.push(
+            await finishAttemptIn(tx, {
+              taskId,
+              runId: openRunId(await selectRuns(tx, taskId)),
+              exitCode: null,
+              outcome: recoveryOutcome(await mustSelectTask(tx, taskId)),
+              usage: null,
+              now,
+            }),
+          );
+        return recovered;
       }),
     countedSlots: () => countCountedSlots(db.sql),
     recordAgentProcess: (taskId, agent) => setSlotAgent(db.sql, taskId, agent),
     list: () => selectSlots(db.sql),
     // Slots and running tasks from one snapshot: a task claimed between two reads would
     // otherwise look like a running task without a slot, an orphan.
-    orphans: () =>
+    orphans: (worker) =>
       db.snapshot(async (sql) => {
         const slots = new Map((await selectSlots(sql)).map((s) => [s.taskId, s]));
+        const elsewhere = new Set(
+          worker === undefined ? [] : await selectTaskIdsOfOthers(sql, worker),
+        );
         const running = await selectTasks(sql, { states: ['running'] });
         return running.flatMap((task) => {
           const slot = slots.get(task.id) ?? null;
+          if (elsewhere.has(task.id)) return [];
           return slot !== null && ownerAlive(slot.owner) ? [] : [{ task, slot }];
         });
       }),

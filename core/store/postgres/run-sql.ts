@@ -90,22 +90,27 @@ export async function countCountedSlots(sql: PgSql): Promise<number> {
   return (await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM slots WHERE counts'))?.n ?? 0;
 }
 
+/** Inserts a claim's slot with the next fencing token, which it returns. */
 export async function insertSlot(
   sql: PgSql,
   taskId: number,
   kind: TaskKind,
   owner: ProcessIdentity,
+  worker: string | null,
   now: number,
-): Promise<void> {
-  await sql.run(
-    `INSERT INTO slots (task_id, counts, owner_pid, owner_start, claimed_at)
-       VALUES ($1, $2, $3, $4, $5)`,
+): Promise<number> {
+  const row = await sql.get<{ fence: number }>(
+    `INSERT INTO slots (task_id, counts, owner_pid, owner_start, worker, fence, claimed_at)
+       VALUES ($1, $2, $3, $4, $5, nextval('claim_fences'), $6) RETURNING fence`,
     taskId,
     kind === 'dev',
     owner.pid,
     owner.start,
+    worker,
     now,
   );
+  if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
+  return row.fence;
 }
 
 export async function deleteSlot(sql: PgSql, taskId: number): Promise<void> {

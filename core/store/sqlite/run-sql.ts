@@ -92,14 +92,18 @@ export function insertSlot(
   taskId: number,
   kind: TaskKind,
   owner: ProcessIdentity,
+  holder: { worker: string | null; fence: number },
   now: number,
 ): void {
   db.run(
-    'INSERT INTO slots (task_id, counts, owner_pid, owner_start, claimed_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO slots (task_id, counts, owner_pid, owner_start, worker, fence, claimed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     taskId,
     kind === 'dev' ? 1 : 0,
     owner.pid,
     owner.start,
+    holder.worker,
+    holder.fence,
     now,
   );
 }

@@ -6,6 +6,7 @@
 import { OperationError } from '../../errors.js';
 import { isAlive, sameProcess, type ProcessIdentity } from '../../process-info.js';
 import { ApprovalRecords } from '../approval-records.js';
+import type { WorkerRecords } from '../fleet-interface.js';
 import type {
   ApiTokenRecords,
   EventRecords,
@@ -32,8 +33,13 @@ import {
   selectSessionsWithTask,
   setAgentSessionId,
   setIssueState,
-  setPullRequest,
 } from './session-sql.js';
+import {
+  sqliteLeases,
+  sqliteSessionWorkers,
+  sqliteSetPullRequest,
+  sqliteWorkers,
+} from './sqlite-fleet.js';
 import {
   deleteIntakeRepo,
   deleteMeta,
@@ -76,6 +82,7 @@ export class SqliteStore implements StoreApi {
   readonly meta: MetaRecords;
   readonly approvals;
   readonly apiTokens: ApiTokenRecords;
+  readonly workers: WorkerRecords;
   /** The approvals table's own API, synchronous: the attempt's end closes its rows in-transaction. */
   private readonly approvalRows: ApprovalRecords;
 
@@ -99,8 +106,9 @@ export class SqliteStore implements StoreApi {
       grants: (taskId: number) => done(() => rows.grants(taskId)),
     } satisfies StoreApi['approvals'];
     this.tasks = sqliteTasks(db, rows);
-    this.claims = sqliteClaims(db);
+    this.claims = sqliteClaims(db, rows);
     this.apiTokens = sqliteApiTokens(db, done);
+    this.workers = sqliteWorkers(db);
 
     this.servers = {
       list: () => done(() => selectServers(db)),
@@ -155,8 +163,9 @@ export class SqliteStore implements StoreApi {
       listWithTask: ({ all }) => done(() => selectSessionsWithTask(db, all)),
       setAgentSessionId: (issueRef, id) => done(() => setAgentSessionId(db, issueRef, id)),
       clearAgentSessionId: (issueRef) => done(() => setAgentSessionId(db, issueRef, null)),
-      setPullRequest: (issueRef, pr) => done(() => setPullRequest(db, issueRef, pr)),
+      setPullRequest: sqliteSetPullRequest(db),
       setIssueState: (issueRef, state) => done(() => setIssueState(db, issueRef, state)),
+      ...sqliteSessionWorkers(db),
       delete: (issueRef, now = Date.now()) =>
         done(() =>
           db.immediate(() => {
@@ -210,6 +219,7 @@ export class SqliteStore implements StoreApi {
       return isAlive(owner) ? owner : null;
     };
     this.locks = {
+      ...sqliteLeases(db),
       daemonOwner: () => done(() => liveOwner()),
       acquireDaemon: (me) =>
         done(() =>

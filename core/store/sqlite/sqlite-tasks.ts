@@ -6,9 +6,15 @@
 import type { Task } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import { isAlive } from '../../process-info.js';
-import { planDispatch } from '../../scheduler/dispatch-plan.js';
 import type { ApprovalRecords } from '../approval-records.js';
-import { settle } from '../settle.js';
+import {
+  openRunId,
+  planClaim,
+  recoveryOutcome,
+  staleFenceMessage,
+  type ClaimedTask,
+} from '../fleet.js';
+import { settle, type AttemptEnd } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
 import type { NewSession, NewTask, QueueStats } from '../records.js';
 import {
@@ -16,6 +22,7 @@ import {
   deleteSlot,
   finishRun,
   insertSlot,
+  selectRuns,
   selectSlots,
   setRunUsage,
   setSlotAgent,
@@ -46,9 +53,18 @@ import {
   selectTasks,
   setWaitReason,
 } from './task-sql.js';
+import {
+  countSlotsOf,
+  nextFence,
+  selectPendingPlacements,
+  selectTaskIdsOfOthers,
+  selectTaskIdsOfWorker,
+  setSessionWorker,
+  slotHoldsFence,
+} from './worker-sql.js';
 
 /** A thunk's value as a promise; a throw becomes a rejection, as with any async store. */
-function settled<T>(fn: () => T): Promise<T> {
+export function settled<T>(fn: () => T): Promise<T> {
   return new Promise((resolve) => resolve(fn()));
 }
 
@@ -141,55 +157,68 @@ export function sqliteTasks(db: SqliteDb, approvals: ApprovalRecords): TaskRecor
           return pending.length;
         }),
       ),
-    finishAttempt: (taskId, runId, exitCode, outcome, usage = null, now = Date.now()) =>
+    finishAttempt: (taskId, runId, exitCode, outcome, usage = null, now = Date.now(), fence) =>
       settled(() =>
-        db.immediate(() => {
-          deleteSlot(db, taskId);
-          // Nothing waits for these answers any more; the pushes that asked are edited.
-          approvals.closeOpenForTask(taskId, 'the attempt ended', now);
-          if (runId !== null && usage !== null) setRunUsage(db, runId, usage);
-          if (runId !== null) finishRun(db, runId, exitCode, outcome.kind, now);
-          // Read after the usage is in: the events that end a task carry its total.
-          const task = mustSelectTask(db, taskId);
-          const settled = settle(task, outcome, now);
-          if (task.issueRef !== null && settled.session !== null)
-            settleSession(db, task.issueRef, settled.session, now);
-          applyTaskChange(db, taskId, settled.task);
-          if (settled.event !== null)
-            db.insertEvent(settled.event.type, taskId, task.issueRef, settled.event.data, now);
-          return mustSelectTask(db, taskId);
-        }),
+        db.immediate(() =>
+          finishAttemptIn(db, approvals, { taskId, runId, exitCode, outcome, usage, now, fence }),
+        ),
       ),
   };
 }
 
-export function sqliteClaims(db: SqliteDb): ClaimRecords {
+/** Ends an attempt inside the caller's transaction (TaskRecords.finishAttempt). */
+export function finishAttemptIn(db: SqliteDb, approvals: ApprovalRecords, end: AttemptEnd): Task {
+  const { taskId, runId, now } = end;
+  if (end.fence !== undefined && !slotHoldsFence(db, taskId, end.fence))
+    throw new OperationError(staleFenceMessage(`task ${taskId}`, end.fence));
+  deleteSlot(db, taskId);
+  // Nothing waits for these answers any more; the pushes that asked are edited.
+  approvals.closeOpenForTask(taskId, 'the attempt ended', now);
+  if (runId !== null && end.usage !== null) setRunUsage(db, runId, end.usage);
+  if (runId !== null) finishRun(db, runId, end.exitCode, end.outcome.kind, now);
+  // Read after the usage is in: the events that end a task carry its total.
+  const task = mustSelectTask(db, taskId);
+  const settled = settle(task, end.outcome, now);
+  if (task.issueRef !== null && settled.session !== null)
+    settleSession(db, task.issueRef, settled.session, now);
+  applyTaskChange(db, taskId, settled.task);
+  if (settled.event !== null)
+    db.insertEvent(settled.event.type, taskId, task.issueRef, settled.event.data, now);
+  return mustSelectTask(db, taskId);
+}
+
+export function sqliteClaims(db: SqliteDb, approvals: ApprovalRecords): ClaimRecords {
   return {
     claim: (params, now = Date.now()) =>
       settled(() =>
         db.immediate(() => {
-          const running = selectRunningForPlan(db);
           const pending = selectPendingForPlan(db);
-          const plan = planDispatch({
+          const all = countCountedSlots(db);
+          const plan = planClaim(params, {
             now,
-            maxAgents: params.maxAgents,
-            slotsHeld: countCountedSlots(db),
-            busyRefs: new Set(running.flatMap((t) => (t.issueRef === null ? [] : [t.issueRef]))),
-            pmRunning: running.some((t) => t.kind === 'pm'),
+            slots: {
+              all,
+              mine: params.worker === undefined ? all : countSlotsOf(db, params.worker),
+            },
+            running: selectRunningForPlan(db),
             pending,
-            availableMemoryMb: params.availableMemoryMb,
-            minFreeMemoryMb: params.minFreeMemoryMb,
+            placements: selectPendingPlacements(db),
           });
           for (const p of pending) {
             const reason = plan.waiting.get(p.id) ?? null;
             if (reason !== p.waitReason) setWaitReason(db, p.id, reason);
           }
-          const claimed: Task[] = [];
+          const worker = params.worker ?? null;
+          const claimed: ClaimedTask[] = [];
           for (const id of plan.claim) {
             const task = mustSelectTask(db, id);
-            insertSlot(db, id, task.kind, params.owner, now);
+            const fence = nextFence(db);
+            insertSlot(db, id, task.kind, params.owner, { worker, fence }, now);
             markRunning(db, id, now);
             if (task.issueRef !== null) markSessionUsed(db, task.issueRef, id, now);
+            // The worktree is made, or found, on the claimer's machine: follow-ups go there.
+            if (task.issueRef !== null && worker !== null)
+              setSessionWorker(db, task.issueRef, worker);
             db.insertEvent(
               'task_dequeued',
               id,
@@ -197,19 +226,37 @@ export function sqliteClaims(db: SqliteDb): ClaimRecords {
               { attempt: task.attempts + 1, maxAttempts: task.maxAttempts },
               now,
             );
-            claimed.push(mustSelectTask(db, id));
+            claimed.push({ ...mustSelectTask(db, id), fence });
           }
           return { claimed, nextWakeAt: plan.nextWakeAt, memoryBlocked: plan.memoryBlocked };
         }),
       ),
+    isCurrent: (taskId, fence) => settled(() => slotHoldsFence(db, taskId, fence)),
+    recoverWorker: (name, now = Date.now()) =>
+      settled(() =>
+        db.immediate(() =>
+          selectTaskIdsOfWorker(db, name).map((taskId) =>
+            finishAttemptIn(db, approvals, {
+              taskId,
+              runId: openRunId(selectRuns(db, taskId)),
+              exitCode: null,
+              outcome: recoveryOutcome(mustSelectTask(db, taskId)),
+              usage: null,
+              now,
+            }),
+          ),
+        ),
+      ),
     countedSlots: () => settled(() => countCountedSlots(db)),
     recordAgentProcess: (taskId, agent) => settled(() => setSlotAgent(db, taskId, agent)),
     list: () => settled(() => selectSlots(db)),
-    orphans: () =>
+    orphans: (worker) =>
       settled(() => {
         const slots = new Map(selectSlots(db).map((s) => [s.taskId, s]));
+        const elsewhere = new Set(worker === undefined ? [] : selectTaskIdsOfOthers(db, worker));
         return selectTasks(db, { states: ['running'] }).flatMap((task) => {
           const slot = slots.get(task.id) ?? null;
+          if (elsewhere.has(task.id)) return [];
           return slot !== null && isAlive(slot.owner) ? [] : [{ task, slot }];
         });
       }),
