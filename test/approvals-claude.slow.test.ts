@@ -179,7 +179,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     expect(existsSync(join(await sb.worktreeOf('local/me/app#2'), 'denied.txt'))).toBe(false);
     expect(toolResults(script, 1)).toEqual([{ content: 'denied by Owner', is_error: true }]);
     expect((await sb.tasks()).length).toBe(before + 1);
-    expect(sb.store().approvals.list({ taskId: id })).toEqual([]);
+    expect(await sb.store().approvals.list({ taskId: id })).toEqual([]);
     expect(tree.filter((pid) => running(pid))).toEqual([]);
   });
 
@@ -289,7 +289,7 @@ describe('claude asks kugetsu before it runs a command', () => {
     tg.userSends(OWNER, 'blue, please', { replyTo: push.message_id });
     const task = await sb.finished(id);
     expect(task.state, task.lastError ?? '').toBe('completed');
-    expect(sb.store().approvals.get(question.id)).toMatchObject({
+    expect(await sb.store().approvals.get(question.id)).toMatchObject({
       state: 'answered',
       answer: 'blue, please',
     });

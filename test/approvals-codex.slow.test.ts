@@ -119,7 +119,7 @@ describe('codex approvals (app-server)', () => {
     expect(task.state, task.lastError ?? '').toBe('completed');
     expect(task.result).toContain('DONE: wrote allowed.txt');
     expect(readFileSync(join(worktree, 'allowed.txt'), 'utf8')).toBe('allowed\n');
-    expect(sb.store().approvals.get(approval.id)).toMatchObject({
+    expect(await sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
       scope: 'once',
       answeredBy: { channel: 'telegram', who: 'Owner' },
@@ -185,7 +185,7 @@ describe('codex approvals (app-server)', () => {
     const worktree = await sb.worktreeOf('local/me/app#3');
     expect(readFileSync(join(worktree, 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(worktree, 'two.txt'), 'utf8')).toBe('two\n');
-    expect(sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
+    expect(await sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
     expect(await sb.ok(['logs', String(id)])).toContain(
       'bash was allowed for the rest of this task',
     );
@@ -215,7 +215,7 @@ describe('codex approvals (app-server)', () => {
         .requestsFor(script)
         .some((r) => JSON.stringify(r.body).includes('not outside the repository')),
     ).toBe(true);
-    expect(sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
+    expect(await sb.store().approvals.list({ taskId: id, all: true })).toHaveLength(1);
     expect(await sb.ok(['logs', String(id)])).toContain(
       'wants to edit notes.txt: allowed (KUGETSU_APPROVAL_POLICY allows edit)',
     );

@@ -61,7 +61,7 @@ describe('kugetsu ask from a command agent', () => {
     expect(transcript).toContain('deploy refused');
     expect(transcript).toContain('colour: (no answer)');
     // The question was answered by the policy: it never became a request.
-    expect(sb.store().approvals.list({ all: true })).toHaveLength(1);
+    expect(await sb.store().approvals.list({ all: true })).toHaveLength(1);
   });
 
   it('refuses to ask for a task that is not running', async () => {

@@ -111,7 +111,7 @@ describe('opencode approvals through its server', () => {
     expect(task.result).toContain('DONE: allowed.txt written');
     const ranAt = Number(readFileSync(join(await sb.worktreeOf(ref), 'allowed.txt'), 'utf8'));
     expect(ranAt).toBeGreaterThan(pressedAt);
-    expect(sb.store().approvals.get(approval.id)).toMatchObject({
+    expect(await sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
       scope: 'once',
       answeredBy: { channel: 'telegram', who: 'Owner' },
