@@ -85,7 +85,7 @@ describe('approvals on the phone', () => {
 
     pressed(push, `approval:task:${approval.id}`);
     await tg.waitFor(() => buttonsOf(current(push)).length === 0 || null);
-    expect(sb.store().approvals.get(approval.id)).toMatchObject({
+    expect(await sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'allowed',
       scope: 'task',
       answeredBy: { channel: 'telegram', who: 'Owner' },
@@ -93,7 +93,7 @@ describe('approvals on the phone', () => {
     expect(rendered(current(push)?.text ?? '')).toContain(
       `allowed for the rest of task #${approval.taskId} by Owner (telegram)`,
     );
-    expect(sb.store().approvals.grants(approval.taskId)).toEqual(new Set(['bash']));
+    expect(await sb.store().approvals.grants(approval.taskId)).toEqual(new Set(['bash']));
     expect(tg.violations).toEqual([]);
   });
 
@@ -131,7 +131,7 @@ describe('approvals on the phone', () => {
     await tg.waitFor(() =>
       tg.messagesIn(OWNER.id).find((m) => m.text?.startsWith('✅ Answer sent to task')),
     );
-    expect(sb.store().approvals.get(approval.id)).toMatchObject({
+    expect(await sb.store().approvals.get(approval.id)).toMatchObject({
       state: 'answered',
       answer: 'Use SQLite in a temp dir',
     });
