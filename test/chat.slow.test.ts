@@ -282,7 +282,7 @@ describe('plain text is a request', () => {
     const cancel = buttonsOf(question)[0]?.[1];
     tg.userPresses(OWNER, { chatId: OWNER.id, messageId: question.message_id }, cancel?.data ?? '');
     await messageWhere(tg, (t) => t === 'Cancelled: nothing was sent.');
-    expect(sb.tasks()).toHaveLength(before);
+    expect(await sb.tasks()).toHaveLength(before);
   });
 
   it('answers a malformed request in one line and queues nothing', async () => {
@@ -292,7 +292,7 @@ describe('plain text is a request', () => {
     expect(rendered(reply.text ?? '')).toBe(
       '⚠️ no server for host "nowhere.example": add one with `kugetsu server add NAME URL`',
     );
-    expect(sb.tasks()).toHaveLength(before);
+    expect(await sb.tasks()).toHaveLength(before);
   });
 });
 
@@ -408,7 +408,7 @@ describe('photos and documents', () => {
     await messageWhere(tg, (t) => t.startsWith('⚠️ invalid issue ref'));
     tg.userSendsPhoto(OWNER, randomBytes(100));
     await messageWhere(tg, (t) => t === FILES_HINT);
-    expect(sb.tasks()).toHaveLength(before);
+    expect(await sb.tasks()).toHaveLength(before);
     expect(staged()).toEqual(files);
     expect(tg.calls('getFile')).toHaveLength(3);
     expect(tg.violations).toEqual([]);
@@ -515,7 +515,7 @@ describe('voice notes without a transcription endpoint', () => {
     tg.userSendsVoice(OWNER, Buffer.from('OggS hello'));
     await messageWhere(tg, (t) => t === VOICE_NOT_CONFIGURED);
     expect(tg.calls('getFile')).toEqual([]);
-    expect(sb.tasks()).toEqual([]);
+    expect(await sb.tasks()).toEqual([]);
   });
 });
 
