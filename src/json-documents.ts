@@ -7,7 +7,7 @@ import type { Approval } from '../core/approvals/approval.js';
 import type { Task } from '../core/domain.js';
 import type { Delegated } from '../core/operations/tasks.js';
 import type { Scrubber } from '../core/secrets.js';
-import type { RunRecord } from '../core/store/rows.js';
+import type { RunRecord } from '../core/store/task-rows.js';
 import type { QueueStats } from '../core/store/records.js';
 import { tailLines } from '../core/transcripts.js';
 

@@ -12,13 +12,15 @@ import type { AgentRunRequest } from '../core/agents/agent-backend.js';
 import { claudeBackend } from '../core/agents/claude/claude-backend.js';
 import { claudeOutputParser } from '../core/agents/claude/claude-output.js';
 import {
-  PERMISSION_PROMPT_TOOL,
   claudeAsk,
-  claudePermissionFlags,
   permissionResult,
   questionsResult,
   type AskContext,
 } from '../core/agents/claude/claude-permissions.js';
+import {
+  PERMISSION_PROMPT_TOOL,
+  claudePermissionFlags,
+} from '../core/agents/claude/claude-policy.js';
 import { serveMcp, type McpTool } from '../core/agents/claude/mcp-server.js';
 import { servePermissions } from '../core/agents/claude/permission-server.js';
 import type { ApprovalAnswer } from '../core/approvals/approval.js';

@@ -10,17 +10,19 @@ import type { ApprovalAnswer, ApprovalRequest } from '../core/approvals/approval
 import { DEFAULT_POLICY_TEXT, parsePolicy, policyFor } from '../core/approvals/policy.js';
 import type { DriverIo } from '../core/agents/agent-backend.js';
 import {
-  beyondSandbox,
-  codexApprovalPolicy,
   commandDecision,
-  isInside,
   planServerRequest,
-  policyArgs,
   reviewDecision,
-  unwrapShell,
-  type AgentPolicy,
   type RequestContext,
 } from '../core/agents/codex/codex-approvals.js';
+import { isInside } from '../core/agents/codex/codex-patches.js';
+import {
+  beyondSandbox,
+  codexApprovalPolicy,
+  policyArgs,
+  type AgentPolicy,
+} from '../core/agents/codex/codex-policy.js';
+import { unwrapShell } from '../core/agents/codex/codex-shell.js';
 import { codexDriver, type CodexConversation } from '../core/agents/codex/codex-driver.js';
 import { JsonRpcRequestError, jsonRpcPeer } from '../core/agents/codex/json-rpc.js';
 import { FIXTURES } from './helpers/sandbox.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from '../core/domain.js';
 import type { ForgeApi } from '../core/forges/forge-api.js';
 import { forgeApiFor } from '../core/forges/forge-client.js';
-import { ForgeError } from '../core/forges/forge-http.js';
+import { ForgeError } from '../core/forges/forge-errors.js';
 import { FakeForge, type FakeForgeKind } from './helpers/fake-forge.js';
 
 const run = promisify(execFile);

@@ -14,12 +14,14 @@ import {
 import {
   APPENDED_MESSAGE_HEADING,
   BUILT_IN_TEMPLATE,
-  DEFAULT_HOOK_TIMEOUT_MS,
   PROMPT_VARIABLES,
   type PromptVariables,
+  renderPrompt,
+} from '../core/workflow/prompt.js';
+import {
+  DEFAULT_HOOK_TIMEOUT_MS,
   WorkflowError,
   parseWorkflow,
-  renderPrompt,
 } from '../core/workflow/workflow.js';
 
 const fixture = (name: string): string =>

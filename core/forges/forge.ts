@@ -13,7 +13,7 @@ import type {
   ForgePullRequest,
 } from './forge-api.js';
 import { forgeApiFor } from './forge-client.js';
-import { ForgeError } from './forge-http.js';
+import { ForgeError } from './forge-errors.js';
 import {
   commentMarker,
   issueCommentBody,

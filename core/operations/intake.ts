@@ -12,7 +12,7 @@ import { nextCommentsSince, planIntake } from '../forges/intake-plan.js';
 import type { HomeContext } from '../home-context.js';
 import { issueNumberOf, parseIssueRef } from '../issue-ref.js';
 import { effectiveMode } from '../session-rules.js';
-import type { IntakeRepo } from '../store/rows.js';
+import type { IntakeRepo } from '../store/intake-rows.js';
 import { refDefaults, serverRefHost, targetFor } from '../targets.js';
 import { taskFor } from './tasks.js';
 

@@ -2,7 +2,7 @@
 import type { Server, Session, SessionPullRequest } from '../domain.js';
 import { OperationError } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
-import { ForgeError } from '../forges/forge-http.js';
+import { ForgeError } from '../forges/forge-errors.js';
 import type { HomeContext } from '../home-context.js';
 import { getSession, refreshForgeState } from './sessions.js';
 

@@ -6,12 +6,8 @@
 import type { IssueContext } from '../forges/forge.js';
 import { isKugetsuText } from '../forges/hand-off-text.js';
 import type { WorkspaceTarget, Workspaces } from '../workspaces/workspaces.js';
-import {
-  WORKFLOW_PATH,
-  parseWorkflow,
-  type PromptVariables,
-  type Workflow,
-} from '../workflow/workflow.js';
+import type { PromptVariables } from '../workflow/prompt.js';
+import { WORKFLOW_PATH, parseWorkflow, type Workflow } from '../workflow/workflow.js';
 
 /** The repository's WORKFLOW.md as its default branch has it; null when it has none. */
 export async function loadWorkflow(

@@ -7,7 +7,7 @@ import { devPrompt, pmPrompt } from '../agents/instructions.js';
 import type { Task } from '../domain.js';
 import { forgeFor } from '../forges/forge.js';
 import { issueNumberOf } from '../issue-ref.js';
-import { renderPrompt } from '../workflow/workflow.js';
+import { renderPrompt } from '../workflow/prompt.js';
 import { promptVariables } from './issue-prompt.js';
 import type { AttemptStart, IssuePrompt, StepDeps, Workspace } from './run-steps.js';
 

@@ -19,7 +19,7 @@ import {
   resolvedEventData,
   type ApprovalResolution,
 } from './approval-transitions.js';
-import { toApproval, type ApprovalRow } from './rows.js';
+import { toApproval, type ApprovalRow } from './approval-rows.js';
 
 /** What the store lends its area modules: statements, transactions, events. */
 export interface StoreInternals {

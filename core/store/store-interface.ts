@@ -30,7 +30,8 @@ import type {
   SessionWorkers,
   WorkerRecords,
 } from './fleet-interface.js';
-import type { IntakeCursor, IntakeRepo, NewIntakeRepo, RunRecord } from './rows.js';
+import type { IntakeCursor, IntakeRepo, NewIntakeRepo } from './intake-rows.js';
+import type { RunRecord } from './task-rows.js';
 import type {
   AttemptOutcome,
   NewSession,

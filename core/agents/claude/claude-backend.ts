@@ -6,10 +6,10 @@ import {
   PERMISSION_PROMPT_TOOL,
   claudePermissionFlags,
   permissionServerConfig,
-} from './claude-permissions.js';
+} from './claude-policy.js';
 
 export interface ClaudeSettings {
-  /** KUGETSU_CLAUDE_PERMISSION_MODE; null: from KUGETSU_APPROVAL_POLICY (see claude-permissions). */
+  /** KUGETSU_CLAUDE_PERMISSION_MODE; null: from KUGETSU_APPROVAL_POLICY (see claude-policy). */
   permissionMode: string | null;
   allowedTools: string[];
 }

@@ -21,7 +21,7 @@ import {
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage } from '../../usage.js';
-import { PERMISSION_SERVER_NAME } from './claude-permissions.js';
+import { PERMISSION_SERVER_NAME } from './claude-policy.js';
 
 const UNREACHABLE_AFTER = 3;
 

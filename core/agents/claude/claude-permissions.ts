@@ -1,26 +1,16 @@
 /**
  * claude's permission-prompt tool in kugetsu's words, as pure functions: what claude asks about
- * (`{tool_name, input}`) as approval requests, the answers as the JSON claude expects back, and
- * KUGETSU_APPROVAL_POLICY as claude's own flags. The MCP plumbing is in permission-server.ts.
+ * (`{tool_name, input}`) as approval requests, and the answers as the JSON claude expects
+ * back. The policy as claude's flags is in claude-policy.ts, the MCP plumbing in permission-server.ts.
  *
  * claude calls the tool only for what its own rules leave to ask (allowed tools and, under
  * acceptEdits, edits in the working directory never reach it) and reads the tool's text result
  * as `{"behavior":"allow","updatedInput":{…}}` or `{"behavior":"deny","message":"…"}`.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { ApprovalAnswer, ApprovalRequest, PolicyCategory } from '../../approvals/approval.js';
-import type { PolicyAction } from '../../approvals/policy.js';
-
-/** The MCP server's name in claude's config, and the tool it serves. */
-export const PERMISSION_SERVER_NAME = 'kugetsu';
-export const PERMISSION_TOOL_NAME = 'approve';
-/** What `--permission-prompt-tool` names: claude's `mcp__<server>__<tool>`. */
-export const PERMISSION_PROMPT_TOOL = `mcp__${PERMISSION_SERVER_NAME}__${PERMISSION_TOOL_NAME}`;
-
-const EDIT_TOOLS = ['Edit', 'Write', 'MultiEdit', 'NotebookEdit'];
-const READ_TOOLS = ['Read', 'Glob', 'Grep', 'LS', 'NotebookRead'];
-const NETWORK_TOOLS = ['WebFetch', 'WebSearch'];
-const QUESTION_TOOL = 'AskUserQuestion';
+import { insidePath, isProtected } from './claude-paths.js';
+import { EDIT_TOOLS, NETWORK_TOOLS, QUESTION_TOOL, READ_TOOLS } from './claude-policy.js';
 
 /** The permission modes in which claude makes edits in its working directory without asking. */
 const EDITS_ACCEPTED = new Set(['acceptEdits', 'bypassPermissions']);
@@ -145,95 +135,6 @@ export function questionsResult(
   return { behavior: 'allow', updatedInput: { ...input, answers: { ...earlier, ...answers } } };
 }
 
-export interface ClaudePermissionSettings {
-  policy: Readonly<Record<PolicyCategory, PolicyAction>>;
-  /** KUGETSU_CLAUDE_PERMISSION_MODE; null: follow the policy. */
-  permissionMode: string | null;
-  /** KUGETSU_CLAUDE_ALLOWED_TOOLS: the user's own allow rules, always passed. */
-  allowedTools: readonly string[];
-  /** Commands allowed whatever the policy (the PM agent's `kugetsu`). */
-  allowedCommands: readonly string[];
-  /** Whether claude's prompts go to kugetsu's permission tool (else claude refuses them). */
-  asksKugetsu: boolean;
-}
-
-export interface ClaudePermissionFlags {
-  permissionMode: string;
-  allowedTools: string[];
-  disallowedTools: string[];
-}
-
-/**
- * claude's permission mode for a policy. `acceptEdits` makes edits in the worktree without
- * asking, but also every command claude judges to change files there only (`touch`, `rm`,
- * `mv`, `cp`, `sed -i`, `>` redirections): so when claude asks kugetsu, it runs in `default`
- * mode unless commands are allowed anyway, and the gate answers its edit prompts from the
- * policy. Without kugetsu to ask, `acceptEdits` is what lets an `edit=allow` run edit at all.
- */
-export function permissionModeFor(
-  policy: Readonly<Record<PolicyCategory, PolicyAction>>,
-  override: string | null,
-  asksKugetsu: boolean,
-): string {
-  if (override !== null) return override;
-  if (policy.edit !== 'allow') return 'default';
-  return !asksKugetsu || policy.bash === 'allow' ? 'acceptEdits' : 'default';
-}
-
-/**
- * The policy as claude's own flags: what is `allow` claude does without asking, what is `deny`
- * it refuses itself where a tool belongs to that category alone, and the rest reaches the
- * permission-prompt tool, where kugetsu's gate applies the policy again to every request.
- */
-export function claudePermissionFlags(settings: ClaudePermissionSettings): ClaudePermissionFlags {
-  const { policy } = settings;
-  const allowed = [
-    ...settings.allowedTools,
-    ...settings.allowedCommands.map((c) => `Bash(${c}:*)`),
-  ];
-  const disallowed: string[] = [];
-  if (policy.bash === 'allow') allowed.push('Bash');
-  // Refusing Bash outright would take the allowed commands with it (claude's deny rules win):
-  // with any, the gate refuses the other commands instead.
-  if (policy.bash === 'deny' && !allowed.some((rule) => rule.startsWith('Bash(')))
-    disallowed.push('Bash');
-  if (policy.network === 'allow') allowed.push(...NETWORK_TOOLS);
-  if (policy.network === 'deny') disallowed.push(...NETWORK_TOOLS);
-  // claude has no rule for "outside the worktree": reads anywhere are `outside` (reads inside
-  // are never asked), edits anywhere only when edits inside are allowed too.
-  if (policy.outside === 'allow') {
-    allowed.push('Read', 'Glob', 'Grep');
-    if (policy.edit === 'allow') allowed.push(...EDIT_TOOLS);
-  }
-  if (policy.outside === 'deny' && policy.edit === 'deny') disallowed.push(...EDIT_TOOLS);
-  if (policy.question === 'deny') disallowed.push(QUESTION_TOOL);
-  return {
-    permissionMode: permissionModeFor(policy, settings.permissionMode, settings.asksKugetsu),
-    allowedTools: [...new Set(allowed)],
-    disallowedTools: disallowed,
-  };
-}
-
-/** The `--mcp-config` document that starts kugetsu's permission server. */
-export function permissionServerConfig(server: {
-  command: string;
-  args: readonly string[];
-  env: Readonly<Record<string, string>>;
-}): string {
-  return JSON.stringify({
-    mcpServers: {
-      [PERMISSION_SERVER_NAME]: {
-        type: 'stdio',
-        command: server.command,
-        args: server.args,
-        env: server.env,
-        // claude's per-call limit; the longest it takes. KUGETSU_APPROVAL_TIMEOUT decides.
-        timeout: 2 ** 31 - 1,
-      },
-    },
-  });
-}
-
 function questionsOf(input: Record<string, unknown>): ClaudeQuestion[] {
   const list = Array.isArray(input['questions']) ? input['questions'] : [];
   const out: ClaudeQuestion[] = [];
@@ -263,43 +164,6 @@ function questionsOf(input: Record<string, unknown>): ClaudeQuestion[] {
     });
   }
   return out;
-}
-
-/** The path relative to the first root it lies in ('' for a root itself), or null. */
-export function insidePath(path: string, roots: readonly string[]): string | null {
-  for (const root of roots) {
-    const rel = relative(resolve(root), resolve(root, path));
-    if (rel === '') return '.';
-    if (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) return rel;
-  }
-  return null;
-}
-
-/** A few of the names claude guards even where it accepts edits (its list is longer). */
-const PROTECTED_DIRS = new Set(['.git', '.claude', '.vscode', '.idea', '.husky', '.devcontainer']);
-const PROTECTED_FILES = new Set([
-  '.mcp.json',
-  '.claude.json',
-  '.gitconfig',
-  '.gitmodules',
-  '.envrc',
-  '.npmrc',
-  '.bashrc',
-  '.bash_profile',
-  '.profile',
-  '.zshrc',
-  '.zprofile',
-  '.zshenv',
-]);
-
-function isProtected(relativePath: string): boolean {
-  const parts = relativePath.split(sep);
-  const name = parts[parts.length - 1] ?? '';
-  return (
-    parts.slice(0, -1).some((p) => PROTECTED_DIRS.has(p)) ||
-    PROTECTED_DIRS.has(name) ||
-    PROTECTED_FILES.has(name.toLowerCase())
-  );
 }
 
 /** The one string that says what a tool is asked to do, else its input as compact JSON. */

@@ -13,14 +13,13 @@ import type { ApprovalGate } from '../../approvals/gate.js';
 import { UsageError, errorMessage, quote } from '../../errors.js';
 import type { HomeContext } from '../../home-context.js';
 import {
-  PERMISSION_TOOL_NAME,
   claudeAsk,
-  permissionModeFor,
   permissionResult,
   questionsResult,
   type AskContext,
   type ClaudePermissionResult,
 } from './claude-permissions.js';
+import { PERMISSION_TOOL_NAME, permissionModeFor } from './claude-policy.js';
 import { serveMcp, type McpTool } from './mcp-server.js';
 
 export interface PermissionServerOptions {

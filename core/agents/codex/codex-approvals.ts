@@ -1,61 +1,13 @@
 /**
- * Codex's approval protocol in kugetsu's terms, pure: KUGETSU_APPROVAL_POLICY into codex's own
- * settings (its approval policy, sandbox network, web search, the question tool), codex's
- * server requests (`item/commandExecution/requestApproval`, `item/fileChange/requestApproval`,
- * `item/tool/requestUserInput`, …) into approval requests, and kugetsu's answers into the
- * replies codex expects. Types follow `codex app-server generate-ts` of codex 0.169.
+ * codex's server requests (`item/commandExecution/requestApproval`, `item/fileChange/requestApproval`,
+ * `item/tool/requestUserInput`, …) into kugetsu's approval requests, and kugetsu's answers into
+ * the replies codex expects, pure. Types follow `codex app-server generate-ts` of codex 0.169.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApprovalAnswer, ApprovalRequest, PolicyCategory } from '../../approvals/approval.js';
-import type { PolicyAction } from '../../approvals/policy.js';
 import { record, str } from '../agent-output.js';
-
-/** codex's `AskForApproval` values kugetsu uses. */
-export type CodexApprovalPolicy = 'untrusted' | 'on-request' | 'never';
-
-export type AgentPolicy = Record<PolicyCategory, PolicyAction>;
-
-/**
- * Under `untrusted` codex asks before every command it does not know to be read-only, and
- * before every patch; under `on-request` commands and patches inside the writable roots run in
- * the sandbox unasked, and codex asks only to go beyond it (a command the model wants run
- * unsandboxed, a patch outside the worktree); under `never` it asks nothing and its sandbox
- * refuses what lies beyond.
- *
- * `untrusted` is the only way codex asks about every command, so `bash` ask (or deny, answered
- * at once by the gate) needs it. An approved command, though, is one codex will re-run outside
- * its sandbox if the sandbox refuses it, without asking again: with `bash` allowed, answering
- * every command "yes" under `untrusted` would let any of them write outside the worktree
- * unattended. So allowed commands run under `on-request`, in the sandbox, and only what goes
- * beyond it is asked (as `outside`/`network`); when both of those are denied there is nothing
- * left to ask, and `never` has codex refuse them itself.
- */
-export function codexApprovalPolicy(policy: AgentPolicy): CodexApprovalPolicy {
-  if (policy.bash !== 'allow') return 'untrusted';
-  if (policy.outside === 'deny' && policy.network === 'deny') return 'never';
-  return 'on-request';
-}
-
-/** The codex question tool works outside Plan mode only with this (under-development) feature. */
-export const QUESTION_FEATURE = 'default_mode_request_user_input';
-
-/**
- * `codex app-server` options for the rest of the policy: the sandbox's network follows
- * `network` (allowed: commands reach it; otherwise a command needs the network only through an
- * asked escalation), web search — which codex never asks about — only when `network` is
- * allowed, and the question tool when questions are asked.
- */
-export function policyArgs(policy: AgentPolicy): string[] {
-  const args = [
-    '-c',
-    `sandbox_workspace_write.network_access=${policy.network === 'allow' ? 'true' : 'false'}`,
-  ];
-  if (policy.network !== 'allow') args.push('-c', 'web_search="disabled"');
-  if (policy.question === 'ask') {
-    args.push('--enable', QUESTION_FEATURE, '-c', 'suppress_unstable_features_warning=true');
-  }
-  return args;
-}
+import { patchDecision, patchTarget } from './codex-patches.js';
+import { beyondSandbox, type AgentPolicy, type CodexApprovalPolicy } from './codex-policy.js';
+import { unwrapShell } from './codex-shell.js';
 
 /** What a server request needs beyond its own params. */
 export interface RequestContext {
@@ -151,15 +103,6 @@ function commandCategory(reason: string | null, context: RequestContext): Policy
   return beyondSandbox(context.policy);
 }
 
-/**
- * Outside the sandbox a command may write anywhere and reach the network: it is asked under
- * whichever of `outside` and `network` the policy holds tighter.
- */
-export function beyondSandbox(policy: AgentPolicy): 'outside' | 'network' {
-  const weight: Record<PolicyAction, number> = { allow: 0, ask: 1, deny: 2 };
-  return weight[policy.network] > weight[policy.outside] ? 'network' : 'outside';
-}
-
 /** `accept`, `acceptForSession` (when codex offers it) or `decline`. */
 export function commandDecision(
   answer: ApprovalAnswer | undefined,
@@ -175,32 +118,6 @@ function offers(available: unknown, decision: string): boolean {
   return !Array.isArray(available) || available.includes(decision);
 }
 
-/**
- * `/bin/bash -lc 'npm test'` → `npm test`: the command the model asked for, as the user should
- * read it. Anything else is returned as it is.
- */
-export function unwrapShell(command: string): string {
-  const wrapped = /^(?:\/[^\s]*\/)?(?:ba|z|da)?sh\s+-l?c\s+([\s\S]+)$/.exec(command.trim());
-  if (wrapped === null) return command.trim();
-  const body = wrapped[1] ?? '';
-  const single = /^'((?:[^']|'\\'')*)'$/.exec(body);
-  if (single !== null) return (single[1] ?? '').replaceAll(`'\\''`, `'`);
-  const double = /^"((?:[^"\\]|\\.)*)"$/.exec(body);
-  if (double !== null) return (double[1] ?? '').replace(/\\(["\\$`])/g, '$1');
-  return body;
-}
-
-/**
- * Whether a command is one of the commands the agent is given to run unasked (the PM agent's
- * `kugetsu`): that command alone, with its arguments, and nothing a shell would run besides it.
- */
-export function isGivenCommand(command: string, given: readonly string[]): boolean {
-  if (given.length === 0) return false;
-  if (/[;&|`$()<>\n\r\\]/.test(command)) return false;
-  const first = /^\s*(\S+)/.exec(command)?.[1];
-  return first !== undefined && given.includes(first);
-}
-
 // --- file changes -----------------------------------------------------------------------
 
 function fileChangePlan(p: Record<string, unknown>, context: RequestContext): RequestPlan {
@@ -213,45 +130,14 @@ function fileChangePlan(p: Record<string, unknown>, context: RequestContext): Re
     reply: ([answer]) => ({ decision: patchDecision(answer) }),
   };
 }
-
-export function patchDecision(
-  answer: ApprovalAnswer | undefined,
-): 'accept' | 'acceptForSession' | 'decline' {
-  if (answer?.decision !== 'allow') return 'decline';
-  return answer.scope === 'task' ? 'acceptForSession' : 'accept';
-}
-
-/**
- * A patch is `edit` when every path it touches (and the root it asks to write under, if any)
- * is inside the worktree; otherwise `outside`. Paths codex did not announce count as outside.
- */
 function patchRequest(
   paths: string[] | null,
   grantRoot: string | null,
   reason: string | null,
   worktree: string,
 ): ApprovalRequest {
-  const touched = [...(paths ?? []), ...(grantRoot === null ? [] : [grantRoot])];
-  const inside = paths !== null && touched.every((path) => isInside(worktree, path));
-  const shown = touched.map((path) => displayPath(worktree, path));
-  const subject =
-    shown.length === 0
-      ? 'files codex did not name'
-      : shown.length > 5
-        ? `${shown.slice(0, 5).join(', ')} and ${shown.length - 5} more`
-        : shown.join(', ');
-  return permission('apply_patch', inside ? 'edit' : 'outside', subject, reason);
-}
-
-export function isInside(worktree: string, path: string): boolean {
-  const root = resolve(worktree);
-  const target = resolve(root, path);
-  return target === root || target.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
-}
-
-function displayPath(worktree: string, path: string): string {
-  if (!isInside(worktree, path)) return isAbsolute(path) ? path : resolve(worktree, path);
-  return relative(resolve(worktree), resolve(worktree, path)) || '.';
+  const { category, subject } = patchTarget(paths, grantRoot, worktree);
+  return permission('apply_patch', category, subject, reason);
 }
 
 // --- questions --------------------------------------------------------------------------

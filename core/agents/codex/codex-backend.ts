@@ -1,6 +1,6 @@
 import type { AgentBackend, AgentRunRequest } from '../agent-backend.js';
 import { requireAgentBinary } from '../agent-binary.js';
-import { policyArgs } from './codex-approvals.js';
+import { policyArgs } from './codex-policy.js';
 import { codexDriver, type CodexConversation } from './codex-driver.js';
 import { codexOutputParser } from './codex-output.js';
 

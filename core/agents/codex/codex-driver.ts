@@ -7,13 +7,9 @@
 import type { ApprovalAnswer } from '../../approvals/approval.js';
 import type { AgentDriver, DriverIo } from '../agent-backend.js';
 import { oneLine, record, str } from '../agent-output.js';
-import {
-  codexApprovalPolicy,
-  isGivenCommand,
-  planServerRequest,
-  type AgentPolicy,
-  type RequestContext,
-} from './codex-approvals.js';
+import { planServerRequest, type RequestContext } from './codex-approvals.js';
+import { codexApprovalPolicy, type AgentPolicy } from './codex-policy.js';
+import { isGivenCommand } from './codex-shell.js';
 import {
   JSON_RPC_METHOD_NOT_FOUND,
   jsonRpcPeer,

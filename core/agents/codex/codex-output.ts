@@ -22,7 +22,7 @@ import {
 } from '../agent-output.js';
 import type { Usage } from '../../domain.js';
 import { ZERO_USAGE, addUsage, subtractUsage } from '../../usage.js';
-import { unwrapShell } from './codex-approvals.js';
+import { unwrapShell } from './codex-shell.js';
 
 const AUTH = /\b(401|403)\b|unauthori[sz]ed|invalid api key/i;
 const LOST = /no rollout found for (?:thread|conversation) id (\S+)/i;

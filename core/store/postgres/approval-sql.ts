@@ -5,7 +5,7 @@
  */
 import type { Approval, ApprovalRequest, PolicyCategory } from '../../approvals/approval.js';
 import type { ApprovalResolution } from '../approval-transitions.js';
-import { toApproval, type ApprovalRow } from '../rows.js';
+import { toApproval, type ApprovalRow } from '../approval-rows.js';
 import type { PgSql } from './pg-db.js';
 
 const SELECT = `SELECT approvals.*, tasks.issue_ref FROM approvals JOIN tasks ON tasks.id = approvals.task_id`;

@@ -67,7 +67,7 @@ function parseInt8(text: string): number {
 
 /**
  * This pool's own parsers (pg's global ones are left alone): BIGINT as a number, and JSON as its
- * text, so rows come back in the shapes `rows.ts` maps for SQLite and one mapping serves both.
+ * text, so rows come back in the `*-rows.ts` shapes of SQLite and one mapping serves both.
  */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((text: string) => unknown) => {

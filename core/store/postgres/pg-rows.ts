@@ -1,9 +1,10 @@
 /**
- * PostgreSQL's rows: SQLite's shapes (../rows.ts) but for flags, which are BOOLEAN here where
+ * PostgreSQL's rows: SQLite's shapes (../*-rows.ts) but for flags, which are BOOLEAN here where
  * SQLite keeps 0 or 1. JSON comes back as its text (pg-db.ts), so the shared mappers parse it.
  */
 import type { Server, Task } from '../../domain.js';
-import { toServer, toTask, type ServerRow, type SlotRow, type TaskRow } from '../rows.js';
+import { toServer, type ServerRow } from '../server-rows.js';
+import { toTask, type SlotRow, type TaskRow } from '../task-rows.js';
 import type { SlotRecord } from '../records.js';
 
 export type PgTaskRow = Omit<TaskRow, 'cancel_requested'> & { cancel_requested: boolean };

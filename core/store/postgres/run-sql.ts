@@ -1,7 +1,7 @@
 /** The runs and slots tables' statements on PostgreSQL, one function each. */
 import type { TaskKind, TaskMode, Usage } from '../../domain.js';
 import type { ProcessIdentity } from '../../process-info.js';
-import { toRun, type RunRecord, type RunRow } from '../rows.js';
+import { toRun, type RunRecord, type RunRow } from '../task-rows.js';
 import type { SlotRecord } from '../records.js';
 import type { PgSql } from './pg-db.js';
 import { pgSlot, type PgSlotRow } from './pg-rows.js';

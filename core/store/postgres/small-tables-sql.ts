@@ -1,14 +1,13 @@
 /** Statements of the small tables on PostgreSQL: servers, events and sink cursors, intake, meta. */
 import type { KugetsuEvent, Server } from '../../domain.js';
+import { toEvent, type EventRow } from '../event-rows.js';
 import {
-  toEvent,
   toIntakeRepo,
-  type EventRow,
   type IntakeCursor,
   type IntakeRepo,
   type IntakeRepoRow,
   type NewIntakeRepo,
-} from '../rows.js';
+} from '../intake-rows.js';
 import type { PgSql } from './pg-db.js';
 import { pgServer, type PgServerRow } from './pg-rows.js';
 

@@ -1,7 +1,7 @@
 /** The runs and slots tables' statements, one function each. */
 import type { TaskKind, TaskMode, Usage } from '../../domain.js';
 import type { ProcessIdentity } from '../../process-info.js';
-import { toRun, type RunRecord, type RunRow, type SlotRow } from '../rows.js';
+import { toRun, type RunRecord, type RunRow, type SlotRow } from '../task-rows.js';
 import type { SlotRecord } from '../records.js';
 import type { SqliteDb } from './sqlite-db.js';
 

@@ -1,6 +1,6 @@
 /** The sessions table's statements, one function each. */
 import type { Session, SessionPullRequest, SessionState, TaskState, Usage } from '../../domain.js';
-import { toSession, type SessionRow } from '../rows.js';
+import { toSession, type SessionRow } from '../session-rows.js';
 import type { SessionWithTask } from '../store-interface.js';
 import type { SqliteDb } from './sqlite-db.js';
 import { USAGE_JSON } from './task-sql.js';

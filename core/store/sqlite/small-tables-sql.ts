@@ -1,16 +1,14 @@
 /** Statements of the small tables: servers, events and sink cursors, intake, meta. */
 import type { KugetsuEvent, Server } from '../../domain.js';
+import { toEvent, type EventRow } from '../event-rows.js';
 import {
-  toEvent,
   toIntakeRepo,
-  toServer,
-  type EventRow,
   type IntakeCursor,
   type IntakeRepo,
   type IntakeRepoRow,
   type NewIntakeRepo,
-  type ServerRow,
-} from '../rows.js';
+} from '../intake-rows.js';
+import { toServer, type ServerRow } from '../server-rows.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 export function selectServers(db: SqliteDb): Server[] {

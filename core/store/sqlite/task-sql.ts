@@ -1,7 +1,7 @@
 /** The task table's statements, one function each. */
 import type { Task, TaskAttachment, TaskKind } from '../../domain.js';
 import { OperationError } from '../../errors.js';
-import { toTask, type TaskRow } from '../rows.js';
+import { toTask, type TaskRow } from '../task-rows.js';
 import type { TaskChange } from '../settle.js';
 import type { NewSession, NewTask } from '../records.js';
 import type { TaskFilter } from '../store-interface.js';
