@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runningPmTask } from './helpers/running-task.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { approvalGate } from '../core/approvals/gate.js';
@@ -84,25 +85,7 @@ describe('approval records and the gate', () => {
     dir = mkdtempSync(join(tmpdir(), 'kgt-approvals-'));
     const db = SqliteDb.open(join(dir, 'kugetsu.db'));
     store = new SqliteStore(db);
-    taskId = (
-      await store.tasks.enqueue(
-        {
-          kind: 'pm',
-          mode: 'start',
-          issueRef: null,
-          message: 'go',
-          agent: 'claude',
-          maxAttempts: 1,
-        },
-        null,
-      )
-    ).id;
-    await store.claims.claim({
-      owner: { pid: process.pid, start: 'test' },
-      maxAgents: 1,
-      availableMemoryMb: null,
-      minFreeMemoryMb: 0,
-    });
+    taskId = await runningPmTask(store);
   });
   afterEach(async () => {
     await store.close();

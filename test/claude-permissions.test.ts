@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { runningPmTask } from './helpers/running-task.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentRunRequest } from '../core/agents/agent-backend.js';
 import { claudeBackend } from '../core/agents/claude/claude-backend.js';
@@ -484,26 +485,7 @@ describe('kugetsu mcp permissions against a real home', () => {
     mkdirSync(join(dir, 'wt'));
     symlinkSync(join(dir, 'wt'), join(dir, 'wt-link'));
     store = openSqliteStore(join(dir, 'kugetsu.db'));
-    taskId = (
-      await store.tasks.enqueue(
-        {
-          kind: 'pm',
-          mode: 'start',
-          issueRef: null,
-          message: 'go',
-          agent: 'claude',
-          maxAttempts: 1,
-        },
-        null,
-      )
-    ).id;
-    // Only a running task's agent may ask.
-    await store.claims.claim({
-      owner: { pid: process.pid, start: 'test' },
-      maxAgents: 1,
-      availableMemoryMb: null,
-      minFreeMemoryMb: 0,
-    });
+    taskId = await runningPmTask(store);
   });
   afterEach(async () => {
     await store.close();
