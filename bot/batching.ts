@@ -4,8 +4,12 @@
  * - At most one message per task per state change: `task_dequeued` edits the task's "queued"
  *   message in place, `task_retrying` its "started" one (progress edits it in between).
  * - A burst becomes a digest: once more than {@link DIGEST_THRESHOLD} tasks have changed in a
- *   chat within {@link DIGEST_WINDOW_MS}, every further task event for the next minute updates
- *   one digest message instead of sending its own ("12 tasks changed in the last minute: …").
+ *   chat within {@link DIGEST_WINDOW_MS}, every further task event updates one digest message
+ *   instead of sending its own ("12 tasks changed in the last minute: …"), for as long as the
+ *   burst goes on: until a minute passes without a change, or {@link DIGEST_MAX_MS} after it
+ *   opened. A chat still that busy then gets a fresh digest at the bottom, never a message per
+ *   task, so how long a burst takes (a slow machine, a restart in the middle) does not change
+ *   what the chat shows.
  * - What asks the user something is never batched: `task_needs_input` (and approvals, which
  *   the sink pushes before any of this) always get a message of their own, at once.
  */
@@ -15,6 +19,8 @@ import { TELEGRAM_TEXT_LIMIT, escapeHtml } from './views/format.js';
 /** More tasks than this changing within the window turn a chat's pushes into a digest. */
 export const DIGEST_THRESHOLD = 10;
 export const DIGEST_WINDOW_MS = 60_000;
+/** The longest one digest message is kept up to date; a longer burst continues in a fresh one. */
+export const DIGEST_MAX_MS = 10 * 60_000;
 
 /** Events that ask the user something: a message of their own, always, at once. */
 const NEVER_BATCHED = new Set<EventType>(['task_needs_input']);
@@ -31,8 +37,8 @@ export interface BatchInput {
   now: number;
   /** Tasks with a push in this chat within the last window (their own or in a digest). */
   recentTasks: ReadonlySet<number>;
-  /** When the chat's current digest began; null when there is none. */
-  digestStartedAt: number | null;
+  /** The chat's current digest: when it began and when it last took an event; null: none. */
+  digest: { startedAt: number; lastAt: number } | null;
   /** The task's latest message of its own in this chat, and the event it shows. */
   status: { messageId: number; type: EventType } | null;
 }
@@ -46,11 +52,14 @@ export type BatchDecision =
 /** Decides how one task event reaches one chat. Pure. */
 export function planPush(input: BatchInput): BatchDecision {
   if (NEVER_BATCHED.has(input.type)) return { kind: 'send' };
+  const { digest, now } = input;
   const open =
-    input.digestStartedAt !== null && input.now - input.digestStartedAt < DIGEST_WINDOW_MS;
+    digest !== null &&
+    now - digest.lastAt < DIGEST_WINDOW_MS &&
+    now - digest.startedAt < DIGEST_MAX_MS;
   if (open) return { kind: 'digest', fresh: false };
-  const another = !input.recentTasks.has(input.taskId);
-  if (another && input.recentTasks.size >= DIGEST_THRESHOLD) return { kind: 'digest', fresh: true };
+  const changed = input.recentTasks.size + (input.recentTasks.has(input.taskId) ? 0 : 1);
+  if (changed > DIGEST_THRESHOLD) return { kind: 'digest', fresh: true };
   const edits = EDITS[input.type];
   if (edits !== undefined && input.status?.type === edits) {
     return { kind: 'edit', messageId: input.status.messageId };
@@ -96,8 +105,11 @@ export function digestPings(entries: readonly DigestEntry[]): boolean {
   return entries.some((e) => PINGING.has(e.type));
 }
 
-/** "12 tasks changed in the last minute: 8 completed, 3 failed, 1 started", then the list. Pure. */
-export function digestHtml(entries: readonly DigestEntry[]): string {
+/**
+ * "12 tasks changed in the last minute: 8 completed, 3 failed, 1 started", then the list;
+ * `spanMs` is how long the burst has lasted ("in the last 4 minutes"). Pure.
+ */
+export function digestHtml(entries: readonly DigestEntry[], spanMs = 0): string {
   const counts = new Map<string, { label: string; order: number; n: number }>();
   for (const entry of entries) {
     const { label, order } = DIGEST_LABELS[entry.type] ?? OTHER;
@@ -109,7 +121,9 @@ export function digestHtml(entries: readonly DigestEntry[]): string {
     .sort((a, b) => a.order - b.order)
     .map((c) => `${c.n} ${c.label}`)
     .join(', ');
-  const header = `<b>${entries.length} task${entries.length === 1 ? '' : 's'} changed in the last minute:</b> ${summary}`;
+  const minutes = Math.round(spanMs / 60_000);
+  const span = minutes <= 1 ? 'minute' : `${minutes} minutes`;
+  const header = `<b>${entries.length} task${entries.length === 1 ? '' : 's'} changed in the last ${span}:</b> ${summary}`;
   const lines = [header];
   let length = header.length;
   for (const [i, entry] of entries.entries()) {

@@ -17,6 +17,8 @@ const DIGEST_KEY = 'digest:';
 interface DigestState {
   messageId: number;
   startedAt: number;
+  /** When it last took an event: the burst is over a minute after that. */
+  lastAt: number;
   entries: DigestEntry[];
   /** How many entries the message shows; fewer than `entries`: an edit is due. */
   shown: number;
@@ -40,9 +42,10 @@ export class DigestPushes {
     }
   }
 
-  /** When the chat's open digest began, or null. */
-  async startedAt(chatId: number): Promise<number | null> {
-    return (await this.read(chatId))?.startedAt ?? null;
+  /** When the chat's digest began and last took an event, or null. */
+  async span(chatId: number): Promise<{ startedAt: number; lastAt: number } | null> {
+    const state = await this.read(chatId);
+    return state === null ? null : { startedAt: state.startedAt, lastAt: state.lastAt };
   }
 
   /** Adds the event; `fresh` opens a new digest message (the previous one's burst is over). */
@@ -57,9 +60,15 @@ export class DigestPushes {
         parse_mode: 'HTML',
         disable_notification: !digestPings(entries),
       });
-      next = { messageId: sent.message_id, startedAt: now, entries, shown: entries.length };
+      next = {
+        messageId: sent.message_id,
+        startedAt: now,
+        lastAt: now,
+        entries,
+        shown: entries.length,
+      };
     } else {
-      next = { ...current, entries };
+      next = { ...current, lastAt: now, entries };
       this.schedule(chatId);
     }
     // The digest's state and the delivery land together: a restart sees both or neither.
@@ -95,7 +104,8 @@ export class DigestPushes {
     const shown = state.entries.length;
     await this.pacer.wait(chatId);
     try {
-      await this.api.editMessageText(chatId, state.messageId, digestHtml(state.entries), {
+      const html = digestHtml(state.entries, state.lastAt - state.startedAt);
+      await this.api.editMessageText(chatId, state.messageId, html, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
       });
@@ -114,9 +124,14 @@ export class DigestPushes {
     const raw = await this.store.state.get(`${DIGEST_KEY}${chatId}`);
     if (raw === null) return null;
     try {
-      const state = JSON.parse(raw) as DigestState;
-      // A digest written before edits were coalesced shows everything it holds.
-      return { ...state, shown: state.shown ?? state.entries.length };
+      const state = JSON.parse(raw) as Partial<DigestState> & Omit<DigestState, 'shown' | 'lastAt'>;
+      // Older digests: one written before edits were coalesced shows everything it holds, and
+      // one without a last event is as old as its start.
+      return {
+        ...state,
+        shown: state.shown ?? state.entries.length,
+        lastAt: state.lastAt ?? state.startedAt,
+      };
     } catch {
       return null;
     }

@@ -86,7 +86,7 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
           taskId: event.taskId,
           now,
           recentTasks: new Set(await deliveries.recentTasks(chatId, now - DIGEST_WINDOW_MS)),
-          digestStartedAt: await digests.startedAt(chatId),
+          digest: await digests.span(chatId),
           status: await deliveries.statusMessage(chatId, event.taskId),
         });
         const record = (messageId: number, kind: ChatDelivery['kind']): Promise<void> =>

@@ -1,6 +1,7 @@
 /** The batching decision and the digest, as pure functions. */
 import { describe, expect, it } from 'vitest';
 import {
+  DIGEST_MAX_MS,
   DIGEST_THRESHOLD,
   DIGEST_WINDOW_MS,
   addToDigest,
@@ -18,7 +19,7 @@ const base: BatchInput = {
   taskId: 1,
   now: NOW,
   recentTasks: new Set(),
-  digestStartedAt: null,
+  digest: null,
   status: null,
 };
 const tasks = (n: number, from = 100): Set<number> =>
@@ -59,19 +60,32 @@ describe('planPush', () => {
     expect(planPush({ ...busy, taskId: 100 })).toEqual({ kind: 'send' });
   });
 
-  it('folds everything into an open digest for a minute, then lets it go', () => {
-    const open = { ...base, digestStartedAt: NOW - DIGEST_WINDOW_MS + 1 };
+  it('folds everything into an open digest while the burst goes on, then lets it go', () => {
+    const since = (startedAgo: number, lastAgo: number): BatchInput['digest'] => ({
+      startedAt: NOW - startedAgo,
+      lastAt: NOW - lastAgo,
+    });
+    const open = { ...base, digest: since(DIGEST_WINDOW_MS - 1, DIGEST_WINDOW_MS - 1) };
     expect(planPush({ ...open, type: 'task_completed' })).toEqual({ kind: 'digest', fresh: false });
     expect(
       planPush({ ...open, type: 'task_dequeued', status: { messageId: 3, type: 'task_queued' } }),
     ).toEqual({ kind: 'digest', fresh: false });
-    const over = { ...base, digestStartedAt: NOW - DIGEST_WINDOW_MS };
+    // A burst that keeps going keeps its digest past the first minute (a slow run, a restart).
+    const going = { ...base, digest: since(5 * DIGEST_WINDOW_MS, 1_000) };
+    expect(planPush(going)).toEqual({ kind: 'digest', fresh: false });
+    // A quiet minute ends it: the chat is back to a message per change.
+    const over = { ...base, digest: since(DIGEST_WINDOW_MS, DIGEST_WINDOW_MS) };
     expect(planPush(over)).toEqual({ kind: 'send' });
     expect(planPush({ ...over, recentTasks: tasks(20) })).toEqual({ kind: 'digest', fresh: true });
+    // Too long for one message: a chat still busy continues in a fresh digest at the bottom,
+    // whether the task was in the old one or not.
+    const long = { ...base, digest: since(DIGEST_MAX_MS, 1_000), recentTasks: tasks(20) };
+    expect(planPush(long)).toEqual({ kind: 'digest', fresh: true });
+    expect(planPush({ ...long, taskId: 105 })).toEqual({ kind: 'digest', fresh: true });
   });
 
   it('never batches what asks the user something', () => {
-    const open = { ...base, digestStartedAt: NOW, recentTasks: tasks(50) };
+    const open = { ...base, digest: { startedAt: NOW, lastAt: NOW }, recentTasks: tasks(50) };
     expect(planPush({ ...open, type: 'task_needs_input' })).toEqual({ kind: 'send' });
   });
 });
@@ -106,6 +120,11 @@ describe('the digest', () => {
     expect(lines.at(-1)).toBe('▶️ #12 <code>h/&lt;o&gt;/r#12</code> started');
     expect(digestHtml([entry(1, 'task_queued')])).toMatch(
       /^<b>1 task changed in the last minute:<\/b> 1 queued\n/,
+    );
+    // A burst that went on says for how long.
+    expect(digestHtml(entries, 80_000)).toMatch(/^<b>12 tasks changed in the last minute:/);
+    expect(digestHtml(entries, 4 * 60_000 + 10_000)).toMatch(
+      /^<b>12 tasks changed in the last 4 minutes:/,
     );
   });
 

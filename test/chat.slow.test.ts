@@ -640,7 +640,7 @@ describe('a burst of tasks', () => {
     for (const ref of refs) await sb.ok(['queue', 'enqueue', ref, `work on ${ref}`]);
     await sb.ok(['daemon', 'start']);
     const digestOf = (): ChatMessage[] =>
-      tg.messagesIn(OWNER.id).filter((m) => /tasks? changed in the last minute/.test(m.text ?? ''));
+      tg.messagesIn(OWNER.id).filter((m) => /tasks? changed in the last /.test(m.text ?? ''));
     // The eleventh task opens the digest; everything after goes into it.
     await tg.waitFor(() => digestOf().length === 1, 30_000);
     await sb.ok(['daemon', 'restart']);
@@ -648,8 +648,9 @@ describe('a burst of tasks', () => {
     for (const id of ids) expect((await sb.finished(id)).state).toBe('completed');
     const final = await tg.waitFor(() => {
       const [digest] = digestOf();
-      return rendered(digest?.text ?? '').startsWith(
-        '12 tasks changed in the last minute: 12 completed',
+      // However long the burst took on a busy machine: one digest, its header saying how long.
+      return /^12 tasks changed in the last (minute|\d+ minutes): 12 completed/.test(
+        rendered(digest?.text ?? ''),
       )
         ? digest
         : null;
