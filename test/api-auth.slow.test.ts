@@ -144,6 +144,10 @@ describe('HTTP API: auth, validation and hostile input', () => {
     );
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('payload_too_large');
+    // The unread rest of the body spoils the connection: the server says so, and the client's
+    // next request goes out on a fresh one (a reused socket would fail "other side closed").
+    expect(huge.headers.get('connection')).toBe('close');
+    expect((await api.get('/api/v1/queue/stats')).status).toBe(200);
     expect((await chunkedUpload(api, 5_000_000)).status).toBe(413);
     for (const bad of ['{"message":', '{message: "x"}', '\u0000', '{"message":"x"}}']) {
       const res = await api.request<Problem>('POST', '/api/v1/tasks', bad);

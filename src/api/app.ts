@@ -107,6 +107,9 @@ export function createApiApp(deps: ApiDeps, options: ApiOptions): ApiApp {
   return app;
 
   function tooLarge(c: Context): Response {
+    // The rest of the body is never read, so the connection cannot carry another request: a
+    // client that kept it alive would send its next request into a socket the server drops.
+    c.header('Connection', 'close');
     return fail(c, 413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
   }
 }
