@@ -232,3 +232,16 @@ describe('bot health as another process judges it', () => {
     }
   });
 });
+
+describe('the status word with the bot', () => {
+  it('is telegram_bot_down only once nothing the core needs is missing', async () => {
+    const { withTelegram } = await import('../bot/health/telegram-status.js');
+    const facts = { now: T0 + 5_000, ownerAlive: false, daemonPid: 777 };
+    const down = judgeBotHealth(null, facts);
+    const up = judgeBotHealth(replay(RUNNING), { ...facts, now: T0 + 2_000, ownerAlive: true });
+    expect(withTelegram('ok', down)).toBe('telegram_bot_down');
+    expect(withTelegram('base_session_missing', down)).toBe('base_session_missing');
+    expect(withTelegram('ok', up)).toBe('ok');
+    expect(withTelegram('ok', null)).toBe('ok');
+  });
+});

@@ -10,7 +10,8 @@ import {
   type AnsweredBy,
   type Approval,
 } from '../../core/approvals/approval.js';
-import { OperationError, UsageError, errorMessage } from '../../core/errors.js';
+import { OperationError, UsageError } from '../../core/errors.js';
+import { answerErrors } from '../middleware/error-boundary.js';
 import type { HomeContext } from '../../core/home-context.js';
 import type { BotStore } from '../store/bot-store.js';
 import { answerApproval, type ApprovalVerdict } from '../../core/operations/approvals.js';
@@ -23,7 +24,6 @@ import {
 } from '../views/approval-message.js';
 import { editApprovalMessage } from '../approval-pushes.js';
 import type { BotContext } from '../bot-context.js';
-import { escapeHtml } from '../views/format.js';
 import { keyboard } from '../keyboard.js';
 import { displayName } from '../user-name.js';
 
@@ -38,16 +38,10 @@ export function approvalsFeature(
   log: (line: string) => void,
 ): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const guarded = composer.errorBoundary(async ({ error, ctx }) => {
-    if (error instanceof UsageError || error instanceof OperationError) {
-      await (ctx.callbackQuery === undefined
-        ? ctx.reply(`⚠️ ${escapeHtml(error.message)}`, { parse_mode: 'HTML' })
-        : ctx.answerCallbackQuery({ text: error.message.slice(0, 200), show_alert: true }));
-      return;
-    }
-    log(`approval handler failed: ${home.scrubber().scrub(errorMessage(error))}`);
-    await ctx.reply('⚠️ internal error; see `kugetsu daemon logs`');
-  });
+  // A late or refused tap is told on the button itself.
+  const guarded = composer.errorBoundary(
+    answerErrors(home, log, { alertOnButtons: true, what: 'approval handler' }),
+  );
 
   const by = (ctx: BotContext): AnsweredBy => ({ channel: 'telegram', who: displayName(ctx) });
 

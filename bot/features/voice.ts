@@ -21,7 +21,7 @@ import { downloadTelegramFile, tooLarge } from '../telegram-files.js';
 
 export const VOICE_NOT_CONFIGURED =
   '🎙 Voice notes need a transcription endpoint: set KUGETSU_TRANSCRIBE_URL (an OpenAI-compatible /v1/audio/transcriptions) and KUGETSU_TRANSCRIBE_API_KEY in config.env, then restart the daemon.';
-export const HEARD_NOTHING = '🎙 I heard nothing I could write down: try again, or type it.';
+const HEARD_NOTHING = '🎙 I heard nothing I could write down: try again, or type it.';
 
 /** Escaping can grow text fivefold; this much of a transcript always fits one message. */
 const ECHO_LIMIT = 700;
@@ -32,7 +32,7 @@ export function heardHtml(text: string): string {
 }
 
 /** Downloads and transcribes the voice note of `ctx`; null when there is none. */
-export async function transcribeVoice(deps: FeatureDeps, ctx: Context): Promise<string | null> {
+async function transcribeVoice(deps: FeatureDeps, ctx: Context): Promise<string | null> {
   const { home } = deps;
   const voice = ctx.message?.voice;
   if (voice === undefined) return null;

@@ -1,6 +1,6 @@
 import type { KugetsuEvent } from '../domain.js';
 
-/** Where events go (the daemon log now, Telegram later). One method: deliver or throw. */
+/** Where events go (the daemon log; an interface, such as the bot in bot/). Deliver or throw. */
 export interface NotificationSink {
   /** Stable name: the store keeps each sink's delivery cursor under it. */
   readonly name: string;

@@ -10,123 +10,41 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, join, posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type {
+  ApiError,
+  Chat,
+  Document,
+  File,
+  ForumTopic,
+  InlineKeyboardButton,
+  InlineKeyboardMarkup,
+  Message,
+  MessageEntity,
+  PhotoSize,
+  Update,
+  User,
+  Voice,
+} from '@grammyjs/types';
 
 // ---------------------------------------------------------------------------------------------
-// Wire types: the subset of Bot API objects this server produces.
+// Wire types: the Bot API's own, from @grammyjs/types (what grammY itself is typed with).
 
-export interface TelegramUser {
-  id: number;
-  is_bot: boolean;
-  first_name: string;
-  username?: string;
-}
-
-export interface TelegramChat {
-  id: number;
-  type: 'private' | 'group' | 'supergroup';
-  title?: string;
-  first_name?: string;
-  username?: string;
-  /** A supergroup with topics on. */
-  is_forum?: boolean;
-}
-
-/** The Bot API's `ForumTopic`. */
-export interface ForumTopic {
-  message_thread_id: number;
-  name: string;
-  icon_color: number;
-  icon_custom_emoji_id?: string;
-}
-
-export interface MessageEntity {
-  type: string;
-  offset: number;
-  length: number;
-  url?: string;
-  language?: string;
-}
-
-export interface InlineKeyboardButton {
-  text: string;
-  callback_data?: string;
-  url?: string;
+export type { Update };
+export type TelegramFile = File;
+/** The fake has private chats, groups and supergroups; no channels. */
+type TelegramChat = Exclude<Chat, Chat.ChannelChat>;
+/** The fake always names a document. */
+type TelegramDocument = Document & { file_name: string };
+export type TelegramMessage = Message & Update.NonChannel;
+type ApiErrorBody = Omit<ApiError, 'ok'>;
+/** A button as the bot sent it: a callback or a link. */
+type SentButton = Pick<InlineKeyboardButton.CallbackButton, 'text'> &
+  Partial<Pick<InlineKeyboardButton.CallbackButton, 'callback_data'>> &
+  Partial<Pick<InlineKeyboardButton.UrlButton, 'url'>>;
+/** The `reply_markup` the bot sent: an inline keyboard, or a force_reply and the like. */
+export interface SentMarkup {
+  inline_keyboard?: SentButton[][];
   [field: string]: unknown;
-}
-
-export interface ReplyMarkup {
-  inline_keyboard?: InlineKeyboardButton[][];
-  [field: string]: unknown;
-}
-
-export interface TelegramDocument {
-  file_id: string;
-  file_unique_id: string;
-  file_name: string;
-  file_size: number;
-  mime_type?: string;
-}
-
-export interface PhotoSize {
-  file_id: string;
-  file_unique_id: string;
-  width: number;
-  height: number;
-  file_size?: number;
-}
-
-export interface TelegramVoice {
-  file_id: string;
-  file_unique_id: string;
-  duration: number;
-  mime_type?: string;
-  file_size?: number;
-}
-
-/** The Bot API's `File`: what `getFile` answers. */
-export interface TelegramFile {
-  file_id: string;
-  file_unique_id: string;
-  file_size?: number;
-  file_path?: string;
-}
-
-export interface TelegramMessage {
-  message_id: number;
-  date: number;
-  chat: TelegramChat;
-  from: TelegramUser;
-  text?: string;
-  entities?: MessageEntity[];
-  caption?: string;
-  caption_entities?: MessageEntity[];
-  document?: TelegramDocument;
-  photo?: PhotoSize[];
-  voice?: TelegramVoice;
-  reply_markup?: ReplyMarkup;
-  reply_to_message?: TelegramMessage;
-  edit_date?: number;
-  /** In a forum: the topic (its first message's id) the message belongs to. */
-  message_thread_id?: number;
-  is_topic_message?: boolean;
-  forum_topic_created?: { name: string; icon_color: number };
-  forum_topic_edited?: { name?: string };
-  forum_topic_closed?: Record<string, never>;
-  forum_topic_reopened?: Record<string, never>;
-}
-
-export interface CallbackQuery {
-  id: string;
-  from: TelegramUser;
-  message: TelegramMessage;
-  chat_instance: string;
-  data: string;
-}
-
-export interface Update {
-  update_id: number;
-  message?: TelegramMessage;
-  callback_query?: CallbackQuery;
 }
 
 /** One API call as the server understood it: multipart/urlencoded strings already decoded. */
@@ -146,7 +64,7 @@ export interface ChatMessage {
   caption?: string;
   document?: { file_name: string; content: string };
   parse_mode?: string;
-  reply_markup?: ReplyMarkup;
+  reply_markup?: SentMarkup;
   disable_notification?: boolean;
   reply_to_message_id?: number;
   /** The forum topic it was sent to; absent in the General topic and outside forums. */
@@ -159,12 +77,6 @@ export interface TopicView {
   threadId: number;
   name: string;
   closed: boolean;
-}
-
-export interface ApiErrorBody {
-  error_code: number;
-  description: string;
-  parameters?: { retry_after?: number; migrate_to_chat_id?: number };
 }
 
 export interface FakeTelegramOptions {
@@ -285,7 +197,7 @@ const IMPLEMENTED =
 
 type Params = Record<string, unknown>;
 
-class ApiError extends Error {
+class ApiFailure extends Error {
   constructor(
     readonly code: number,
     readonly description: string,
@@ -652,7 +564,7 @@ interface FormattedText {
   entities: MessageEntity[];
 }
 
-const SIMPLE_ENTITIES: Record<string, string> = {
+const SIMPLE_ENTITIES: Record<string, MessageEntity.CommonMessageEntity['type']> = {
   b: 'bold',
   strong: 'bold',
   i: 'italic',
@@ -684,7 +596,7 @@ function decodeEntityAt(html: string, at: number): { char: string; end: number }
 }
 
 function fail(reason: string): never {
-  throw new ApiError(400, `Bad Request: can't parse entities: ${reason}`);
+  throw new ApiFailure(400, `Bad Request: can't parse entities: ${reason}`);
 }
 
 function parseHtml(html: string): FormattedText {
@@ -801,6 +713,9 @@ function parseHtml(html: string): FormattedText {
   return { text, entities };
 }
 
+/** A `<code class="language-x">`'s language: Telegram keeps it only when a `<pre>` folds it in. */
+const CODE_LANGUAGE = new WeakMap<MessageEntity, string>();
+
 function entityFor(
   open: { tag: string; argument: string; offset: number },
   length: number,
@@ -816,17 +731,18 @@ function entityFor(
     return { type: argument === '' ? 'blockquote' : 'expandable_blockquote', offset, length };
   }
   if (tag === 'code') {
-    return argument === ''
-      ? { type: 'code', offset, length }
-      : { type: 'code', offset, length, language: argument };
+    const code: MessageEntity = { type: 'code', offset, length };
+    if (argument !== '') CODE_LANGUAGE.set(code, argument);
+    return code;
   }
   // `<pre><code class="language-x">` closes the code first; Telegram folds the pair into one pre.
   const inner = earlier.at(-1);
   if (inner?.type === 'code' && inner.offset === offset && inner.length === length) {
     earlier.pop();
-    return inner.language === undefined
+    const language = CODE_LANGUAGE.get(inner);
+    return language === undefined
       ? { type: 'pre', offset, length }
-      : { type: 'pre', offset, length, language: inner.language };
+      : { type: 'pre', offset, length, language };
   }
   return { type: 'pre', offset, length };
 }
@@ -838,15 +754,15 @@ function formatText(raw: string, parseMode: string | undefined, entities: unknow
     // Not parsed: lengths are counted on the raw text, which only over-counts.
     return { text: raw, entities: [] };
   }
-  if (mode !== '') throw new ApiError(400, 'Bad Request: unsupported parse_mode');
+  if (mode !== '') throw new ApiFailure(400, 'Bad Request: unsupported parse_mode');
   return { text: raw, entities: Array.isArray(entities) ? (entities as MessageEntity[]) : [] };
 }
 
 function checkLength(text: string, limit: number, tooLong: string, empty?: string): void {
   // Telegram trims surrounding whitespace and counts UTF-16 code units, as JS does.
   const length = text.trim().length;
-  if (length === 0 && empty !== undefined) throw new ApiError(400, `Bad Request: ${empty}`);
-  if (length > limit) throw new ApiError(400, `Bad Request: ${tooLong}`);
+  if (length === 0 && empty !== undefined) throw new ApiFailure(400, `Bad Request: ${empty}`);
+  if (length > limit) throw new ApiFailure(400, `Bad Request: ${tooLong}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -906,10 +822,12 @@ function caption(text: string | undefined): { caption?: string } {
 }
 
 /** Telegram nests a replied-to message one level deep, never its own reply. */
-function withoutReply(message: TelegramMessage): TelegramMessage {
-  const copy = structuredClone(message);
-  delete copy.reply_to_message;
-  return copy;
+/** A message as `reply_to_message` carries it: without a reply of its own. */
+type RepliedMessage = TelegramMessage & { reply_to_message: undefined };
+
+function withoutReply(message: TelegramMessage): RepliedMessage {
+  // Left out of the JSON the bot reads, as Telegram leaves it out.
+  return { ...structuredClone(message), reply_to_message: undefined };
 }
 
 function unixNow(): number {
@@ -985,13 +903,13 @@ interface PendingPoll {
   limit: number;
   timer: NodeJS.Timeout;
   resolve: (updates: Update[]) => void;
-  reject: (error: ApiError | OutageHit) => void;
+  reject: (error: ApiFailure | OutageHit) => void;
 }
 
 export class FakeTelegram {
   readonly token: string;
   readonly apiRoot: string;
-  readonly botUser: TelegramUser = {
+  readonly botUser: User = {
     id: 123456,
     is_bot: true,
     first_name: 'kugetsu',
@@ -1225,7 +1143,7 @@ export class FakeTelegram {
   /** A voice note (OGG/Opus from Telegram's clients). */
   userSendsVoice(from: FakeUser, content: Buffer, options: UserFileOptions = {}): Update {
     const file = this.userFile('voice', '.oga', content, options);
-    const voice: TelegramVoice = {
+    const voice: Voice = {
       file_id: file.file_id,
       file_unique_id: file.file_unique_id,
       duration: options.duration ?? 3,
@@ -1293,7 +1211,9 @@ export class FakeTelegram {
     const text = content.text ?? content.caption ?? '';
     const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?/.exec(text);
     if (command !== null) {
-      const entity = [{ type: 'bot_command', offset: 0, length: command[0].length }];
+      const entity: MessageEntity[] = [
+        { type: 'bot_command', offset: 0, length: command[0].length },
+      ];
       if (content.text !== undefined) message.entities = entity;
       else message.caption_entities = entity;
     }
@@ -1424,7 +1344,7 @@ export class FakeTelegram {
     } catch (err) {
       if (err instanceof OutageHit) {
         meetOutage(res, err.kind);
-      } else if (err instanceof ApiError) {
+      } else if (err instanceof ApiFailure) {
         sendError(res, {
           error_code: err.code,
           description: err.description,
@@ -1457,7 +1377,7 @@ export class FakeTelegram {
       case 'setWebhook':
         this.webhookUrl = stringParam(p, 'url') ?? '';
         this.endPoll((poll) =>
-          poll.reject(new ApiError(409, 'Conflict: terminated by setWebhook request')),
+          poll.reject(new ApiFailure(409, 'Conflict: terminated by setWebhook request')),
         );
         return true;
       case 'deleteWebhook':
@@ -1544,7 +1464,7 @@ export class FakeTelegram {
 
   private getUpdates(p: Params, res: ServerResponse): Update[] | Promise<Update[]> {
     if (this.webhookUrl !== '') {
-      throw new ApiError(
+      throw new ApiFailure(
         409,
         "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
       );
@@ -1569,7 +1489,7 @@ export class FakeTelegram {
     if (ready.length > 0 || holdSeconds === 0 || this.closed) return ready;
     // Telegram's own server (tdlib/telegram-bot-api, abort_long_poll) answers the poll being
     // replaced with 409 and keeps the newcomer: the stale poller is the one told to go away.
-    this.endPoll((poll) => poll.reject(new ApiError(409, POLL_CONFLICT)));
+    this.endPoll((poll) => poll.reject(new ApiFailure(409, POLL_CONFLICT)));
     return new Promise<Update[]>((resolve, reject) => {
       const poll: PendingPoll = {
         offset,
@@ -1598,7 +1518,7 @@ export class FakeTelegram {
 
   // ------------------------------------------------------------------------- chats & messages
 
-  private userFrom(from: FakeUser): TelegramUser {
+  private userFrom(from: FakeUser): User {
     return {
       id: from.id,
       is_bot: false,
@@ -1632,14 +1552,14 @@ export class FakeTelegram {
   private targetChat(p: Params): ChatState {
     const raw = p.chat_id;
     if (raw === undefined || raw === null || raw === '') {
-      throw new ApiError(400, 'Bad Request: chat_id is empty');
+      throw new ApiFailure(400, 'Bad Request: chat_id is empty');
     }
     const id = intParam(p, 'chat_id');
-    if (id === undefined) throw new ApiError(400, 'Bad Request: chat not found');
+    if (id === undefined) throw new ApiFailure(400, 'Bad Request: chat not found');
     return this.chatState(id);
   }
 
-  private checkMarkup(markup: Record<string, unknown> | undefined): ReplyMarkup | undefined {
+  private checkMarkup(markup: Record<string, unknown> | undefined): SentMarkup | undefined {
     const rows = markup?.inline_keyboard;
     if (!Array.isArray(rows)) return markup;
     for (const row of rows as unknown[]) {
@@ -1649,11 +1569,14 @@ export class FakeTelegram {
           const data = button.callback_data;
           const bytes = typeof data === 'string' ? Buffer.byteLength(data) : 0;
           if (bytes < 1 || bytes > CALLBACK_DATA_MAX_BYTES) {
-            throw new ApiError(400, 'Bad Request: BUTTON_DATA_INVALID');
+            throw new ApiFailure(400, 'Bad Request: BUTTON_DATA_INVALID');
           }
         }
         if (!BUTTON_ACTIONS.some((action) => action in button)) {
-          throw new ApiError(400, 'Bad Request: text buttons are unallowed in the inline keyboard');
+          throw new ApiFailure(
+            400,
+            'Bad Request: text buttons are unallowed in the inline keyboard',
+          );
         }
       }
     }
@@ -1661,13 +1584,14 @@ export class FakeTelegram {
   }
 
   /** Only inline keyboards travel with a Message; an empty one is no keyboard at all. */
-  private wireMarkup(markup: ReplyMarkup | undefined): ReplyMarkup | undefined {
+  private wireMarkup(markup: SentMarkup | undefined): InlineKeyboardMarkup | undefined {
     const rows = markup?.inline_keyboard;
     if (rows === undefined || rows.every((row) => row.length === 0)) return undefined;
-    return structuredClone(markup);
+    // checkMarkup let only real inline buttons through.
+    return { inline_keyboard: structuredClone(rows) as InlineKeyboardButton[][] };
   }
 
-  private replyTarget(state: ChatState, p: Params): TelegramMessage | undefined {
+  private replyTarget(state: ChatState, p: Params): RepliedMessage | undefined {
     const reply = objectParam(p, 'reply_parameters');
     const messageId = reply === undefined ? undefined : intParam(reply, 'message_id');
     if (reply === undefined || messageId === undefined) return undefined;
@@ -1676,7 +1600,7 @@ export class FakeTelegram {
     const target = source?.messages.get(messageId);
     if (target === undefined) {
       if (boolParam(reply, 'allow_sending_without_reply') === true) return undefined;
-      throw new ApiError(400, 'Bad Request: message to be replied not found');
+      throw new ApiFailure(400, 'Bad Request: message to be replied not found');
     }
     return withoutReply(target.wire);
   }
@@ -1777,7 +1701,7 @@ export class FakeTelegram {
     let file: { file_name: string; content: Buffer } | undefined;
     if (value instanceof UploadedFile) {
       if (value.content.length === 0)
-        throw new ApiError(400, 'Bad Request: file must be non-empty');
+        throw new ApiFailure(400, 'Bad Request: file must be non-empty');
       file = { file_name: value.filename, content: value.content };
     } else if (typeof value === 'string') {
       file = this.files.get(value);
@@ -1789,7 +1713,7 @@ export class FakeTelegram {
       }
     }
     if (file === undefined) {
-      throw new ApiError(400, 'Bad Request: wrong file identifier/HTTP URL specified');
+      throw new ApiFailure(400, 'Bad Request: wrong file identifier/HTTP URL specified');
     }
     const n = this.nextFileId++;
     const fileId = `BQACAgIAAxkBAAIF${String(n).padStart(6, '0')}`;
@@ -1809,11 +1733,11 @@ export class FakeTelegram {
     const state = this.targetChat(p);
     const messageId = intParam(p, 'message_id');
     if (messageId === undefined) {
-      throw new ApiError(400, 'Bad Request: message identifier is not specified');
+      throw new ApiFailure(400, 'Bad Request: message identifier is not specified');
     }
     const stored = state.messages.get(messageId);
-    if (stored === undefined) throw new ApiError(400, 'Bad Request: message to edit not found');
-    if (!stored.fromBot) throw new ApiError(400, "Bad Request: message can't be edited");
+    if (stored === undefined) throw new ApiFailure(400, 'Bad Request: message to edit not found');
+    if (!stored.fromBot) throw new ApiFailure(400, "Bad Request: message can't be edited");
     return stored;
   }
 
@@ -1833,7 +1757,7 @@ export class FakeTelegram {
       canonicalJson([current.text, current.entities, current.reply_markup]) ===
       canonicalJson([next.text, next.entities, next.reply_markup])
     ) {
-      throw new ApiError(400, NOT_MODIFIED);
+      throw new ApiFailure(400, NOT_MODIFIED);
     }
     next.edit_date = unixNow();
     stored.wire = next;
@@ -1846,10 +1770,10 @@ export class FakeTelegram {
     if (p.inline_message_id !== undefined) return true;
     const stored = this.editTarget(p);
     if (stored.wire.text === undefined) {
-      throw new ApiError(400, 'Bad Request: there is no text in the message to edit');
+      throw new ApiFailure(400, 'Bad Request: there is no text in the message to edit');
     }
     const raw = stringParam(p, 'text');
-    if (raw === undefined) throw new ApiError(400, 'Bad Request: message text is empty');
+    if (raw === undefined) throw new ApiFailure(400, 'Bad Request: message text is empty');
     const parseMode = stringParam(p, 'parse_mode');
     const formatted = formatText(raw, parseMode, p.entities);
     checkLength(formatted.text, TEXT_LIMIT, 'message is too long', 'message text is empty');
@@ -1877,7 +1801,7 @@ export class FakeTelegram {
     const state = this.targetChat(p);
     const messageId = intParam(p, 'message_id');
     if (messageId === undefined || !state.messages.delete(messageId)) {
-      throw new ApiError(400, 'Bad Request: message to delete not found');
+      throw new ApiFailure(400, 'Bad Request: message to delete not found');
     }
     return true;
   }
@@ -1890,12 +1814,12 @@ export class FakeTelegram {
     const thread = intParam(p, 'message_thread_id');
     if (thread === undefined) return undefined;
     const topic = state.topics?.get(thread);
-    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
-    if (topic.closed) throw new ApiError(400, 'Bad Request: TOPIC_CLOSED');
+    if (topic === undefined) throw new ApiFailure(400, THREAD_NOT_FOUND);
+    if (topic.closed) throw new ApiFailure(400, 'Bad Request: TOPIC_CLOSED');
     return thread;
   }
 
-  private topicOpening(state: ChatState, thread: number): TelegramMessage | undefined {
+  private topicOpening(state: ChatState, thread: number): RepliedMessage | undefined {
     const opening = state.messages.get(thread);
     return opening === undefined ? undefined : withoutReply(opening.wire);
   }
@@ -1918,9 +1842,10 @@ export class FakeTelegram {
 
   private forumOf(p: Params): ChatState & { topics: Map<number, TopicState> } {
     const state = this.targetChat(p);
-    if (state.topics === undefined) throw new ApiError(400, 'Bad Request: the chat is not a forum');
+    if (state.topics === undefined)
+      throw new ApiFailure(400, 'Bad Request: the chat is not a forum');
     if (state.canManageTopics !== true) {
-      throw new ApiError(400, 'Bad Request: not enough rights to manage topics');
+      throw new ApiFailure(400, 'Bad Request: not enough rights to manage topics');
     }
     return state as ChatState & { topics: Map<number, TopicState> };
   }
@@ -1949,10 +1874,10 @@ export class FakeTelegram {
     const state = this.forumOf(p);
     // tdlib trims the name and cuts it to 128 characters; an empty one is refused.
     const name = [...(stringParam(p, 'name') ?? '').trim()].slice(0, TOPIC_NAME_LIMIT).join('');
-    if (name === '') throw new ApiError(400, 'Bad Request: TOPIC_TITLE_EMPTY');
+    if (name === '') throw new ApiFailure(400, 'Bad Request: TOPIC_TITLE_EMPTY');
     const color = intParam(p, 'icon_color') ?? TOPIC_COLORS[0] ?? 0;
     if (!TOPIC_COLORS.includes(color))
-      throw new ApiError(400, 'Bad Request: TOPIC_ICON_COLOR_INVALID');
+      throw new ApiFailure(400, 'Bad Request: TOPIC_ICON_COLOR_INVALID');
     const thread = this.serviceMessage(state, 0, {
       forum_topic_created: { name, icon_color: color },
     });
@@ -1964,9 +1889,9 @@ export class FakeTelegram {
     const state = this.forumOf(p);
     const thread = intParam(p, 'message_thread_id') ?? 0;
     const topic = state.topics.get(thread);
-    if (topic === undefined) throw new ApiError(400, THREAD_NOT_FOUND);
+    if (topic === undefined) throw new ApiFailure(400, THREAD_NOT_FOUND);
     const unchanged = (): never => {
-      throw new ApiError(400, 'Bad Request: TOPIC_NOT_MODIFIED');
+      throw new ApiFailure(400, 'Bad Request: TOPIC_NOT_MODIFIED');
     };
     switch (method) {
       case 'closeForumTopic':
@@ -2001,9 +1926,9 @@ export class FakeTelegram {
   private getFile(p: Params): TelegramFile {
     const id = stringParam(p, 'file_id') ?? '';
     const file = this.files.get(id);
-    if (file === undefined) throw new ApiError(400, 'Bad Request: invalid file_id');
+    if (file === undefined) throw new ApiFailure(400, 'Bad Request: invalid file_id');
     if (file.content.length > GET_FILE_LIMIT)
-      throw new ApiError(400, 'Bad Request: file is too big');
+      throw new ApiFailure(400, 'Bad Request: file is too big');
     if (file.file_path === undefined) {
       const n = this.nextFileId++;
       file.file_path = `documents/file_${n}${/\.[A-Za-z0-9]{1,8}$/.exec(file.file_name)?.[0] ?? ''}`;
@@ -2044,7 +1969,7 @@ export class FakeTelegram {
     const id = stringParam(p, 'callback_query_id') ?? '';
     // A query can be answered once; a second answer is what Telegram calls "too old".
     if (!this.openCallbackQueries.delete(id)) {
-      throw new ApiError(
+      throw new ApiFailure(
         400,
         'Bad Request: query is too old and response timeout expired or query ID is invalid',
       );
@@ -2065,7 +1990,7 @@ export class FakeTelegram {
     for (const entry of list) {
       const command = isPlainObject(entry) ? entry.command : undefined;
       if (typeof command !== 'string' || !/^[a-z0-9_]{1,32}$/.test(command)) {
-        throw new ApiError(400, 'Bad Request: BOT_COMMAND_INVALID');
+        throw new ApiFailure(400, 'Bad Request: BOT_COMMAND_INVALID');
       }
     }
     this.commands.set(this.commandsKey(p), structuredClone(list));
