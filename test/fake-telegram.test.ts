@@ -1,17 +1,7 @@
 /** The fake Bot API server itself: protocol, Telegram's rules, and a real grammY bot on it. */
 import { Bot, InputFile, InlineKeyboard } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import {
-  FakeTelegram,
-  REFERENCE_PATH,
-  type TelegramMessage,
-  type Update,
-} from './helpers/fake-telegram.js';
-
-// Validation and typed decoding need the Bot API reference beside the repository (CI has it);
-// without it the fake accepts every method and keeps multipart values as strings.
-const withReference = it.skipIf(!existsSync(REFERENCE_PATH));
+import { FakeTelegram, type TelegramMessage, type Update } from './helpers/fake-telegram.js';
 
 interface ApiResponse {
   ok: boolean;
@@ -67,7 +57,7 @@ describe('FakeTelegram', () => {
     expect(fake.violations).toEqual([]);
   });
 
-  withReference('refuses a wrong token with 401 and an unknown method with 404', async () => {
+  it('refuses a wrong token with 401 and an unknown method with 404', async () => {
     expect(await call('getMe', {}, '1:wrong')).toEqual({
       status: 401,
       json: { ok: false, error_code: 401, description: 'Unauthorized' },
@@ -78,34 +68,31 @@ describe('FakeTelegram', () => {
     });
   });
 
-  withReference(
-    'reports fields the reference does not know, lacks or types differently',
-    async () => {
-      const unknown = await call('sendMessage', { chat_id: 1, text: 'hi', colour: 'red' });
-      expect(unknown.status).toBe(400);
-      expect(unknown.json.description).toBe('Bad Request: sendMessage: unknown field "colour"');
+  it('reports fields the reference does not know, lacks or types differently', async () => {
+    const unknown = await call('sendMessage', { chat_id: 1, text: 'hi', colour: 'red' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.description).toBe('Bad Request: sendMessage: unknown field "colour"');
 
-      const missing = await call('sendMessage', { text: 'hi' });
-      expect(missing.status).toBe(400);
-      expect(missing.json.description).toContain('missing required field "chat_id"');
+    const missing = await call('sendMessage', { text: 'hi' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.description).toContain('missing required field "chat_id"');
 
-      const mistyped = await call('sendMessage', {
-        chat_id: 1,
-        text: 'hi',
-        disable_notification: 'yes',
-        reply_markup: { inline_keyboard: [[{ text: 'Go', callback_data: 7 }]] },
-      });
-      expect(mistyped.status).toBe(400);
+    const mistyped = await call('sendMessage', {
+      chat_id: 1,
+      text: 'hi',
+      disable_notification: 'yes',
+      reply_markup: { inline_keyboard: [[{ text: 'Go', callback_data: 7 }]] },
+    });
+    expect(mistyped.status).toBe(400);
 
-      expect(fake.violations).toEqual([
-        'sendMessage: unknown field "colour"',
-        'sendMessage: missing required field "chat_id"',
-        'sendMessage: field "disable_notification" must be Boolean, got string',
-        'sendMessage: field "reply_markup.inline_keyboard[0][0].callback_data" must be String, got number',
-      ]);
-      expect(fake.messagesIn(1)).toEqual([]);
-    },
-  );
+    expect(fake.violations).toEqual([
+      'sendMessage: unknown field "colour"',
+      'sendMessage: missing required field "chat_id"',
+      'sendMessage: field "disable_notification" must be Boolean, got string',
+      'sendMessage: field "reply_markup.inline_keyboard[0][0].callback_data" must be String, got number',
+    ]);
+    expect(fake.messagesIn(1)).toEqual([]);
+  });
 
   it('counts message length after HTML parsing, in UTF-16 code units', async () => {
     const tooLong = await call('sendMessage', { chat_id: 1, text: 'a'.repeat(4097) });
@@ -313,7 +300,7 @@ describe('FakeTelegram', () => {
     });
   });
 
-  withReference('takes a multipart document upload and records its content', async () => {
+  it('takes a multipart document upload and records its content', async () => {
     const form = new FormData();
     form.set('chat_id', String(ALICE.id));
     form.set('caption', '<i>log</i>');

@@ -252,7 +252,7 @@ export function realAgentSuite(agent: RealAgent): void {
 
     // opencode retries a refused connection for about 70 s before it reports it: its parser is
     // tested on that report, not here.
-    it.skipIf(agent === 'opencode')(
+    onlyIf(agent !== 'opencode')(
       'an unreachable model endpoint fails fast with what to fix, within the attempt limit',
       async () => {
         const dead = 'http://127.0.0.1:9';
@@ -322,7 +322,7 @@ export function realAgentSuite(agent: RealAgent): void {
 
     // claude asks kugetsu instead of refusing (approvals-claude.slow.test.ts); opencode refuses
     // by the policy's own deny rule (`opencode:outside=deny` above), natively.
-    it.skipIf(agent === 'codex' || agent === 'claude')(
+    onlyIf(agent === 'opencode')(
       'a refused permission ends the attempt as needs_input; the reply continues the session',
       async () => {
         const script = `${agent}-denied`;
@@ -366,4 +366,12 @@ export function realAgentSuite(agent: RealAgent): void {
       },
     );
   });
+}
+
+/**
+ * Registers a case only for the agents it applies to: one that does not apply is not a test
+ * of that agent, and reporting it as skipped would hide a real skip among them.
+ */
+function onlyIf(applies: boolean): typeof it | ((...args: Parameters<typeof it>) => void) {
+  return applies ? it : () => undefined;
 }

@@ -3,7 +3,8 @@
  * (`POST /bot<token>/<method>`, JSON, urlencoded or multipart bodies, `{ ok, result }`
  * envelopes, long-polling `getUpdates`), so the bot under test runs its real grammY client
  * pointed here through `client.apiRoot`. Every request is checked against the official
- * method reference in `../shared/telegram-bot-api.json` when that file is present.
+ * method reference in `../shared/telegram-bot-api.json` beside the repository; without it the
+ * fake refuses to start rather than let every bot test pass unchecked.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -139,21 +140,21 @@ function findRepoRoot(from: string): string {
   return dir;
 }
 
-export const REFERENCE_PATH = join(
+const REFERENCE_PATH = join(
   findRepoRoot(import.meta.dirname),
   '..',
   'shared',
   'telegram-bot-api.json',
 );
 
-let cachedReference: ApiReference | null | undefined;
+let cachedReference: ApiReference | undefined;
 
 /** The reference is 900 KB; parse it once per test process, not once per server. */
-function loadReference(): ApiReference | null {
+function loadReference(): ApiReference {
   if (cachedReference === undefined) {
-    cachedReference = existsSync(REFERENCE_PATH)
-      ? (JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as ApiReference)
-      : null;
+    if (!existsSync(REFERENCE_PATH))
+      throw new Error(`the Bot API reference is missing: expected ${REFERENCE_PATH}`);
+    cachedReference = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as ApiReference;
   }
   return cachedReference;
 }
@@ -187,14 +188,6 @@ const BUTTON_ACTIONS =
 const HTML_TAGS = new Set(
   'b strong i em u ins s strike del a code pre blockquote tg-spoiler span'.split(' '),
 );
-/** Methods with a hand-written answer; the rest of the reference answers `true`. */
-const IMPLEMENTED =
-  `getMe getUpdates setWebhook deleteWebhook getWebhookInfo setMyCommands getMyCommands
-  deleteMyCommands setMyDescription getMyDescription sendMessage editMessageText
-  editMessageReplyMarkup sendDocument deleteMessage answerCallbackQuery sendChatAction
-  getFile getChat createForumTopic editForumTopic closeForumTopic reopenForumTopic
-  deleteForumTopic`.split(/\s+/);
-
 type Params = Record<string, unknown>;
 
 class ApiFailure extends Error {
@@ -949,7 +942,7 @@ export class FakeTelegram {
     this.token = token;
     const { port } = server.address() as AddressInfo;
     this.apiRoot = `http://127.0.0.1:${port}`;
-    const names = this.reference === null ? IMPLEMENTED : Object.keys(this.reference.methods);
+    const names = Object.keys(this.reference.methods);
     // Telegram matches method names case-insensitively (`/getme` works).
     for (const name of names) this.methodNames.set(name.toLowerCase(), name);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -1293,12 +1286,9 @@ export class FakeTelegram {
       }
       const body = await readBody(req);
       const requested = decodeURIComponent(route[2] ?? '');
-      // Without the reference any name may be real, so nothing is refused as unknown.
-      const known =
-        this.methodNames.get(requested.toLowerCase()) ??
-        (this.reference === null ? requested : undefined);
+      const known = this.methodNames.get(requested.toLowerCase());
       method = known ?? requested;
-      const fields = known === undefined ? undefined : this.reference?.methods[known]?.fields;
+      const fields = known === undefined ? undefined : this.reference.methods[known]?.fields;
       let parsed: ParsedBody;
       try {
         parsed = parseBody(
@@ -1321,12 +1311,9 @@ export class FakeTelegram {
         return;
       }
       let params = parsed.params;
-      const problems: string[] = [];
-      if (this.reference !== null) {
-        const checked = conformFields(this.reference, fields ?? [], params, '', parsed.textKeys, 0);
-        params = checked.value;
-        problems.push(...checked.problems.map((p) => `${method}: ${p.problem}`));
-      }
+      const checked = conformFields(this.reference, fields ?? [], params, '', parsed.textKeys, 0);
+      params = checked.value;
+      const problems = checked.problems.map((p) => `${method}: ${p.problem}`);
       this.requests.push({ method, params: recordable(params) as Params, at });
       this.violations.push(...problems);
       const [firstProblem] = problems;
