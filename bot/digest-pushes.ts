@@ -20,7 +20,11 @@ interface DigestState {
   /** When it last took an event: the burst is over a minute after that. */
   lastAt: number;
   entries: DigestEntry[];
-  /** How many entries the message shows; fewer than `entries`: an edit is due. */
+  /**
+   * Events folded in so far, and how many of them the message shows; fewer: an edit is due.
+   * Counted in events, not entries: a task that moves on changes its entry, not their number.
+   */
+  added: number;
   shown: number;
 }
 
@@ -32,13 +36,14 @@ export class DigestPushes {
     private readonly store: BotStore,
     private readonly pacer: ChatPacer,
     private readonly log: (line: string) => void,
+    private readonly editDelayMs = DIGEST_EDIT_MS,
   ) {}
 
   /** Brings up to date the digests a crash left behind their state. */
   async resume(chats: readonly number[]): Promise<void> {
     for (const chatId of chats) {
       const state = await this.read(chatId);
-      if (state !== null && state.shown < state.entries.length) this.schedule(chatId);
+      if (state !== null && state.shown < state.added) this.schedule(chatId);
     }
   }
 
@@ -65,10 +70,11 @@ export class DigestPushes {
         startedAt: now,
         lastAt: now,
         entries,
-        shown: entries.length,
+        added: 1,
+        shown: 1,
       };
     } else {
-      next = { ...current, lastAt: now, entries };
+      next = { ...current, lastAt: now, entries, added: current.added + 1 };
       this.schedule(chatId);
     }
     // The digest's state and the delivery land together: a restart sees both or neither.
@@ -93,15 +99,15 @@ export class DigestPushes {
         this.log(`digest edit failed: ${err instanceof Error ? err.message : String(err)}`);
         this.schedule(chatId);
       });
-    }, DIGEST_EDIT_MS);
+    }, this.editDelayMs);
     timer.unref();
     this.timers.set(chatId, timer);
   }
 
   private async edit(chatId: number): Promise<void> {
     const state = await this.read(chatId);
-    if (state === null || state.shown >= state.entries.length) return;
-    const shown = state.entries.length;
+    if (state === null || state.shown >= state.added) return;
+    const shown = state.added;
     await this.pacer.wait(chatId);
     try {
       const html = digestHtml(state.entries, state.lastAt - state.startedAt);
@@ -117,19 +123,22 @@ export class DigestPushes {
     const now = await this.read(chatId);
     if (now === null || now.messageId !== state.messageId) return;
     await this.store.state.set(`${DIGEST_KEY}${chatId}`, JSON.stringify({ ...now, shown }));
-    if (shown < now.entries.length) this.schedule(chatId);
+    if (shown < now.added) this.schedule(chatId);
   }
 
   private async read(chatId: number): Promise<DigestState | null> {
     const raw = await this.store.state.get(`${DIGEST_KEY}${chatId}`);
     if (raw === null) return null;
     try {
-      const state = JSON.parse(raw) as Partial<DigestState> & Omit<DigestState, 'shown' | 'lastAt'>;
-      // Older digests: one written before edits were coalesced shows everything it holds, and
-      // one without a last event is as old as its start.
+      const state = JSON.parse(raw) as Partial<DigestState> &
+        Pick<DigestState, 'messageId' | 'startedAt' | 'entries'>;
+      // Digests stored by earlier versions: one without an event count counts its entries (and
+      // gets one more edit if it showed fewer), one without a last event is as old as its start.
+      const added = state.added ?? state.entries.length;
       return {
         ...state,
-        shown: state.shown ?? state.entries.length,
+        added,
+        shown: Math.min(state.shown ?? added, added),
         lastAt: state.lastAt ?? state.startedAt,
       };
     } catch {
