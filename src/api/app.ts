@@ -17,6 +17,7 @@ import { problem, problemOf } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import { fail, sendError, sendProblem } from './route-kit.js';
 import { eventRoutes } from './routes/events.js';
+import { forgeRoutes } from './routes/forge.js';
 import { homeRoutes } from './routes/home.js';
 import { loginRoutes } from './routes/login.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -94,6 +95,7 @@ export function createApiApp(deps: ApiDeps, options: ApiOptions): ApiApp {
   taskRoutes(app, deps);
   transcriptRoutes(app, deps);
   sessionRoutes(app, deps);
+  forgeRoutes(app, deps);
   eventRoutes(app, deps);
   homeRoutes(app, deps);
   loginRoutes(app, deps, limiter);
