@@ -146,7 +146,7 @@ describe('web dashboard in a browser', () => {
     expect(await sessions()).not.toContain('local/me/app#1');
   });
 
-  it('allows an approval, and the agent goes on', async () => {
+  it('allows an approval and denies a question, and the agent goes on', async () => {
     const id = await sb.startDetached(['start', 'local/me/app#5', 'ask first']);
     await page.click('#nav a:text("Approvals")');
     const card = page.locator('[data-approval]', { hasText: 'deploy --prod' });
@@ -161,8 +161,16 @@ describe('web dashboard in a browser', () => {
     await page
       .locator('[data-approval]', { hasText: 'Which colour?' })
       .waitFor({ timeout: 60_000 });
+    const question = page.locator('[data-approval]', { hasText: 'Which colour?' });
+    await question.locator('button:text("Deny…")').click();
+    await dialog().locator('input[name=message]').fill('no colours today');
+    await dialog().locator('button[type=submit]').click();
+    await question.waitFor({ state: 'detached' });
+    expect((await sb.finished(id)).state).toBe('completed');
     const { runs } = (await api.get<{ runs: { lines: string[] }[] }>(`/api/v1/tasks/${id}`)).body;
-    expect(runs.flatMap((r) => r.lines)).toContain('deploying');
+    expect(runs.flatMap((r) => r.lines)).toEqual(
+      expect.arrayContaining(['deploying', 'colour: (no answer)']),
+    );
   });
 
   it('shows a hostile title and transcript line as text', async () => {
@@ -223,6 +231,62 @@ describe('web dashboard in a browser', () => {
     await page.click('button:text("Run doctor")');
     await page.locator('main th', { hasText: 'check' }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-home.png'), fullPage: true });
+  });
+
+  it('shows the agents against the cap, and why a pending task waits', async () => {
+    const stats = async () =>
+      (await api.get<{ slotsHeld: number; maxConcurrentAgents: number }>('/api/v1/queue/stats'))
+        .body;
+    const { slotsHeld, maxConcurrentAgents: cap } = await stats();
+    const ids: number[] = [];
+    for (let n = 0; n <= cap - slotsHeld; n++)
+      ids.push(await sb.startDetached(['start', `local/me/app#${10 + n}`, 'hang on']));
+    await page.goto(`${api.base}/#/board`);
+    await page.locator(`[data-cap="${cap}/${cap}"]`).waitFor({ timeout: 60_000 });
+    const card = page.locator('[data-column="Pending"] [data-task]').first();
+    await card.waitFor();
+    const id = Number(await card.getAttribute('data-task'));
+    expect(ids).toContain(id);
+    const task = (await api.get<{ task: Task }>(`/api/v1/tasks/${id}`)).body.task;
+    expect(await card.locator('.reason').textContent()).toBe(
+      task.waitReason ?? 'waiting for the daemon to pick it up',
+    );
+    for (const each of ids) await api.post(`/api/v1/tasks/${each}/cancel`);
+    for (const each of ids) expect((await sb.finished(each)).state).toBe('cancelled');
+  });
+
+  it('continues a session from its card, then prunes what a dry run named', async () => {
+    await page.goto(`${api.base}/#/sessions`);
+    const card = page.locator('[data-session="local/me/app#4"]');
+    await card.locator('button:text("Continue…")').click();
+    expect(await dialog().locator('input[name=ref]').inputValue()).toBe('local/me/app#4');
+    await dialog().locator('textarea[name=message]').fill('and the docs');
+    await dialog().locator('button[type=submit]').click();
+    await page
+      .locator('#flash')
+      .getByText(/^queued task #\d+$/)
+      .waitFor();
+    const id = Number(/#(\d+)/.exec((await page.locator('#flash').textContent()) ?? '')?.[1]);
+    const task = await sb.finished(id);
+    expect([task.mode, task.issueRef, task.state]).toEqual([
+      'continue',
+      'local/me/app#4',
+      'completed',
+    ]);
+
+    const plan = (await api.post<{ pruned: string[] }>('/api/v1/sessions/prune', { dryRun: true }))
+      .body.pruned;
+    expect(plan).toContain('local/me/app#4');
+    await page.click('button:text("Prune…")');
+    await dialog().locator('button[type=submit]').click();
+    await page
+      .locator('dialog[open] h3', { hasText: `Prune ${plan.length} session(s)?` })
+      .waitFor();
+    expect(await dialog().locator('.detail').textContent()).toBe(plan.join(', '));
+    await dialog().locator('button[type=submit]').click();
+    await page.locator('#flash').getByText(`pruned ${plan.length},`).waitFor();
+    const left = (await api.get<{ sessions: Session[] }>('/api/v1/sessions?all=true')).body;
+    expect(left.sessions.map((s) => s.issueRef)).not.toContain('local/me/app#4');
   });
 
   it('clears finished tasks after a confirmation', async () => {

@@ -109,17 +109,28 @@ export async function mergeSession(session) {
   );
 }
 
+/** A dry run first: the confirmation names what would go, and what is kept says why. */
 export async function pruneSessions() {
-  const plan = await act('prune (dry run)', () => post('/sessions/prune', { dryRun: true }));
-  if (plan === null) return;
-  if (plan.pruned.length === 0) {
-    await act(
-      'prune',
-      async () => plan,
-      () => 'nothing to prune',
-    );
-    return;
-  }
+  const options = await ask('Prune idle sessions', {
+    detail: 'Sessions whose work is safe elsewhere are removed; you see which before anything is.',
+    fields: [
+      {
+        name: 'force',
+        label: 'Force: also those with uncommitted work or an open pull request',
+        type: 'checkbox',
+        value: false,
+      },
+    ],
+    confirm: 'Show what would go',
+  });
+  if (options === null) return;
+  const force = options.force;
+  const plan = await act(
+    'prune (dry run)',
+    () => post('/sessions/prune', { force, dryRun: true }),
+    (r) => `would prune ${r.pruned.length}, keep ${r.kept.length}`,
+  );
+  if (plan === null || plan.pruned.length === 0) return;
   const ok = await confirmAction(
     `Prune ${plan.pruned.length} session(s)?`,
     plan.pruned.join(', '),
@@ -129,7 +140,7 @@ export async function pruneSessions() {
   if (ok === null) return;
   await act(
     'prune',
-    () => post('/sessions/prune', {}),
+    () => post('/sessions/prune', { force }),
     (r) => `pruned ${r.pruned.length}, kept ${r.kept.length}`,
   );
 }
