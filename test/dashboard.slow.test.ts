@@ -25,12 +25,18 @@ describe('web dashboard in a browser', () => {
   let browser: Browser;
   let page: Page;
   const alerts: string[] = [];
+  const violations: string[] = [];
 
   beforeAll(async () => {
     sb = new Sandbox({ KUGETSU_AGENT_COMMAND: AGENT, KUGETSU_DEFAULT_REPO: 'local/me/app' });
     await sb.setup();
     [api, browser] = await Promise.all([daemonWithApi(sb), launchBrowser()]);
     page = await browser.newPage();
+    // The page must work within its own Content-Security-Policy: a blocked script or style
+    // is a bug the eye might miss.
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) violations.push(m.text());
+    });
     page.on('dialog', (d) => {
       alerts.push(d.message());
       void d.dismiss();
@@ -183,6 +189,7 @@ describe('web dashboard in a browser', () => {
     await transcript.getByText(`env message: fix #6 ${HOSTILE}`).waitFor();
     expect(await page.locator('main img').count()).toBe(0);
     expect(alerts).toEqual([]);
+    expect(violations).toEqual([]);
   });
 
   it('fits the board on a phone screen without sideways scrolling', async () => {

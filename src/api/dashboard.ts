@@ -1,6 +1,6 @@
 /**
  * The web dashboard's static files (docs/dashboard.md), at `/` beside the API. They are plain
- * ES modules shipped in dist/dashboard by `npm run build`; no token is ever put in them, the
+ * ES modules copied into dist/src/dashboard by `npm run build`; no token is ever put in them, the
  * page asks for one. A strict Content-Security-Policy allows only these files to run.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -27,7 +27,8 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-const DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+/** src/dashboard beside src/api, and dist/src/dashboard beside dist/src/api once built. */
+const DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
 
 interface StaticFile {
   body: string;

@@ -144,7 +144,8 @@ async function start() {
       if (event !== 'ready') scheduleUpdate();
     },
     onState: (state) => {
-      live.textContent = state === 'live' ? '● live' : '○ reconnecting…';
+      live.textContent =
+        state === 'live' ? '● live' : state === 'failed' ? '○ offline' : '○ reconnecting…';
       live.dataset.state = state;
       if (state === 'live') scheduleUpdate();
     },

@@ -18,7 +18,7 @@ function parse(block) {
 
 /**
  * Follows `path` until `close()`: each message goes to `onMessage(event, data)`; `onState`
- * hears 'live' or 'reconnecting'. An `end` message closes it for good.
+ * hears 'live', 'reconnecting' or 'failed' (refused: it gives up). An `end` message closes it for good.
  */
 export function follow(path, { onMessage, onState = () => {} }) {
   const abort = new AbortController();
@@ -30,6 +30,12 @@ export function follow(path, { onMessage, onState = () => {} }) {
         const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${token()}` };
         if (lastId !== null) headers['Last-Event-ID'] = lastId;
         const res = await fetch(`/api/v1${path}`, { headers, signal: abort.signal });
+        // A refusal (no such task, a revoked token) does not change by asking again.
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+          closed = true;
+          onState('failed');
+          return;
+        }
         if (!res.ok || res.body === null) throw new Error(`stream: HTTP ${res.status}`);
         onState('live');
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

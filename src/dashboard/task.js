@@ -74,7 +74,7 @@ export function taskView(id) {
       } else if (event === 'end') state.textContent = 'the task has ended';
     },
     onState(s) {
-      state.textContent = s === 'live' ? 'live' : 'reconnecting…';
+      state.textContent = { live: 'live', reconnecting: 'reconnecting…', failed: 'unavailable' }[s];
     },
   });
   return {
