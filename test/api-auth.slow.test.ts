@@ -195,14 +195,16 @@ describe('HTTP API: auth, validation and hostile input', () => {
     expect((await api.get('/api/v1/queue/stats')).status).toBe(200);
   });
 
-  it('sends no CORS headers unless KUGETSU_HTTP_CORS_ORIGIN is set, and leaves / free', async () => {
+  it('sends no CORS headers unless KUGETSU_HTTP_CORS_ORIGIN is set; / is the dashboard', async () => {
     const preflight = await fetch(`${api.base}/api/v1/tasks`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    const root = await fetch(`${api.base}/`);
-    expect(root.status).toBe(404);
+    const root = await fetch(`${api.base}/`, { headers: { origin: 'https://evil.example' } });
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(root.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('a daemon that cannot take its port logs why and runs the queue anyway', async () => {

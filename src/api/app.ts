@@ -2,7 +2,7 @@
  * The HTTP API (docs/api.md): every CLI operation under /api/v1, built on the same core
  * operations and answering the same JSON documents, described by an OpenAPI 3.1 document.
  * This module assembles it: limits, auth, scrubbing and errors around the route modules.
- * `/` and everything outside /api is left for the dashboard.
+ * `/` and /dashboard/* serve the web dashboard's static files.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -17,6 +17,8 @@ import { problem, problemOf } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import { fail, sendError, sendProblem } from './route-kit.js';
 import { eventRoutes } from './routes/events.js';
+import { dashboardRoutes } from './dashboard.js';
+import { forgeRoutes } from './routes/forge.js';
 import { homeRoutes } from './routes/home.js';
 import { loginRoutes } from './routes/login.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -94,6 +96,7 @@ export function createApiApp(deps: ApiDeps, options: ApiOptions): ApiApp {
   taskRoutes(app, deps);
   transcriptRoutes(app, deps);
   sessionRoutes(app, deps);
+  forgeRoutes(app, deps);
   eventRoutes(app, deps);
   homeRoutes(app, deps);
   loginRoutes(app, deps, limiter);
@@ -104,6 +107,7 @@ export function createApiApp(deps: ApiDeps, options: ApiOptions): ApiApp {
     description: 'A token from `kugetsu api token create NAME [--read-only]`',
   });
   app.doc31(OPENAPI_PATH, documentConfig());
+  dashboardRoutes(app);
   return app;
 
   function tooLarge(c: Context): Response {

@@ -181,6 +181,15 @@ export const PruneBody = z
     dryRun: z.boolean().optional().openapi({ description: 'Report what would go, remove nothing' }),
   })
   .strict();
+const repo = z.string().min(1).max(300).openapi({ example: 'me/app' });
+export const RepoBody = z.object({ repo }).strict();
+export const IntakeAddBody = z
+  .object({
+    repo,
+    label: z.string().max(100).optional().openapi({ description: 'Default `kugetsu`' }),
+    mention: z.string().max(65).optional().openapi({ description: 'Default `@kugetsu`' }),
+  })
+  .strict();
 export const ClearBody = z.object({ all: z.boolean().optional() }).strict();
 export const ApproveBody = z
   .object({
