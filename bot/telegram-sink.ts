@@ -16,6 +16,9 @@ import { ChatPacer } from './chat-pacer.js';
 import { keyboard } from './keyboard.js';
 import { isGoneTopic, type TopicRouter } from './topic-router.js';
 
+/** The Telegram sink's name, under which the store keeps its delivery cursor. */
+export const TELEGRAM_SINK = 'telegram';
+
 export interface TelegramSinkOptions {
   api: Api;
   store: Pick<StoreApi, 'tasks' | 'sessions' | 'approvals'>;
@@ -57,7 +60,7 @@ export function telegramSink(options: TelegramSinkOptions): NotificationSink {
   };
 
   return {
-    name: 'telegram',
+    name: TELEGRAM_SINK,
     async deliver(event: KugetsuEvent) {
       if (event.type === 'approval_requested' || event.type === 'approval_resolved') {
         await pushApprovalEvent(event, {

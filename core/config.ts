@@ -67,7 +67,10 @@ const ConfigSchema = z.object(
 
 function invalid(setting: Setting, raw: string | undefined): UsageError {
   const expected = setting.expected ?? setting.type.expected;
-  const shown = setting.secret === true ? ' (value not shown)' : `=${quote(raw ?? '')}`;
+  const shown =
+    setting.secret === true || setting.conceal === true
+      ? ' (value not shown)'
+      : `=${quote(raw ?? '')}`;
   return new UsageError(`invalid ${setting.key}${shown}: expected ${expected}`);
 }
 

@@ -1,14 +1,13 @@
 /** Opens one KUGETSU_HOME: paths, validated config, store, env files, workspaces, secrets. */
 import { existsSync } from 'node:fs';
-import { loadConfig, readConfigFile, type Config } from './config.js';
+import { loadConfig, mergeConfigSources, readConfigFile, type Config } from './config.js';
 import { SECRET_SETTINGS } from './config/settings.js';
 import type { Server } from './domain.js';
 import { EnvFiles } from './env-files.js';
 import { OperationError } from './errors.js';
 import { homePaths, resolveHome, type HomePaths } from './home.js';
 import { Scrubber, isSecretKey } from './secrets.js';
-import { SqliteDb } from './store/sqlite/sqlite-db.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { databasePassword, openStore, type FleetMembership } from './store/open-store.js';
 import type { StoreApi } from './store/store-interface.js';
 import { gitAuthEnv } from './workspaces/git-auth.js';
 import { Workspaces } from './workspaces/workspaces.js';
@@ -18,6 +17,8 @@ export interface HomeContext {
   config: Config;
   /** The Store seam: every durable fact the core keeps, one transaction per call. */
   store: StoreApi;
+  /** With KUGETSU_DATABASE_URL: this machine as one worker of the fleet; null with SQLite. */
+  fleet: FleetMembership | null;
   envFiles: EnvFiles;
   workspaces: Workspaces;
   env: NodeJS.ProcessEnv;
@@ -38,13 +39,20 @@ export interface HomeContext {
   close(): void;
 }
 
-export function isInitialized(paths: HomePaths): boolean {
-  return existsSync(paths.db);
+/**
+ * A home on a shared database has no database file of its own: `init` wrote its config.env.
+ * Whether it uses one is read raw here (validation is `openHome`'s, with its own error).
+ */
+export function isInitialized(paths: HomePaths, env: NodeJS.ProcessEnv = process.env): boolean {
+  const url = mergeConfigSources(env, readConfigFile(paths.root))[DATABASE_URL_KEY];
+  return existsSync(url === undefined ? paths.db : paths.configEnv);
 }
 
 // Secret-named variables of the process environment are scrubbed too, but short values such
 // as `true` would mangle every transcript, so those need some length to count.
 const MIN_ENV_SECRET_LENGTH = 8;
+// Not a secret by its name, but it carries the database's password.
+const DATABASE_URL_KEY = 'KUGETSU_DATABASE_URL';
 
 export async function openHome(
   env: NodeJS.ProcessEnv = process.env,
@@ -57,18 +65,19 @@ export async function openHome(
     const value = env[key]?.trim() ? env[key] : fileValues[key];
     return value === undefined || value.trim() === '' ? null : value;
   };
-  if (options.create !== true && !isInitialized(paths)) {
+  if (options.create !== true && !isInitialized(paths, env)) {
     throw new OperationError(`kugetsu is not initialized in ${paths.root}: run \`kugetsu init\``);
   }
-  const db = SqliteDb.open(paths.db);
-  const store = new SqliteStore(db);
+  const { store, fleet } = await openStore(paths, config);
+  const close = (): void => void store.close().catch(() => undefined);
   const envFiles = new EnvFiles(paths.envDir);
   const readTokenKeys = async (): Promise<string[]> =>
     (await store.servers.list()).map((s) => s.tokenEnv).filter((k): k is string => k !== null);
   let serverTokenKeys = await readTokenKeys().catch((err: unknown) => {
-    db.close();
+    close();
     throw err;
   });
+  const dbPassword = databasePassword(config.databaseUrl);
   const tokenKeys = (): string[] => serverTokenKeys;
   const forgeToken = (server: Server): string | null =>
     server.tokenEnv === null ? null : setting(server.tokenEnv);
@@ -79,6 +88,7 @@ export async function openHome(
     paths,
     config,
     store,
+    fleet,
     envFiles,
     workspaces: new Workspaces(paths.reposDir, (server) =>
       gitAuthEnv(server, forgeToken(server), env),
@@ -92,6 +102,7 @@ export async function openHome(
         const value = (config as Record<string, unknown>)[field];
         if (typeof value === 'string') values.push(value);
       }
+      if (dbPassword !== null) values.push(dbPassword);
       for (const key of tokenKeys()) {
         const value = setting(key);
         if (value !== null) values.push(value);
@@ -105,11 +116,11 @@ export async function openHome(
     },
     // Every secret kugetsu keeps for itself (the bot token, the webhook secret, the transcription
     // key), and the forge tokens: agents get them only from an env file.
-    withheldKeys: () => [...SECRET_SETTINGS.map((s) => s.key), ...tokenKeys()],
+    withheldKeys: () => [...SECRET_SETTINGS.map((s) => s.key), DATABASE_URL_KEY, ...tokenKeys()],
     forgeToken,
     async refresh() {
       serverTokenKeys = await readTokenKeys();
     },
-    close: () => db.close(),
+    close,
   };
 }

@@ -106,7 +106,12 @@ export async function targetOfSession(
     server,
     repoPath: session.repoPath,
     workspaceKey: session.workspaceKey,
-    worktreePath: session.worktreePath,
+    // Each worker of a fleet keeps its worktrees under its own home: the path recorded is the
+    // one of the machine that made the session.
+    worktreePath:
+      ctx.fleet === null
+        ? session.worktreePath
+        : join(ctx.paths.worktreesDir, session.workspaceKey),
     branch: session.branch,
   };
 }

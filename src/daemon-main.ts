@@ -7,10 +7,25 @@
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../core/daemon/daemon.js';
 import { errorMessage } from '../core/errors.js';
-import { openHome } from '../core/home-context.js';
+import { openHome, type HomeContext } from '../core/home-context.js';
+import type { RunningBot } from '../bot/run-bot.js';
+import type { LeaderBot } from './bot-leadership.js';
 
 /** Set by `kugetsu bot` for the daemons it starts: that process runs the bot itself. */
 export const NO_BOT_ENV = 'KUGETSU_DAEMON_WITHOUT_BOT';
+
+/** The bot this daemon runs: always with a home of its own, while it leads on a fleet. */
+async function botOf(
+  ctx: HomeContext,
+  token: string,
+  log: (line: string) => void,
+): Promise<LeaderBot | RunningBot> {
+  const { prepareBot } = await import('../bot/run-bot.js');
+  const prepare = (): RunningBot =>
+    prepareBot({ ctx, token, ensureDaemon: () => Promise.resolve(), log });
+  if (ctx.fleet === null) return prepare();
+  return (await import('./bot-leadership.js')).leaderBot(ctx, ctx.fleet, prepare, log);
+}
 
 export async function runDaemon(): Promise<number> {
   const ctx = await openHome(process.env);
@@ -18,15 +33,7 @@ export async function runDaemon(): Promise<number> {
   const log = (line: string): void =>
     void process.stdout.write(`${new Date().toISOString()} ${scrubber.scrub(line)}\n`);
   const token = process.env[NO_BOT_ENV] === '1' ? undefined : ctx.config.telegramBotToken;
-  const bot =
-    token === undefined
-      ? null
-      : (await import('../bot/run-bot.js')).prepareBot({
-          ctx,
-          token,
-          ensureDaemon: () => Promise.resolve(),
-          log,
-        });
+  const bot = token === undefined ? null : await botOf(ctx, token, log);
   // The HTTP API beside the queue, when asked for; like the bot, a failure is logged and the
   // daemon runs on.
   const listen = ctx.config.httpListen;

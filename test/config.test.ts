@@ -15,6 +15,10 @@ import { UsageError } from '../core/errors.js';
 
 const DESIGN_KEYS = [
   'MAX_CONCURRENT_AGENTS',
+  'KUGETSU_DATABASE_URL',
+  'KUGETSU_WORKER_NAME',
+  'KUGETSU_GLOBAL_MAX_AGENTS',
+  'KUGETSU_WORKER_LEASE_SECONDS',
   'KUGETSU_AGENT',
   'KUGETSU_AGENT_COMMAND',
   'KUGETSU_PM_AGENT',
@@ -72,6 +76,10 @@ describe('parseConfig', () => {
   it('applies every default', () => {
     expect(parseConfig({})).toEqual({
       maxConcurrentAgents: 3,
+      databaseUrl: undefined,
+      workerName: undefined,
+      globalMaxAgents: undefined,
+      workerLeaseMs: 30_000,
       agent: 'opencode',
       agentCommand: undefined,
       pmAgent: 'opencode',
@@ -125,6 +133,10 @@ describe('parseConfig', () => {
   it('parses every key', () => {
     const config = parseConfig({
       MAX_CONCURRENT_AGENTS: '8',
+      KUGETSU_DATABASE_URL: 'postgres://kugetsu:pw@db.internal:5432/kugetsu',
+      KUGETSU_WORKER_NAME: 'build-box.2',
+      KUGETSU_GLOBAL_MAX_AGENTS: '12',
+      KUGETSU_WORKER_LEASE_SECONDS: '3',
       KUGETSU_AGENT: 'claude',
       KUGETSU_AGENT_COMMAND: 'my-agent --flag "$KUGETSU_MESSAGE"',
       KUGETSU_PM_AGENT: 'codex',
@@ -169,6 +181,10 @@ describe('parseConfig', () => {
     });
     expect(config).toEqual({
       maxConcurrentAgents: 8,
+      databaseUrl: 'postgres://kugetsu:pw@db.internal:5432/kugetsu',
+      workerName: 'build-box.2',
+      globalMaxAgents: 12,
+      workerLeaseMs: 3_000,
       agent: 'claude',
       agentCommand: 'my-agent --flag "$KUGETSU_MESSAGE"',
       pmAgent: 'codex',
@@ -273,6 +289,9 @@ describe('parseConfig', () => {
     ['MAX_CONCURRENT_AGENTS', '1e1'],
     ['KUGETSU_AGENT', 'skynet'],
     ['KUGETSU_AGENT', 'Claude'],
+    ['KUGETSU_WORKER_NAME', 'two words'],
+    ['KUGETSU_GLOBAL_MAX_AGENTS', '0'],
+    ['KUGETSU_WORKER_LEASE_SECONDS', '0'],
     ['KUGETSU_PM_AGENT', 'gpt'],
     ['KUGETSU_MODEL', 'two words'],
     ['KUGETSU_CLAUDE_PERMISSION_MODE', 'yolo'],
@@ -374,6 +393,25 @@ describe('mergeConfigSources', () => {
     mergeConfigSources(env, file);
     expect(env).toEqual({ KUGETSU_AGENT: 'claude' });
     expect(file).toEqual({ KUGETSU_AGENT: 'codex' });
+  });
+});
+
+describe('KUGETSU_DATABASE_URL', () => {
+  it('refuses what is no PostgreSQL URL without echoing it, since it may hold a password', () => {
+    for (const url of ['mysql://u:hunter22@db/kugetsu', 'postgres://u:hunter22@db.internal']) {
+      const err = (() => {
+        try {
+          parseConfig({ KUGETSU_DATABASE_URL: url });
+        } catch (e) {
+          return e as Error;
+        }
+        throw new Error(`${url} was accepted`);
+      })();
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toBe(
+        'invalid KUGETSU_DATABASE_URL (value not shown): expected a postgres://user:password@host:port/database URL',
+      );
+    }
   });
 });
 

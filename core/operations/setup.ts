@@ -10,8 +10,9 @@ import { errorMessage } from '../errors.js';
 import { checkServer } from '../forges/server-check.js';
 import { isInitialized, openHome, type HomeContext } from '../home-context.js';
 import { homePaths, resolveHome, type HomePaths } from '../home.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { baseSessionDir, ensureBaseSession } from './base-session.js';
+import { fleetView, workerLine } from './fleet.js';
 
 export type StatusCode =
   'kugetsu_not_initialized' | 'base_session_missing' | 'pm_agent_missing' | 'ok';
@@ -34,7 +35,7 @@ export async function initHome(
   progress: (line: string) => void = () => undefined,
 ): Promise<InitResult> {
   const paths = homePaths(resolveHome(env));
-  const created = !isInitialized(paths);
+  const created = !isInitialized(paths, env);
   for (const dir of [
     paths.root,
     paths.reposDir,
@@ -90,9 +91,9 @@ function describeBase(sessionId: string | null): string {
 /** The first thing missing, in the order a user must fix them. Reads only, so it stays fast. */
 export async function homeStatus(env: NodeJS.ProcessEnv = process.env): Promise<HomeStatus> {
   const paths = homePaths(resolveHome(env));
-  if (!isInitialized(paths)) return { status: 'kugetsu_not_initialized' };
+  if (!isInitialized(paths, env)) return { status: 'kugetsu_not_initialized' };
   const config = loadConfig(paths.root, env);
-  const store = openSqliteStore(paths.db);
+  const { store } = await openStore(paths, config);
   try {
     const meta = agentSessionMeta(store.meta);
     const missing =
@@ -139,7 +140,7 @@ export async function doctor(
   }
 
   const paths = homePaths(resolveHome(env));
-  if (!isInitialized(paths)) {
+  if (!isInitialized(paths, env)) {
     if (!fix) {
       add(
         'home',
@@ -164,10 +165,15 @@ export async function doctor(
   }
   try {
     const integrity = await ctx.store.check();
+    const database = ctx.fleet === null ? 'kugetsu.db' : 'PostgreSQL';
     add(
       'database',
       integrity === 'ok',
-      integrity === 'ok' ? 'kugetsu.db passes quick_check' : `kugetsu.db: ${integrity}`,
+      integrity === 'ok'
+        ? ctx.fleet === null
+          ? 'kugetsu.db passes quick_check'
+          : `PostgreSQL answers, as worker ${ctx.fleet.worker}`
+        : `${database}: ${integrity}`,
     );
 
     const agent = ctx.config.agent;
@@ -249,6 +255,12 @@ export async function doctor(
         ? 'not running (`kugetsu daemon start`; `delegate` starts it)'
         : `running, pid ${daemon.pid}`,
     );
+    const now = Date.now();
+    for (const w of (await fleetView(ctx, now))?.workers ?? []) {
+      // A dead worker holding tasks is recovered by any live one; it is worth knowing of.
+      const healthy = w.alive || w.taskIds.length === 0 || 'warn';
+      add(`worker ${w.name}`, healthy, workerLine(w, now));
+    }
   } finally {
     ctx.close();
   }

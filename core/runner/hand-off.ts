@@ -59,7 +59,9 @@ async function pushAndReport(
     const diffstat = await workspaces.diffstat(target);
     parts.push(diffstat);
     if (status.dirty) parts.push('uncommitted changes left in the worktree');
-    if (status.aheadOfBase > 0) {
+    if (status.aheadOfBase > 0 && !(await ledger.claimHolds(task.id))) {
+      parts.push('not handed off: this worker lost its claim on the task, which may run elsewhere');
+    } else if (status.aheadOfBase > 0) {
       transcript.note(`handing off ${target.branch} to server ${target.server.name}`);
       const handed = await forgeFor(target.server, ctx.forgeToken(target.server)).handOff(
         target,
@@ -76,7 +78,7 @@ async function pushAndReport(
       );
       parts.push(handed.summary);
       if (handed.pullRequest !== null) {
-        await ledger.setPullRequest(issueRef, handed.pullRequest);
+        await ledger.setPullRequest(issueRef, handed.pullRequest, task.id);
         parts.push(handed.pullRequest.url);
       }
     }

@@ -16,8 +16,11 @@ export function homeRunner(
   eventsWritten: () => void = () => undefined,
   /** The built CLI's entry point, put on the PM agent's PATH as `kugetsu`; null: not offered. */
   kugetsuCli: string | null = null,
+  /** Fencing: the token each running task was claimed with, and how its last write persists. */
+  fencing: Parameters<typeof storeLedger>[1] = () => undefined,
+  persist?: Parameters<typeof storeLedger>[2],
 ): TaskRunner {
-  const ledger = storeLedger(ctx.store);
+  const ledger = storeLedger(ctx.store, fencing, persist);
   const deps: StepDeps = { ctx, ledger, eventsWritten, kugetsuCli };
   return new TaskRunner({
     ledger,

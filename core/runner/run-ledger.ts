@@ -33,7 +33,13 @@ export interface RunLedger {
   budgetTokensSince(since: number): Promise<number>;
   setAgentSessionId(issueRef: string, agentSessionId: string): Promise<void>;
   clearAgentSessionId(issueRef: string): Promise<void>;
-  setPullRequest(issueRef: string, pr: SessionPullRequest): Promise<void>;
+  /** Refused (an OperationError) when the task's claim has moved on (see `claimHolds`). */
+  setPullRequest(issueRef: string, pr: SessionPullRequest, taskId: number): Promise<void>;
+  /**
+   * Whether the claim this process holds on the task still stands: on a fleet, a worker silent
+   * past its lease loses its claims, and must not then push, comment or open a pull request.
+   */
+  claimHolds(taskId: number): Promise<boolean>;
   baseSession(agent: AgentName): Promise<BaseSessionRecord | null>;
   deleteBaseSession(agent: AgentName): Promise<void>;
   pmSession(): Promise<PmSessionRecord | null>;
@@ -52,7 +58,15 @@ export interface RunLedger {
   ): Promise<Task>;
 }
 
-export function storeLedger(store: StoreApi): RunLedger {
+/**
+ * `fenceOf` gives the fencing token the task was claimed with (none: writes are not fenced).
+ * `persist` wraps the write that ends an attempt, so it can outlast a database out of reach.
+ */
+export function storeLedger(
+  store: StoreApi,
+  fenceOf: (taskId: number) => number | undefined = () => undefined,
+  persist: <T>(write: () => Promise<T>) => Promise<T> = (write) => write(),
+): RunLedger {
   const meta = agentSessionMeta(store.meta);
   return {
     session: (issueRef) => store.sessions.get(issueRef),
@@ -65,7 +79,12 @@ export function storeLedger(store: StoreApi): RunLedger {
     budgetTokensSince: (since) => store.runs.budgetTokensSince(since),
     setAgentSessionId: (issueRef, id) => store.sessions.setAgentSessionId(issueRef, id),
     clearAgentSessionId: (issueRef) => store.sessions.clearAgentSessionId(issueRef),
-    setPullRequest: (issueRef, pr) => store.sessions.setPullRequest(issueRef, pr),
+    setPullRequest: (issueRef, pr, taskId) =>
+      store.sessions.setPullRequest(issueRef, pr, fenceOf(taskId)),
+    claimHolds: async (taskId) => {
+      const fence = fenceOf(taskId);
+      return fence === undefined || store.claims.isCurrent(taskId, fence);
+    },
     baseSession: meta.base,
     deleteBaseSession: meta.deleteBase,
     pmSession: meta.pm,
@@ -74,7 +93,17 @@ export function storeLedger(store: StoreApi): RunLedger {
     setSessionTotals: meta.setTotals,
     approvals: store.approvals,
     finishAttempt: (taskId, runId, exitCode, outcome, usage) =>
-      store.tasks.finishAttempt(taskId, runId, exitCode, outcome, usage),
+      persist(() =>
+        store.tasks.finishAttempt(
+          taskId,
+          runId,
+          exitCode,
+          outcome,
+          usage,
+          undefined,
+          fenceOf(taskId),
+        ),
+      ),
   };
 }
 

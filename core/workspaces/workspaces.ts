@@ -97,7 +97,16 @@ export class Workspaces {
         ['show-ref', '--verify', '--quiet', `refs/heads/${target.branch}`],
         mirror,
       );
-      progress(`creating worktree on ${target.branch} from origin/${base}`);
+      // A session made on another machine (a fleet's worker, `session move`) goes on from the
+      // branch that machine pushed, not afresh from the default branch.
+      const pushed =
+        !branchExists &&
+        (await gitSucceeds(
+          ['show-ref', '--verify', '--quiet', `refs/remotes/origin/${target.branch}`],
+          mirror,
+        ));
+      const from = pushed ? target.branch : base;
+      progress(`creating worktree on ${target.branch} from origin/${from}`);
       const add = branchExists
         ? ['worktree', 'add', '--quiet', target.worktreePath, target.branch]
         : [
@@ -107,7 +116,7 @@ export class Workspaces {
             '-b',
             target.branch,
             target.worktreePath,
-            `refs/remotes/origin/${base}`,
+            `refs/remotes/origin/${from}`,
           ];
       try {
         await git(add, mirror);

@@ -39,6 +39,8 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRun }>> = {
   api: () => import('./commands/api.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
+  workers: () => import('./commands/workers.js'),
+  session: () => import('./commands/session.js'),
 };
 
 function help(io: Io, command: string | undefined): number {

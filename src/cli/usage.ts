@@ -30,6 +30,8 @@ export const USAGE: Record<string, string> = {
   serve:
     'serve [--listen HOST:PORT]   (the HTTP API alone; the daemon serves it when KUGETSU_HTTP_LISTEN is set)',
   demo: 'demo [--tasks N] [--keep]',
+  workers: 'workers [--json]   (the machines sharing KUGETSU_DATABASE_URL)',
+  session: 'session move REF WORKER [--json]',
   help: 'help [COMMAND]',
 };
 
@@ -42,7 +44,7 @@ Work        start · continue · resume · stop · delegate · merge
 Look        list · queue · logs · notify
 Answer      approvals · approve · deny · ask (for agents)
 Clean up    prune · destroy
-Run         daemon · bot · demo · mcp
+Run         daemon · bot · demo · mcp · workers · session
 HTTP API    serve · api (tokens, login links)
 
 Exit codes: 0 done, 1 the operation failed, 2 usage error. \`kugetsu help COMMAND\` for one command.`;

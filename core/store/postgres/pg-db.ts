@@ -120,6 +120,8 @@ export class PgDb {
       max: options.maxConnections ?? 10,
       types: TYPES,
       application_name: 'kugetsu',
+      // A database out of reach fails a call within seconds instead of hanging the daemon.
+      connectionTimeoutMillis: 5_000,
       // A process stopped inside a transaction (SIGSTOP, a frozen machine) would hold the queue
       // lock and stall every claimer; the server ends such a session after this long.
       idle_in_transaction_session_timeout: 60_000,

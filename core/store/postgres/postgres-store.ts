@@ -88,6 +88,11 @@ export interface PostgresStoreOptions extends PgDbOptions {
    * view). The seam where leases come in for workers on several machines.
    */
   ownerAlive?: OwnerLiveness;
+  /**
+   * The worker this handle's process runs as: the daemon lock is then this worker's own (one
+   * daemon per worker name, judged by pid on its machine), not the database's.
+   */
+  worker?: string;
 }
 
 /**
@@ -99,7 +104,11 @@ export async function openPostgresStore(
   url: string,
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  return new PostgresStore(await PgDb.open(url, options), options.ownerAlive ?? isAlive);
+  return new PostgresStore(
+    await PgDb.open(url, options),
+    options.ownerAlive ?? isAlive,
+    options.worker,
+  );
 }
 
 export class PostgresStore implements StoreApi {
@@ -119,7 +128,9 @@ export class PostgresStore implements StoreApi {
   constructor(
     readonly db: PgDb,
     ownerAlive: OwnerLiveness = isAlive,
+    worker?: string,
   ) {
+    const daemonLock = worker === undefined ? DAEMON_LOCK : `${DAEMON_LOCK}:${worker}`;
     const sql = db.sql;
     this.tasks = postgresTasks(db);
     this.claims = postgresClaims(db, ownerAlive);
@@ -215,7 +226,7 @@ export class PostgresStore implements StoreApi {
     };
 
     const liveOwner = async (from: PgSql): Promise<ProcessIdentity | null> => {
-      const raw = await selectMeta(from, DAEMON_LOCK);
+      const raw = await selectMeta(from, daemonLock);
       if (raw === null) return null;
       const owner = JSON.parse(raw) as ProcessIdentity;
       return ownerAlive(owner) ? owner : null;
@@ -227,14 +238,14 @@ export class PostgresStore implements StoreApi {
         db.locked('daemon', async (tx) => {
           const holder = await liveOwner(tx);
           if (holder !== null && !sameProcess(holder, me)) return { ok: false as const, holder };
-          await upsertMeta(tx, DAEMON_LOCK, JSON.stringify(me));
+          await upsertMeta(tx, daemonLock, JSON.stringify(me));
           return { ok: true as const };
         }),
       releaseDaemon: (me) =>
         db.locked('daemon', async (tx) => {
-          const raw = await selectMeta(tx, DAEMON_LOCK);
+          const raw = await selectMeta(tx, daemonLock);
           if (raw !== null && sameProcess(JSON.parse(raw) as ProcessIdentity, me))
-            await deleteMeta(tx, DAEMON_LOCK);
+            await deleteMeta(tx, daemonLock);
         }),
     };
 
