@@ -1,17 +1,18 @@
 /**
  * The API's forge operations against a fake Gitea over real HTTP: merging a session's pull
  * request (and the forge's refusal), and intake's watched repositories, each answering what the
- * CLI's `--json` answers.
+ * CLI's `--json` answers; and the dashboard's Merge button in a real browser.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../core/domain.js';
+import type { Session, Task } from '../core/domain.js';
 import { daemonWithApi, type ApiClient } from './helpers/api-client.js';
+import { launchBrowser } from './helpers/browser.js';
 import { FakeForge } from './helpers/fake-forge.js';
 import { Sandbox, fixture } from './helpers/sandbox.js';
 
 const TOKEN = 'forge-secret-token-0a9d3c';
 
-describe('HTTP API: merge and intake', () => {
+describe('HTTP API: merge and intake; merge from the dashboard', () => {
   let forge: FakeForge;
   let sb: Sandbox;
   let api: ApiClient;
@@ -46,8 +47,9 @@ describe('HTTP API: merge and intake', () => {
     const ref = `${host}/me/app#${issue}`;
     const queued = await api.post<{ task: Task }>('/api/v1/tasks/start', { ref, message: title });
     expect((await sb.finished(queued.body.task.id)).state).toBe('completed');
-    const pr = forge.pullRequests('me', 'app').find((p) => p.state === 'open');
-    if (pr === undefined) throw new Error('no open pull request');
+    const { sessions } = (await api.get<{ sessions: Session[] }>('/api/v1/sessions?all=true')).body;
+    const pr = sessions.find((s) => s.issueRef === ref)?.pullRequest;
+    if (pr === undefined || pr === null) throw new Error(`no pull request for ${ref}`);
     return { ref, pr, taskId: queued.body.task.id };
   };
 
@@ -125,5 +127,34 @@ describe('HTTP API: merge and intake', () => {
       repo: `${host}/me/app`,
     });
     expect([again.status, again.body.code]).toEqual([409, 'conflict']);
+  });
+
+  it('merges from the dashboard once its confirmation is accepted', async () => {
+    const { ref, pr } = await completedPr('A third change');
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(api.base);
+      await page.evaluate(`localStorage.setItem('kugetsu.token', ${JSON.stringify(api.token)})`);
+      await page.goto(`${api.base}/#/sessions`);
+      await page.reload();
+      const card = page.locator(`[data-session="${ref}"]`);
+      await card.locator('button:text("Merge…")').click();
+      const dialog = page.locator('dialog[open]');
+      expect(await dialog.locator('.detail').textContent()).toBe(pr.url);
+      await dialog.locator('button:text("Cancel")').click();
+      expect(forge.pullRequests('me', 'app').find((p) => p.number === pr.number)?.merged).toBe(
+        false,
+      );
+      await card.locator('button:text("Merge…")').click();
+      await dialog.locator('button[type=submit]').click();
+      await page.locator('#flash').getByText(`pull request #${pr.number}: merged`).waitFor();
+      expect(forge.pullRequests('me', 'app').find((p) => p.number === pr.number)?.merged).toBe(
+        true,
+      );
+      await card.locator('button:text("Merge…")').waitFor({ state: 'detached' });
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -219,7 +219,23 @@ describe('web dashboard in a browser', () => {
     await page.locator('[data-transcript]').getByText('env message: work on #4').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-task.png'), fullPage: true });
 
+    // The command agent reports no usage: its run is given some, as an agent's report would.
+    const taskId = Number(/#\/task\/(\d+)$/.exec(page.url())?.[1]);
+    const [run] = await sb.store().runs.list(taskId);
+    if (run === undefined) throw new Error('no run');
+    await sb.store().runs.recordUsage(run.id, {
+      ...{ inputTokens: 1200, outputTokens: 345, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      costUsd: 0.25,
+    });
     await page.click('#nav a:text("Usage")');
+    await page.getByText('1,545 tokens · $0.25').first().waitFor();
+    // One bar per chart (tokens, cost): one day, one agent.
+    expect(await page.locator('svg.chart rect').count()).toBe(2);
+    expect(await page.locator('svg.chart title').allTextContents()).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\d command: 1,545 tokens$/),
+      expect.stringMatching(/^\d{4}-\d\d-\d\d command: \$0\.25$/),
+    ]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-usage.png'), fullPage: true });
     await page.getByText('Latest attempts').waitFor();
     expect(await page.locator('main table').last().textContent()).toContain('local/me/app#4');
 

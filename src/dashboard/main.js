@@ -26,16 +26,21 @@ let current = null;
 let events = null;
 let pending = null;
 
-/** A simple view is a function answering its node; a task page keeps its stream between updates. */
+/**
+ * Shows the view of `hash`. A simple view is a function answering its node, drawn anew on each
+ * update; a task page keeps its transcript stream between updates.
+ */
 function mount(hash) {
   current?.dispose?.();
   document.getElementById('flash').hidden = true;
   const task = /^#\/task\/([1-9][0-9]*)$/.exec(hash);
+  let here = null;
   if (task !== null) {
     current = taskView(Number(task[1]));
     view.replaceChildren(current.node);
   } else {
     const route = ROUTES.find(([name]) => hash === `#/${name}`) ?? ROUTES[0];
+    here = `#/${route[0]}`;
     const container = h('div', { 'data-view': route[0] });
     view.replaceChildren(container);
     const timer = route[0] === 'board' ? setInterval(update, BOARD_POLL_MS) : null;
@@ -46,7 +51,7 @@ function mount(hash) {
     };
   }
   for (const link of document.querySelectorAll('#nav a'))
-    link.classList.toggle('here', link.getAttribute('href') === (task ? '' : hash || '#/board'));
+    link.classList.toggle('here', link.getAttribute('href') === here);
   void update();
 }
 
