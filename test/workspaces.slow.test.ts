@@ -3,7 +3,6 @@
  * WORKFLOW.md read cost in git processes is cut (fetch reuse, one status process, a cached
  * default-branch file), and what each answer must still be.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Server } from '../core/domain.js';
 import { parseStatus } from '../core/workspaces/git-status.js';
 import { Workspaces, type WorkspaceTarget } from '../core/workspaces/workspaces.js';
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@localhost',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@localhost',
-};
+import { git as sandboxGit } from './helpers/sandbox.js';
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
+  return sandboxGit(cwd, args).trim();
 }
 
 let dir: string;
@@ -51,8 +41,8 @@ function targetFor(n: number): WorkspaceTarget {
 }
 
 beforeEach(() => {
-  // The code under test runs git from this process: same isolation as the helper's calls.
-  Object.assign(process.env, GIT_ENV);
+  // The code under test runs git from this process: no system or global config either.
+  Object.assign(process.env, { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' });
   dir = realpathSync(mkdtempSync(join(tmpdir(), 'kugetsu-workspaces-')));
   origin = join(dir, 'git', 'me', 'app');
   mkdirSync(origin, { recursive: true });
