@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import process from 'node:process';
 import { openHome } from '../dist/core/home-context.js';
-import { listSessions } from '../dist/core/operations/sessions.js';
+import { listSessions } from '../dist/core/operations/session-list.js';
 import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import {
   CLI,

@@ -40,7 +40,9 @@ import {
 
 const N = 30;
 const execFileAsync = promisify(execFile);
-const TARGET_RATIO = 1.5;
+// Issue 14's targets: per task inside the daemon, and a whole `kugetsu delegate` to the end.
+const TARGET_INSIDE = 2;
+const TARGET_CLI = 4;
 
 const world = makeWorld({ agentCommand: 'true', maxAgents: 1 });
 const gitEnv = { ...world.env, ...GIT_ENV };
@@ -229,16 +231,16 @@ try {
   perTask('kugetsu start: whole `kugetsu start` process', viaStart);
   const ratio = (times) => mean(times) / bareMean;
   line(
-    `    ratio inside / bare (target < ${TARGET_RATIO}×)`,
-    `${fmt(ratio(inside), 2)}× ${verdict(ratio(inside) < TARGET_RATIO)}`,
+    `    ratio inside / bare (target ≤ ${TARGET_INSIDE}×)`,
+    `${fmt(ratio(inside), 2)}× ${verdict(ratio(inside) <= TARGET_INSIDE)}`,
   );
   line(
-    `    ratio delegate / bare (target < ${TARGET_RATIO}×)`,
-    `${fmt(ratio(viaDelegate), 2)}× ${verdict(ratio(viaDelegate) < TARGET_RATIO)}`,
+    `    ratio delegate / bare (target ≤ ${TARGET_CLI}×)`,
+    `${fmt(ratio(viaDelegate), 2)}× ${verdict(ratio(viaDelegate) <= TARGET_CLI)}`,
   );
   line(
-    `    ratio start / bare (target < ${TARGET_RATIO}×)`,
-    `${fmt(ratio(viaStart), 2)}× ${verdict(ratio(viaStart) < TARGET_RATIO)}`,
+    `    ratio start / bare (target ≤ ${TARGET_CLI}×)`,
+    `${fmt(ratio(viaStart), 2)}× ${verdict(ratio(viaStart) <= TARGET_CLI)}`,
   );
   line('ref: git fetch --prune origin (file://, bare mirror)', `mean ${fmt(mean(fetchTimes))} ms`);
   line(
@@ -259,14 +261,11 @@ try {
   );
   console.log('  git calls of one new-issue task, in order (* = printed nothing):');
   for (const call of newIssueCalls) console.log(`    ${call.silent ? '*' : ' '} git ${call.args}`);
-  note(
-    'kugetsu does, and the bare path does not: a `git fetch` of the bare mirror before each new',
-  );
-  note('worktree, a branch check (the default branch is looked up once per repository),');
-  note('store transactions and events, a transcript file, process-group');
-  note(
-    'supervision, then the hand-off: `status`, `rev-list --count`, `diff --shortstat` (diffstat).',
-  );
+  note('the counted task is the first of a new daemon: it also fetches the mirror and looks up');
+  note('the default branch (symbolic-ref, rev-parse) and reads WORKFLOW.md (cat-file); a task');
+  note('that follows within a second runs `worktree add` and `status --porcelain=v2` only');
+  note('kugetsu does, and the bare path does not: store transactions and events, a transcript');
+  note('file, process-group supervision, and the hand-off (`diff --shortstat` only for commits)');
   note(
     `the no-op agent commits nothing, so no branch is pushed to the file:// origin (tasks whose result mentions a push: ${pushed})`,
   );

@@ -1,16 +1,16 @@
 /**
- * Settings (DESIGN.md §1): process environment over `config.env` over defaults, validated with
- * zod at start. Each setting is declared once, in core/config/settings.ts; this module turns the
+ * Settings (DESIGN.md §1): process environment over `config.env` over defaults, validated at
+ * start. Each setting is declared once, in core/config/settings.ts; this module turns the
  * raw text into `Config`. A bad value is a one-line UsageError naming the key and the value
  * (never the value of a secret). Everything but `readConfigFile` and `loadConfig` is pure.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { AgentName } from './domain.js';
 import { parseDotenv } from './dotenv.js';
 import { OperationError, UsageError, errorMessage, quote } from './errors.js';
 import { SETTINGS, type Setting } from './config/settings.js';
+import { INVALID, type ValueType } from './config/value-types.js';
 
 export { CONFIG_KEYS, renderConfigEnv } from './config/render.js';
 export { VERBOSITY_LEVELS, type Verbosity } from './config/settings.js';
@@ -19,7 +19,8 @@ type Settings = (typeof SETTINGS)[number];
 
 /** What one setting yields: its type's value, or undefined when it has no default and is unset. */
 type ValueOf<S extends Settings> =
-  z.output<S['type']['schema']> | (S extends { default: string } ? never : undefined);
+  | (S['type'] extends ValueType<infer Out> ? Out : never)
+  | (S extends { default: string } ? never : undefined);
 
 /** Every setting's value, under the field it fills. */
 export type SettingValues = { [S in Settings as S['field']]: ValueOf<S> };
@@ -46,24 +47,10 @@ function derive(values: SettingValues): Config {
 
 // Empty (or blank) counts as unset, so `KEY=` in config.env or an exported empty variable
 // falls back to the default instead of failing.
-function blankToUndefined(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
+function blankToUndefined(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
   return trimmed === '' ? undefined : trimmed;
 }
-
-function schemaOf(setting: Setting): z.ZodTypeAny {
-  const { schema } = setting.type;
-  const fallback = setting.default;
-  return fallback === undefined
-    ? z.preprocess(blankToUndefined, schema.optional())
-    : z.preprocess((v) => blankToUndefined(v) ?? fallback, schema);
-}
-
-/** The schema of every setting, by key, in table order: the order of validation. */
-const ConfigSchema = z.object(
-  Object.fromEntries(SETTINGS.map((setting) => [setting.key, schemaOf(setting)])),
-);
 
 function invalid(setting: Setting, raw: string | undefined): UsageError {
   const expected = setting.expected ?? setting.type.expected;
@@ -74,20 +61,22 @@ function invalid(setting: Setting, raw: string | undefined): UsageError {
   return new UsageError(`invalid ${setting.key}${shown}: expected ${expected}`);
 }
 
-/** Validates raw settings (already merged by precedence); unknown keys are ignored. Pure. */
+/**
+ * Validates raw settings (already merged by precedence) in table order, so the first bad key
+ * is the one reported; unknown keys are ignored. Pure.
+ */
 export function parseConfig(raw: Record<string, string | undefined>): Config {
-  const input: Record<string, string | undefined> = {};
-  for (const { key } of SETTINGS) input[key] = raw[key];
-  const result = ConfigSchema.safeParse(input);
-  if (!result.success) {
-    const key = result.error.issues[0]?.path[0];
-    const setting = SETTINGS.find((s) => s.key === key);
-    if (setting === undefined)
-      throw new Error(`config: no setting for the issue at ${String(key)}`);
-    throw invalid(setting, raw[setting.key]);
-  }
   const values: Record<string, unknown> = {};
-  for (const { key, field } of SETTINGS) values[field] = result.data[key];
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const given = blankToUndefined(raw[setting.key]) ?? setting.default;
+    if (given === undefined) {
+      values[setting.field] = undefined;
+      continue;
+    }
+    const value = setting.type.parse(given);
+    if (value === INVALID) throw invalid(setting, raw[setting.key]);
+    values[setting.field] = value;
+  }
   // The one cast: the loop above fills every field of SettingValues with its setting's output.
   return derive(values as SettingValues);
 }

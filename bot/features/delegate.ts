@@ -5,7 +5,7 @@
 import { createConversation } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
 import { parseAgentName } from '../../core/agents/registry.js';
-import { knownRepos } from '../../core/operations/sessions.js';
+import { knownRepos } from '../../core/operations/session-list.js';
 import { delegate } from '../../core/operations/tasks.js';
 import type { BotContext } from '../bot-context.js';
 import { keyboard } from '../keyboard.js';

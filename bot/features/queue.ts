@@ -2,7 +2,7 @@
 import { Composer } from 'grammy';
 import { OperationError } from '../../core/errors.js';
 import { homeStatus } from '../../core/operations/setup.js';
-import { listSessions } from '../../core/operations/sessions.js';
+import { listSessions } from '../../core/operations/session-list.js';
 import { stopSession } from '../../core/operations/tasks.js';
 import { resolveTarget } from '../../core/targets.js';
 import type { BotContext } from '../bot-context.js';

@@ -1,6 +1,6 @@
 /** `/status`, `/queue`, `/list`, `/notify` and the session buttons' questions and answers. Pure. */
 import type { KugetsuEvent, Task } from '../../core/domain.js';
-import type { SessionView } from '../../core/operations/sessions.js';
+import type { SessionView } from '../../core/operations/session-list.js';
 import type { QueueStats } from '../../core/store/records.js';
 import { encodeButton } from '../callback-data.js';
 import type { Button } from './event-message.js';

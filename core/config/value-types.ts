@@ -1,15 +1,19 @@
 /**
- * The kinds of value a setting can hold: each is a zod schema from the trimmed, non-blank text of
- * the setting to the value kugetsu uses, and the words that complete "invalid KEY=value: expected
- * …" when the text does not fit. Pure.
+ * The kinds of value a setting can hold: each parses the trimmed, non-blank text of the setting
+ * into the value kugetsu uses (INVALID when the text does not fit), with the words that
+ * complete "invalid KEY=value: expected …". Plain functions rather than zod schemas: every
+ * command validates the settings at start, and zod's import and schema building were a third
+ * of `kugetsu list`'s start-up (docs/benchmarks.md). Pure.
  */
 import { isAbsolute } from 'node:path';
-import { z } from 'zod';
 import { parsePolicy, type ApprovalPolicy } from '../approvals/policy.js';
 import { parseRepoSpec } from '../issue-ref.js';
 
+/** What a parse returns for text that does not fit the type. */
+export const INVALID: unique symbol = Symbol('invalid');
+
 export interface ValueType<Out> {
-  schema: z.ZodType<Out, z.ZodTypeDef, unknown>;
+  parse: (text: string) => Out | typeof INVALID;
   /** Completes "invalid KEY=value: expected …"; a setting may say it more precisely. */
   expected: string;
 }
@@ -27,23 +31,43 @@ function toMs(amount: number, unitMs: number): number {
   return Math.max(1, Math.round(amount * unitMs));
 }
 
+/** The text itself when `ok` says it fits. */
+function checked(ok: (text: string) => boolean): (text: string) => string | typeof INVALID {
+  return (text) => (ok(text) ? text : INVALID);
+}
+
+/** `parse`'s value passed through `then`, INVALID staying INVALID. */
+function mapped<A, B>(
+  parse: (text: string) => A | typeof INVALID,
+  then: (value: A) => B | typeof INVALID,
+): (text: string) => B | typeof INVALID {
+  return (text) => {
+    const value = parse(text);
+    return value === INVALID ? INVALID : then(value);
+  };
+}
+
 /** Any text (a shell command, a server name): it cannot be wrong. */
 export function text(): ValueType<string> {
-  return { schema: z.string(), expected: 'any text' };
+  return { parse: (value) => value, expected: 'any text' };
 }
 
 /** Text that matches `pattern`, described by `expected`. */
 export function matching(pattern: RegExp, expected: string): ValueType<string> {
-  return { schema: z.string().regex(pattern), expected };
+  return { parse: checked((value) => pattern.test(value)), expected };
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(
   values: T,
 ): ValueType<T[number]> {
-  return { schema: z.enum(values), expected: `one of ${values.join(', ')}` };
+  const isOne = (value: string): value is T[number] => values.includes(value);
+  return {
+    parse: (value) => (isOne(value) ? value : INVALID),
+    expected: `one of ${values.join(', ')}`,
+  };
 }
 
-// Explicit digit patterns rather than z.coerce.number(), which would accept "0x10", "1e3",
+// Explicit digit patterns rather than Number() alone, which would accept "0x10", "1e3",
 // "Infinity" and, worse, turn " " into 0.
 const WHOLE = /^[0-9]{1,15}$/;
 const DECIMAL = /^(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})$/;
@@ -57,7 +81,11 @@ export function wholeNumber(options: {
   const { min, max = Number.MAX_SAFE_INTEGER, unit } = options;
   const of = unit === undefined ? '' : ` of ${unit}`;
   return {
-    schema: z.string().regex(WHOLE).transform(Number).pipe(z.number().int().min(min).max(max)),
+    parse: (value) => {
+      if (!WHOLE.test(value)) return INVALID;
+      const n = Number(value);
+      return n >= min && n <= max ? n : INVALID;
+    },
     expected:
       max === Number.MAX_SAFE_INTEGER
         ? `a whole number${of}, ${min} or more`
@@ -68,27 +96,23 @@ export function wholeNumber(options: {
 /** A whole number of MB, as bytes. */
 export function megabytes(max: number): ValueType<number> {
   const mb = wholeNumber({ min: 1, max, unit: 'MB' });
-  return { schema: mb.schema.transform((n) => n * 1024 * 1024), expected: mb.expected };
+  return { parse: mapped(mb.parse, (n) => n * 1024 * 1024), expected: mb.expected };
 }
 
 /** A token count; 0, "no limit", becomes null. */
 export function tokenBudget(): ValueType<number | null> {
   const count = wholeNumber({ min: 0, unit: 'tokens' });
-  return {
-    schema: count.schema.transform((n) => (n === 0 ? null : n)),
-    expected: count.expected,
-  };
+  return { parse: mapped(count.parse, (n) => (n === 0 ? null : n)), expected: count.expected };
 }
 
 /** A positive number (fractions allowed) of `unit`, at most `max` of them, in milliseconds. */
 function positiveAmountMs(unit: string, unitMs: number, max: number): ValueType<number> {
   return {
-    schema: z
-      .string()
-      .regex(DECIMAL)
-      .transform(Number)
-      .pipe(z.number().positive().max(max))
-      .transform((amount) => toMs(amount, unitMs)),
+    parse: (value) => {
+      if (!DECIMAL.test(value)) return INVALID;
+      const amount = Number(value);
+      return amount > 0 && amount <= max ? toMs(amount, unitMs) : INVALID;
+    },
     expected: `a positive number of ${unit}, at most ${max}`,
   };
 }
@@ -109,21 +133,21 @@ export function days(max: number): ValueType<number> {
 }
 
 const DURATION_UNITS_MS: Record<string, number> = { s: 1000, m: MINUTE_MS, h: 60 * MINUTE_MS };
+const DURATION = /^(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})[smh]?$/;
 
 /** Minutes by default, or with an s, m or h suffix; in milliseconds, at least 1 ms. */
 export function duration(): ValueType<number> {
   return {
-    schema: z
-      .string()
-      .regex(/^(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})[smh]?$/)
-      .transform((value) => {
-        const suffixed = /[smh]$/.test(value);
-        const unitMs = suffixed ? (DURATION_UNITS_MS[value.slice(-1)] ?? MINUTE_MS) : MINUTE_MS;
-        const amount = Number(suffixed ? value.slice(0, -1) : value);
-        // Zero stays zero so that `positive()` refuses it; toMs would round it up to 1 ms.
-        return amount === 0 ? 0 : toMs(amount, unitMs);
-      })
-      .pipe(z.number().positive().max(MAX_TIMER_MS)),
+    parse: (value) => {
+      if (!DURATION.test(value)) return INVALID;
+      const suffixed = /[smh]$/.test(value);
+      const unitMs = suffixed ? (DURATION_UNITS_MS[value.slice(-1)] ?? MINUTE_MS) : MINUTE_MS;
+      const amount = Number(suffixed ? value.slice(0, -1) : value);
+      // Zero is refused before toMs, which would round it up to 1 ms.
+      if (amount === 0) return INVALID;
+      const ms = toMs(amount, unitMs);
+      return ms <= MAX_TIMER_MS ? ms : INVALID;
+    },
     expected: 'a positive duration such as 30, 30m, 90s or 1.5h',
   };
 }
@@ -135,14 +159,22 @@ function commaSeparated(value: string): string[] {
     .filter((part) => part !== '');
 }
 
+/** Comma-separated parts, each of which must match `part`. */
+function listOf(part: RegExp): (text: string) => string[] | typeof INVALID {
+  return (value) => {
+    const parts = commaSeparated(value);
+    return parts.every((p) => part.test(p)) ? parts : INVALID;
+  };
+}
+
 /** Comma-separated numeric ids (Telegram's); negative ones too when `signed`. */
 export function idList(options: { signed: boolean }): ValueType<number[]> {
   const id = options.signed ? /^-?[1-9][0-9]{0,15}$/ : /^[1-9][0-9]{0,15}$/;
   return {
-    schema: z
-      .string()
-      .transform(commaSeparated)
-      .pipe(z.array(z.string().regex(id).transform(Number).pipe(z.number().int().safe()))),
+    parse: mapped(listOf(id), (ids) => {
+      const numbers = ids.map(Number);
+      return numbers.every(Number.isSafeInteger) ? numbers : INVALID;
+    }),
     expected: options.signed ? 'comma-separated ids' : 'comma-separated positive ids',
   };
 }
@@ -150,24 +182,20 @@ export function idList(options: { signed: boolean }): ValueType<number[]> {
 /** Comma-separated claude tool rules: `Name` or `Name(specifier)`. */
 export function toolRules(): ValueType<string[]> {
   return {
-    schema: z
-      .string()
-      .transform(commaSeparated)
-      .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(?:\([^()\n]*\))?$/))),
+    parse: listOf(/^[A-Za-z][A-Za-z0-9_]*(?:\([^()\n]*\))?$/),
     expected: 'comma-separated tool rules such as Bash(git commit:*)',
   };
 }
 
 export function approvalPolicy(): ValueType<ApprovalPolicy> {
   return {
-    schema: z.string().transform((value, ctx) => {
+    parse: (value) => {
       try {
         return parsePolicy(value);
       } catch {
-        ctx.addIssue({ code: z.ZodIssueCode.custom });
-        return z.NEVER;
+        return INVALID;
       }
-    }),
+    },
     expected:
       'comma-separated [agent:]category=allow|ask|deny rules, e.g. bash=ask,edit=allow,claude:network=deny',
   };
@@ -175,7 +203,7 @@ export function approvalPolicy(): ValueType<ApprovalPolicy> {
 
 export function absolutePath(): ValueType<string> {
   return {
-    schema: z.string().refine((p) => isAbsolute(p) && !p.includes('\0') && !/[\r\n]/.test(p)),
+    parse: checked((p) => isAbsolute(p) && !p.includes('\0') && !/[\r\n]/.test(p)),
     expected: 'an absolute path',
   };
 }
@@ -191,23 +219,23 @@ export function repoSpec(): ValueType<string> {
       return false;
     }
   };
-  return { schema: z.string().refine(isRepoSpec), expected: 'host/owner/repo or owner/repo' };
+  return { parse: checked(isRepoSpec), expected: 'host/owner/repo or owner/repo' };
 }
 
 /** An http: or https: URL, without its trailing slashes. */
 export function httpUrl(): ValueType<string> {
   return {
-    schema: z
-      .string()
-      .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))
-      .transform((url) => url.replace(/\/+$/, '')),
+    parse: (url) =>
+      URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)
+        ? url.replace(/\/+$/, '')
+        : INVALID,
     expected: 'an http(s) URL',
   };
 }
 
 export function httpsUrl(): ValueType<string> {
   return {
-    schema: z.string().refine((url) => URL.canParse(url) && new URL(url).protocol === 'https:'),
+    parse: checked((url) => URL.canParse(url) && new URL(url).protocol === 'https:'),
     expected: 'an https URL',
   };
 }
@@ -215,7 +243,7 @@ export function httpsUrl(): ValueType<string> {
 /** A postgres:// (or postgresql://) URL with a host and a database. */
 export function postgresUrl(): ValueType<string> {
   return {
-    schema: z.string().refine((url) => {
+    parse: checked((url) => {
       if (!URL.canParse(url)) return false;
       const parsed = new URL(url);
       return (
@@ -231,17 +259,12 @@ export function postgresUrl(): ValueType<string> {
 /** `host:port`, the host of `[::1]:9000` without its brackets. */
 export function hostPort(): ValueType<{ host: string; port: number }> {
   return {
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/)
-      .transform((value) => {
-        const at = value.lastIndexOf(':');
-        return {
-          host: value.slice(0, at).replace(/^\[|\]$/g, ''),
-          port: Number(value.slice(at + 1)),
-        };
-      })
-      .refine((listen) => listen.port <= 65535),
+    parse: (value) => {
+      if (!/^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/.test(value)) return INVALID;
+      const at = value.lastIndexOf(':');
+      const port = Number(value.slice(at + 1));
+      return port <= 65535 ? { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port } : INVALID;
+    },
     expected: 'host:port',
   };
 }

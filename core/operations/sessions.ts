@@ -1,46 +1,16 @@
-/** Sessions: listing, destroying and pruning worktrees. */
-import { existsSync } from 'node:fs';
+/** Sessions: destroying and pruning worktrees, and the forge state of merged ones. */
 import { setTimeout as delay } from 'node:timers/promises';
 import { agentSessionMeta } from '../agent-sessions.js';
 import { wakeDaemon } from '../wake-channel.js';
-import type { Session, Usage } from '../domain.js';
+import type { Session } from '../domain.js';
 import { OperationError, errorMessage } from '../errors.js';
 import { forgeFor, type ForgeState } from '../forges/forge.js';
 import type { HomeContext } from '../home-context.js';
 import { issueNumberOf } from '../issue-ref.js';
-import type { SessionTask } from '../store/records.js';
 import { loadWorkflow } from '../runner/issue-prompt.js';
-import { resolveTarget, serverRefHost, targetOfSession } from '../targets.js';
+import { resolveTarget, targetOfSession } from '../targets.js';
 import { runHook } from '../workflow/hooks.js';
 import type { WorkspaceTarget } from '../workspaces/workspaces.js';
-
-export interface SessionView extends Session {
-  /** The running or newest task of the session. */
-  task: SessionTask | null;
-  /** Tokens and cost of every run in the session. */
-  usage: Usage | null;
-  worktreeExists: boolean;
-}
-
-export async function listSessions(ctx: HomeContext, all: boolean): Promise<SessionView[]> {
-  return (await ctx.store.sessions.listWithTask({ all })).map(({ session, task, usage }) => ({
-    ...session,
-    task,
-    usage,
-    worktreeExists: existsSync(session.worktreePath),
-  }));
-}
-
-/** Repositories kugetsu has worked in (`host/owner/repo`), for choosing one from a phone. */
-export async function knownRepos(ctx: HomeContext): Promise<string[]> {
-  const servers = new Map((await ctx.store.servers.list()).map((s) => [s.name, serverRefHost(s)]));
-  const repos = new Set<string>();
-  for (const session of await ctx.store.sessions.list({ all: true })) {
-    const host = servers.get(session.serverName);
-    if (host !== undefined) repos.add(`${host}/${session.repoPath}`);
-  }
-  return [...repos].sort();
-}
 
 export async function getSession(ctx: HomeContext, refInput: string): Promise<Session> {
   const target = await resolveTarget(ctx, refInput);

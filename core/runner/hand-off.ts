@@ -6,7 +6,7 @@
 import { errorMessage } from '../errors.js';
 import { forgeFor } from '../forges/forge.js';
 import { issueNumberOf } from '../issue-ref.js';
-import type { WorkspaceTarget } from '../workspaces/workspaces.js';
+import { NO_CHANGES, type WorkspaceTarget, type WorktreeStatus } from '../workspaces/workspaces.js';
 import { truncate } from './attempt-verdict.js';
 import type { AttemptStart, StepDeps, Workspace } from './run-steps.js';
 
@@ -19,8 +19,11 @@ export async function handOff(
   issueTitle: string | null,
 ): Promise<string> {
   // Agents that commit may still leave work behind; it is part of the run's result either way.
-  await commitLeftovers(deps, attempt, target, answer);
-  return pushAndReport(deps, attempt, target, answer, issueTitle);
+  const before = await deps.ctx.workspaces.status(target);
+  if (before.dirty) await commitLeftovers(deps, attempt, target, answer);
+  // A status taken before a commit is stale; one with nothing to commit still holds.
+  const status = before.dirty ? null : before;
+  return pushAndReport(deps, attempt, target, status, answer, issueTitle);
 }
 
 async function commitLeftovers(
@@ -30,7 +33,6 @@ async function commitLeftovers(
   answer: string | null,
 ): Promise<void> {
   const { workspaces } = ctx;
-  if (!(await workspaces.status(target)).dirty) return;
   const subject = truncate((answer ?? '').split('\n')[0]?.trim() || `work on ${target.branch}`, 72);
   try {
     await workspaces.commitAll(
@@ -48,6 +50,7 @@ async function pushAndReport(
   { ctx, ledger }: StepDeps,
   { task, transcript }: AttemptStart,
   target: WorkspaceTarget,
+  known: WorktreeStatus | null,
   answer: string | null,
   issueTitle: string | null,
 ): Promise<string> {
@@ -55,8 +58,9 @@ async function pushAndReport(
   const issueRef = task.issueRef ?? '';
   const parts = [`branch ${target.branch}`];
   try {
-    const status = await workspaces.status(target);
-    const diffstat = await workspaces.diffstat(target);
+    const status = known ?? (await workspaces.status(target));
+    // Nothing ahead of the base means HEAD is in it: the three-dot diff is empty.
+    const diffstat = status.aheadOfBase > 0 ? await workspaces.diffstat(target) : NO_CHANGES;
     parts.push(diffstat);
     if (status.dirty) parts.push('uncommitted changes left in the worktree');
     if (status.aheadOfBase > 0 && !(await ledger.claimHolds(task.id))) {

@@ -7,7 +7,8 @@ import type { IssueContext } from '../forges/forge.js';
 import { isKugetsuText } from '../forges/hand-off-text.js';
 import type { WorkspaceTarget, Workspaces } from '../workspaces/workspaces.js';
 import type { PromptVariables } from '../workflow/prompt.js';
-import { WORKFLOW_PATH, parseWorkflow, type Workflow } from '../workflow/workflow.js';
+import type { Workflow } from '../workflow/workflow.js';
+import { WORKFLOW_PATH } from '../workflow/workflow-path.js';
 
 /** The repository's WORKFLOW.md as its default branch has it; null when it has none. */
 export async function loadWorkflow(
@@ -15,7 +16,11 @@ export async function loadWorkflow(
   target: WorkspaceTarget,
 ): Promise<Workflow | null> {
   const text = await workspaces.readDefaultBranchFile(target, WORKFLOW_PATH);
-  return text === null ? null : parseWorkflow(text, WORKFLOW_PATH);
+  if (text === null) return null;
+  // The parser brings yaml, zod and liquidjs: a daemon whose repositories have no WORKFLOW.md
+  // never loads them.
+  const { parseWorkflow } = await import('../workflow/workflow.js');
+  return parseWorkflow(text, WORKFLOW_PATH);
 }
 
 // A prompt travels in KUGETSU_MESSAGE too, and one environment string may hold 128 KiB: an

@@ -7,7 +7,6 @@ import { devPrompt, pmPrompt } from '../agents/instructions.js';
 import type { Task } from '../domain.js';
 import { forgeFor } from '../forges/forge.js';
 import { issueNumberOf } from '../issue-ref.js';
-import { renderPrompt } from '../workflow/prompt.js';
 import { promptVariables } from './issue-prompt.js';
 import type { AttemptStart, IssuePrompt, StepDeps, Workspace } from './run-steps.js';
 
@@ -41,6 +40,8 @@ export async function renderIssuePrompt(
     defaultBranch: await ctx.workspaces.baseBranch(target),
     attempt: task.attempts,
   });
+  // liquidjs loads only once a forge issue's prompt is rendered.
+  const { renderPrompt } = await import('../workflow/prompt.js');
   return { prompt: renderPrompt(workflow, vars), title: issue.title };
 }
 

@@ -24,8 +24,7 @@ import { z } from 'zod';
 import { OperationError } from '../errors.js';
 import { type CompiledTemplate, compileTemplate } from './prompt-template.js';
 import { PROMPT_VARIABLES } from './prompt.js';
-
-export const WORKFLOW_PATH = '.kugetsu/WORKFLOW.md';
+import { WORKFLOW_PATH } from './workflow-path.js';
 
 /** Symphony's default: every hook gets a minute unless `hooks.timeout_ms` says otherwise. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 60_000;

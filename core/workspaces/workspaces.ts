@@ -1,15 +1,18 @@
 /**
  * Git workspaces: one bare clone per remote repository under `repos/`, fetched before each
- * new worktree, and one worktree per issue on branch `kugetsu/<workspace-key>`.
- * Every git call passes an argument array; nothing here builds a shell string.
+ * new worktree (unless this process fetched it within the last second), and one worktree per
+ * issue on branch `kugetsu/<workspace-key>`. Every git call passes an argument array; nothing
+ * here builds a shell string.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { OperationError, errorMessage } from '../errors.js';
 import type { Server } from '../domain.js';
 import { cloneUrl } from './clone-url.js';
 import { GitError, git, gitSucceeds } from './git.js';
+import { hasRef } from './git-refs.js';
+import { parseStatus } from './git-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 export interface WorkspaceTarget {
@@ -37,6 +40,16 @@ export class CredentialsError extends OperationError {
 const AUTH_FAILURE =
   /authentication failed|could not read username|terminal prompts disabled|\b40[13]\b/i;
 
+/** Changes whenever the mirror is fetched; null when it never was. */
+function fetchSignature(mirror: string): string | null {
+  try {
+    const { mtimeNs, size, ino } = statSync(join(mirror, 'FETCH_HEAD'), { bigint: true });
+    return `${ino}:${mtimeNs}:${size}`;
+  } catch {
+    return null;
+  }
+}
+
 /** The error for a failed fetch or push: a refused token is told apart from the rest. */
 function gitFailure(target: WorkspaceTarget, what: string, err: unknown): OperationError {
   const detail = errorMessage(err);
@@ -52,21 +65,34 @@ function gitFailure(target: WorkspaceTarget, what: string, err: unknown): Operat
   );
 }
 
+// A burst of new issues on one repository shares a fetch this recent: a second of staleness
+// is what a task queued a moment earlier would have seen anyway.
+const FETCH_REUSE_MS = 1000;
+
+/** The diffstat of a branch with nothing on it that the base lacks. */
+export const NO_CHANGES = 'no changes';
+
+const BRANCH_EXISTS = /a branch named .* already exists/;
+
 export class Workspaces {
   // One repository's bare clone is fetched and branched by one operation at a time;
   // concurrent `git fetch` into the same repo fails on ref locks.
   private readonly repoLocks = new KeyedMutex();
   // When each repository's last successful fetch started: a caller that asked for a worktree
-  // before then can use that fetch instead of running its own.
+  // less than FETCH_REUSE_MS after then can use that fetch instead of running its own.
   private readonly fetchedAt = new Map<string, number>();
   // A repository's default branch, found once per process: it changes rarely, and looking it
   // up costs git calls on every task.
   private readonly defaultBranches = new Map<string, string>();
+  // Files read from a default branch, valid while the mirror's FETCH_HEAD (rewritten by every
+  // fetch, whichever process runs it) is unchanged: WORKFLOW.md is read by every new task.
+  private readonly branchFiles = new Map<string, { fetch: string; text: string | null }>();
 
   constructor(
     private readonly reposDir: string,
     /** Environment that authenticates git's requests to a server (see git-auth.ts). */
     private readonly credentials: (server: Server) => Record<string, string> = () => ({}),
+    private readonly fetchReuseMs = FETCH_REUSE_MS,
   ) {}
 
   mirrorPath(server: Server, repoPath: string): string {
@@ -83,7 +109,8 @@ export class Workspaces {
     const mirror = this.mirrorPath(target.server, target.repoPath);
     const askedAt = performance.now();
     return this.repoLocks.run(mirror, async () => {
-      if ((this.fetchedAt.get(mirror) ?? -1) < askedAt) {
+      const fetchedAt = this.fetchedAt.get(mirror);
+      if (fetchedAt === undefined || fetchedAt < askedAt - this.fetchReuseMs) {
         await this.ensureMirror(target, mirror, progress);
       } else {
         progress(`using the fetch of ${target.repoPath} that just finished`);
@@ -93,31 +120,30 @@ export class Workspaces {
       if (existsSync(target.worktreePath)) {
         await rm(target.worktreePath, { recursive: true, force: true });
       }
-      const branchExists = await gitSucceeds(
-        ['show-ref', '--verify', '--quiet', `refs/heads/${target.branch}`],
-        mirror,
-      );
       // A session made on another machine (a fleet's worker, `session move`) goes on from the
       // branch that machine pushed, not afresh from the default branch.
-      const pushed =
-        !branchExists &&
-        (await gitSucceeds(
-          ['show-ref', '--verify', '--quiet', `refs/remotes/origin/${target.branch}`],
-          mirror,
-        ));
-      const from = pushed ? target.branch : base;
+      const from = (await hasRef(mirror, `refs/remotes/origin/${target.branch}`))
+        ? target.branch
+        : base;
       progress(`creating worktree on ${target.branch} from origin/${from}`);
-      const add = branchExists
-        ? ['worktree', 'add', '--quiet', target.worktreePath, target.branch]
-        : [
-            'worktree',
-            'add',
-            '--quiet',
-            '-b',
-            target.branch,
-            target.worktreePath,
-            `refs/remotes/origin/${from}`,
-          ];
+      // A new branch is the common case, so it is tried first: asking whether the branch exists
+      // would cost a git process on every task, git's refusal costs one only when it does.
+      let add = [
+        'worktree',
+        'add',
+        '--quiet',
+        '-b',
+        target.branch,
+        target.worktreePath,
+        `refs/remotes/origin/${from}`,
+      ];
+      try {
+        await git(add, mirror);
+        return 'created' as const;
+      } catch (err) {
+        if (err instanceof GitError && BRANCH_EXISTS.test(err.stderr))
+          add = ['worktree', 'add', '--quiet', target.worktreePath, target.branch];
+      }
       try {
         await git(add, mirror);
       } catch {
@@ -198,18 +224,25 @@ export class Workspaces {
   async status(target: WorkspaceTarget): Promise<WorktreeStatus> {
     if (!this.isWorktree(target.worktreePath))
       return { exists: false, dirty: false, aheadOfBase: 0 };
-    const porcelain = await git(['status', '--porcelain'], target.worktreePath);
     const base = await this.defaultBranch(this.mirrorPath(target.server, target.repoPath)).catch(
       () => null,
     );
+    // One process for both answers: the branch's upstream is origin/<base> (worktree add -b
+    // from the remote-tracking branch sets it), so git's own ahead count is the one needed.
+    const status = parseStatus(
+      await git(['status', '--porcelain=v2', '--branch'], target.worktreePath),
+    );
+    if (base === null) return { exists: true, dirty: status.dirty, aheadOfBase: 0 };
     const ahead =
-      base === null
-        ? '0'
-        : await git(
-            ['rev-list', '--count', `refs/remotes/origin/${base}..HEAD`],
-            target.worktreePath,
-          ).catch(() => '0');
-    return { exists: true, dirty: porcelain !== '', aheadOfBase: Number(ahead) };
+      status.upstream === `origin/${base}` && status.ahead !== null
+        ? status.ahead
+        : Number(
+            await git(
+              ['rev-list', '--count', `refs/remotes/origin/${base}..HEAD`],
+              target.worktreePath,
+            ).catch(() => '0'),
+          );
+    return { exists: true, dirty: status.dirty, aheadOfBase: ahead };
   }
 
   /**
@@ -233,7 +266,7 @@ export class Workspaces {
       ['diff', '--shortstat', `refs/remotes/origin/${base}...HEAD`],
       target.worktreePath,
     );
-    return out === '' ? 'no changes' : out;
+    return out === '' ? NO_CHANGES : out;
   }
 
   /**
@@ -244,8 +277,17 @@ export class Workspaces {
     const mirror = this.mirrorPath(target.server, target.repoPath);
     const base = await this.defaultBranch(mirror);
     const spec = `refs/remotes/origin/${base}:${path}`;
-    if (!(await gitSucceeds(['cat-file', '-e', spec], mirror))) return null;
-    return git(['cat-file', 'blob', spec], mirror);
+    const key = `${mirror}\0${spec}`;
+    const fetch = fetchSignature(mirror);
+    const cached = this.branchFiles.get(key);
+    if (cached !== undefined && fetch !== null && cached.fetch === fetch) return cached.text;
+    // git exits non-zero when the branch has no such file: that is the null answer.
+    const text = await git(['cat-file', 'blob', spec], mirror).catch((err: unknown) => {
+      if (err instanceof GitError) return null;
+      throw err;
+    });
+    if (fetch !== null) this.branchFiles.set(key, { fetch, text });
+    return text;
   }
 
   /** The remote's default branch, as the mirror knows it. */

@@ -1,7 +1,7 @@
 /** Plain-text rendering shared by several commands. */
 import type { KugetsuEvent, Task, Usage } from '../../core/domain.js';
 import { budgetTokens, formatTokens } from '../../core/usage.js';
-import type { SessionView } from '../../core/operations/sessions.js';
+import type { SessionView } from '../../core/operations/session-list.js';
 import { ago, oneLine, table } from './io.js';
 
 export function taskLine(task: Task): string {

@@ -20,16 +20,19 @@ export async function withHome<T>(
 }
 
 /**
- * How to start this very CLI as `kugetsu daemon run`. A small young generation keeps the
- * long-lived daemon's resident memory flat after a burst of tasks (V8 otherwise keeps the
- * grown semi-spaces); the daemon is not throughput-bound, so more frequent scavenges cost
- * nothing noticeable (docs/benchmarks.md).
+ * How to start this very CLI as `kugetsu daemon run`. A small young generation and V8's
+ * optimize-for-size mode keep the long-lived daemon's resident memory flat after bursts of
+ * tasks (V8 otherwise keeps grown semi-spaces and old-space headroom: +22 MB after 100 no-op
+ * tasks, +4 MB with both); the daemon waits on git and agents, so the slower JavaScript costs
+ * nothing noticeable (docs/benchmarks.md). Not --lite-mode: it turns WebAssembly off, and
+ * Node's fetch parses HTTP with it.
  */
 export function daemonLauncher(): DaemonLauncher {
   return {
     command: process.execPath,
     args: [
       '--max-semi-space-size=1',
+      '--optimize-for-size',
       fileURLToPath(new URL('./main.js', import.meta.url)),
       'daemon',
       'run',

@@ -51,7 +51,7 @@ import {
   selectRunningForPlan,
   selectTask,
   selectTasks,
-  setWaitReason,
+  setWaitReasons,
 } from './task-sql.js';
 import {
   countSlotsOf,
@@ -204,10 +204,13 @@ export function sqliteClaims(db: SqliteDb, approvals: ApprovalRecords): ClaimRec
             pending,
             placements: selectPendingPlacements(db),
           });
-          for (const p of pending) {
-            const reason = plan.waiting.get(p.id) ?? null;
-            if (reason !== p.waitReason) setWaitReason(db, p.id, reason);
-          }
+          setWaitReasons(
+            db,
+            pending.flatMap((p) => {
+              const reason = plan.waiting.get(p.id) ?? null;
+              return reason === p.waitReason ? [] : [{ id: p.id, reason }];
+            }),
+          );
           const worker = params.worker ?? null;
           const claimed: ClaimedTask[] = [];
           for (const id of plan.claim) {

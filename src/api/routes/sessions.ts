@@ -1,6 +1,7 @@
 /** Sessions: list, destroy, prune (with a dry run). */
 import { createRoute, z } from '@hono/zod-openapi';
-import { destroySession, listSessions, pruneSessions } from '../../../core/operations/sessions.js';
+import { listSessions } from '../../../core/operations/session-list.js';
+import { destroySession, pruneSessions } from '../../../core/operations/sessions.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import { READ_PROBLEMS, WRITE_PROBLEMS, jsonBody, jsonOk } from '../route-kit.js';
 import {

@@ -1,4 +1,4 @@
-import { listSessions } from '../../../core/operations/sessions.js';
+import { listSessions } from '../../../core/operations/session-list.js';
 import { JSON_FLAG, expectPositionals, parse } from '../args.js';
 import { sessionsTable } from '../format.js';
 import { withHome } from '../home.js';

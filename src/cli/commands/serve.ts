@@ -2,7 +2,7 @@
  * `kugetsu serve`: the HTTP API alone, in the foreground (the daemon serves it too when
  * KUGETSU_HTTP_LISTEN is set). Work it queues is run by the daemon, started on demand.
  */
-import { hostPort } from '../../../core/config/value-types.js';
+import { INVALID, hostPort } from '../../../core/config/value-types.js';
 import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
 import { UsageError, errorMessage, quote } from '../../../core/errors.js';
 import { openHome } from '../../../core/home-context.js';
@@ -17,15 +17,15 @@ const DEFAULT_LISTEN = { host: '127.0.0.1', port: 7420 };
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('serve', argv, { listen: { type: 'string' } });
   expectPositionals('serve', positionals, 0, 0, USAGE['serve'] ?? '');
-  const asked = values.listen === undefined ? null : hostPort().schema.safeParse(values.listen);
-  if (asked?.success === false)
+  const asked = values.listen === undefined ? null : hostPort().parse(values.listen);
+  if (asked === INVALID)
     throw new UsageError(
       `serve: invalid --listen ${quote(values.listen ?? '')}: expected host:port`,
     );
   const ctx = await openHome(process.env);
   const scrubber = ctx.scrubber();
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${scrubber.scrub(line)}`);
-  const listen = asked?.data ?? ctx.config.httpListen ?? DEFAULT_LISTEN;
+  const listen = asked ?? ctx.config.httpListen ?? DEFAULT_LISTEN;
   try {
     const server = await startApiServer(ctx, listen, {
       ensureDaemon: () => ensureDaemon(ctx, daemonLauncher()),

@@ -1,0 +1,71 @@
+/**
+ * What each CLI command costs before it does anything: `node` importing the command's module
+ * graph (what `kugetsu <command>` loads through main.js's dispatch table), against bare
+ * `node -e 0` in the same rounds, so the ratio holds on a loaded machine. Also `--version`
+ * (main.js alone) and `list --json` on an empty home (import + open the home + list).
+ */
+import { execFileSync } from 'node:child_process';
+import console from 'node:console';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { CLI, ROOT, fmt, heading, line, makeWorld, median, note, verdict } from './lib.mjs';
+
+const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 10);
+const TARGET_RATIO = 1.5;
+
+/** `command → module` from main.ts's dispatch table, in its order. */
+function commands() {
+  const source = readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8');
+  const table = new Map();
+  for (const m of source.matchAll(
+    /^\s+'?([\w-]+)'?: \(\) => import\('\.\/commands\/([\w-]+)\.js'\)/gm,
+  ))
+    table.set(m[1], m[2]);
+  if (table.size === 0) throw new Error('no command table found in src/cli/main.ts');
+  return table;
+}
+
+const world = makeWorld({ agentScript: 'exit 0' });
+
+function timeNode(args) {
+  const t0 = performance.now();
+  execFileSync(process.execPath, args, { env: world.env, stdio: 'ignore' });
+  return performance.now() - t0;
+}
+
+try {
+  const table = commands();
+  const modules = [...new Set(table.values())];
+  const probes = [
+    ['node -e 0', ['-e', '0']],
+    ['kugetsu --version', [CLI, '--version']],
+    ['kugetsu list --json (empty home)', [CLI, 'list', '--json']],
+    ...modules.map((m) => [
+      `import commands/${m}.js`,
+      [join(ROOT, 'dist', 'src', 'cli', 'commands', `${m}.js`)],
+    ]),
+  ];
+  heading(`CLI start-up per command (${ROUNDS} rounds, all probes in each round)`);
+  const times = new Map(probes.map(([label]) => [label, []]));
+  for (const [, args] of probes) timeNode(args); // warm the page cache
+  for (let round = 0; round < ROUNDS; round += 1)
+    for (const [label, args] of probes) times.get(label).push(timeNode(args));
+
+  const bare = median(times.get('node -e 0'));
+  for (const [label] of probes) {
+    const m = median(times.get(label));
+    line(label, `median ${fmt(m)} ms · ${fmt(m / bare, 2)}× node -e 0`);
+  }
+  const list = median(times.get('kugetsu list --json (empty home)')) / bare;
+  line(
+    `    list --json vs node -e 0 (target ≤ ${TARGET_RATIO}×)`,
+    `${fmt(list, 2)}× ${verdict(list <= TARGET_RATIO)}`,
+  );
+  note(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  note('importing a command module runs nothing: its run() is only called by main.js');
+} finally {
+  world.cleanup();
+}
+console.log('');
