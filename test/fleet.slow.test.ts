@@ -381,6 +381,11 @@ describe('a fleet of workers on one PostgreSQL database', () => {
     expect(agentLog(log).find((e) => e.event === 'end' && e.task === second)?.worker).toBe(
       otherName,
     );
+    // Each worker logs every event of the fleet, on a delivery cursor of its own.
+    for (const w of workers)
+      await w.until(`${w.env['KUGETSU_WORKER_NAME'] ?? ''} to log both ends`, () =>
+        [first, second].every((id) => daemonLog(w).includes(`event task_completed task=${id} `)),
+      );
     // The new worktree holds what the first worker committed and pushed.
     const session = await db.sessions.get('local/me/app#5');
     const worktree = join(other.home, 'worktrees', session?.workspaceKey ?? '');
