@@ -15,7 +15,8 @@ import { Sandbox, fixture, git, running } from './helpers/sandbox.js';
 
 const LEASE_S = 3;
 // 200 in the issue; each task is a CLI process of its own, which costs about a second on a
-// loaded 2-core machine, so the suite runs 60 and FLEET_TASKS=200 runs the full size.
+// busy 2-core machine, so the suite runs 60 and FLEET_TASKS=200 runs the full size (142 s for
+// that case alone on a quiet one).
 const N = Number(process.env['FLEET_TASKS'] ?? 60);
 
 let pg: TestPostgres;
