@@ -15,7 +15,8 @@ import { Sandbox, fixture, git, running } from './helpers/sandbox.js';
 
 const LEASE_S = 3;
 // 200 in the issue; each task is a CLI process of its own, which costs about a second on a
-// loaded 2-core machine, so the suite runs 60 and FLEET_TASKS=200 runs the full size.
+// busy 2-core machine, so the suite runs 60 and FLEET_TASKS=200 runs the full size (142 s for
+// that case alone on a quiet one).
 const N = Number(process.env['FLEET_TASKS'] ?? 60);
 
 let pg: TestPostgres;
@@ -381,6 +382,11 @@ describe('a fleet of workers on one PostgreSQL database', () => {
     expect(agentLog(log).find((e) => e.event === 'end' && e.task === second)?.worker).toBe(
       otherName,
     );
+    // Each worker logs every event of the fleet, on a delivery cursor of its own.
+    for (const w of workers)
+      await w.until(`${w.env['KUGETSU_WORKER_NAME'] ?? ''} to log both ends`, () =>
+        [first, second].every((id) => daemonLog(w).includes(`event task_completed task=${id} `)),
+      );
     // The new worktree holds what the first worker committed and pushed.
     const session = await db.sessions.get('local/me/app#5');
     const worktree = join(other.home, 'worktrees', session?.workspaceKey ?? '');

@@ -11,6 +11,8 @@ import {
   recoveryOutcome,
   workerAlive,
 } from '../core/store/fleet.js';
+import { workerLine } from '../core/operations/fleet.js';
+import { databasePassword } from '../core/store/open-store.js';
 
 const params = { owner: { pid: 1, start: 's' }, availableMemoryMb: null, minFreeMemoryMb: 0 };
 
@@ -133,5 +135,35 @@ describe('recovery', () => {
         { id: 2, finishedAt: 5 },
       ]),
     ).toBeNull();
+  });
+});
+
+describe('databasePassword', () => {
+  it('is the URL’s password, decoded, for the scrubber; none without one', () => {
+    expect(databasePassword('postgres://kugetsu:p%40ss%2Fw0rd@db:5432/k')).toBe('p@ss/w0rd');
+    expect(databasePassword('postgres://kugetsu@db/k')).toBeNull();
+    expect(databasePassword(undefined)).toBeNull();
+  });
+});
+
+describe('workerLine', () => {
+  const now = 1_000_000;
+  const w = {
+    name: 'beta',
+    host: 'beta.lan',
+    pid: 311,
+    maxAgents: 2,
+    lastSeen: now - 4_400,
+    taskIds: [19, 20],
+    alive: true,
+    self: false,
+  };
+  it('says whether the worker lives, what it runs of its cap, and when it was last heard', () => {
+    expect(workerLine(w, now)).toBe(
+      'beta: alive, beta.lan pid 311, 2/2 agents (#19 #20), heartbeat 4s ago',
+    );
+    expect(workerLine({ ...w, alive: false, self: true, taskIds: [] }, now)).toBe(
+      'beta (this machine): dead, beta.lan pid 311, 0/2 agents (idle), heartbeat 4s ago',
+    );
   });
 });

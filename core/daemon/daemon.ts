@@ -75,7 +75,7 @@ export class Daemon {
     this.devQueue = new PQueue({ concurrency: ctx.config.maxConcurrentAgents });
     this.notifier = new Notifier(
       ctx.store.events,
-      [logSink(options.log), ...(options.extraSinks ?? [])],
+      [logSink(options.log, ctx.fleet?.worker ?? null), ...(options.extraSinks ?? [])],
       (sink, err) => options.log(`sink ${sink} failed: ${ctx.scrubber().scrub(errorMessage(err))}`),
     );
   }
