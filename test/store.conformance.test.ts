@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { onlyIf } from './helpers/only-if.js';
 import type { ApprovalRequest } from '../core/approvals/approval.js';
 import { currentProcess, identify } from '../core/process-info.js';
 import type { StoreApi } from '../core/store/store-interface.js';
@@ -801,7 +802,7 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
     expect(await store.locks.acquireLease('bot', first, 1_000, 12_000)).toBe(true);
   });
 
-  it.runIf(impl.name === 'postgres')(
+  onlyIf(impl.name === 'postgres')(
     'wakes a listener on another pool when work is queued, not when it is rolled back, and after a drop',
     async () => {
       const listener = await another();

@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyIf } from './only-if.js';
 import type { Usage } from '../../core/domain.js';
 import { API_KEY_VARIABLE, agentSettings, type RealAgent } from './agent-world.mjs';
 import { ModelServer } from './model-server.mjs';
@@ -366,12 +367,4 @@ export function realAgentSuite(agent: RealAgent): void {
       },
     );
   });
-}
-
-/**
- * Registers a case only for the agents it applies to: one that does not apply is not a test
- * of that agent, and reporting it as skipped would hide a real skip among them.
- */
-function onlyIf(applies: boolean): typeof it | ((...args: Parameters<typeof it>) => void) {
-  return applies ? it : () => undefined;
 }
