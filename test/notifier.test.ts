@@ -7,6 +7,7 @@ import type { KugetsuEvent } from '../core/domain.js';
 import type { NotificationSink } from '../core/notifications/notification-sink.js';
 import { Notifier } from '../core/notifications/notifier.js';
 import { openSqliteStore, type SqliteStore } from '../core/store/sqlite/sqlite-store.js';
+import type { EventRecords } from '../core/store/store-interface.js';
 
 function recordingSink(
   name: string,
@@ -95,5 +96,36 @@ describe('Notifier', () => {
     expect(down.seen).toEqual([]);
     expect(await store.events.cursor('log')).toBe(2);
     expect(await store.events.cursor('chat')).toBe(0);
+  });
+
+  it('never rejects while the store is out of reach, and delivers once it is back', async () => {
+    const sink = recordingSink('chat');
+    let down = true;
+    const unreachable = new Error('the database is out of reach: connect ECONNREFUSED');
+    // The same store, with every call failing while `down`.
+    const gate =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> =>
+        down ? Promise.reject(unreachable) : call(...args);
+    const events = store.events;
+    const flaky: EventRecords = {
+      list: gate((filter: Parameters<EventRecords['list']>[0]) => events.list(filter)),
+      markRead: gate((now?: number) => events.markRead(now)),
+      latestId: gate(() => events.latestId()),
+      cursor: gate((sink: string) => events.cursor(sink)),
+      setCursor: gate((sink: string, id: number) => events.setCursor(sink, id)),
+    };
+    const errors: unknown[] = [];
+    const notifier = new Notifier(flaky, [sink], (_sink, err) => errors.push(err));
+    await enqueue();
+    await expect(notifier.flush()).resolves.toBeUndefined();
+    await expect(notifier.flush()).resolves.toBeUndefined();
+    expect(errors).toEqual([unreachable, unreachable]);
+    down = false;
+    // Its start, missed while down, is taken now; what comes after is delivered.
+    await notifier.flush();
+    await enqueue();
+    await notifier.flush();
+    expect(sink.seen).toEqual([2]);
   });
 });

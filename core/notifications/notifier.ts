@@ -1,7 +1,8 @@
 /**
  * Pushes stored events to every sink in order, at most once per sink and event: each sink's
  * cursor advances in the store after each delivery, so a restart neither loses nor repeats.
- * A sink that throws is retried from the same event on the next flush.
+ * A sink that throws is retried from the same event on the next flush, and so is a store out of
+ * reach: a flush never rejects, since it is fired and forgotten from everywhere an event is.
  */
 import type { EventRecords } from '../store/store-interface.js';
 import type { NotificationSink } from './notification-sink.js';
@@ -9,14 +10,16 @@ import type { NotificationSink } from './notification-sink.js';
 export class Notifier {
   private running: Promise<void> | null = null;
   private again = false;
-  private readonly ready: Promise<void>;
+  private ready: Promise<void>;
 
   constructor(
     private readonly events: EventRecords,
     private readonly sinks: readonly NotificationSink[],
     private readonly onSinkError: (sink: string, err: unknown) => void,
   ) {
+    // Started at once, so "now" is when the daemon started; a failure is retried by the next flush.
     this.ready = this.startNewSinks();
+    this.ready.catch(() => undefined);
   }
 
   /** A sink seen for the first time starts from now rather than replaying the whole history. */
@@ -34,7 +37,14 @@ export class Notifier {
       return this.running;
     }
     this.running = (async () => {
-      await this.ready;
+      try {
+        await this.ready;
+      } catch (err) {
+        this.ready = this.startNewSinks();
+        this.ready.catch(() => undefined);
+        for (const sink of this.sinks) this.onSinkError(sink.name, err);
+        return;
+      }
       do {
         this.again = false;
         for (const sink of this.sinks) await this.flushSink(sink);
@@ -46,20 +56,19 @@ export class Notifier {
   }
 
   private async flushSink(sink: NotificationSink): Promise<void> {
-    if (sink.standsAside?.() === true) return;
-    const events = await this.events.list({
-      unreadOnly: false,
-      afterId: (await this.events.cursor(sink.name)) ?? 0,
-    });
-    for (const event of events) {
+    try {
       if (sink.standsAside?.() === true) return;
-      try {
+      const events = await this.events.list({
+        unreadOnly: false,
+        afterId: (await this.events.cursor(sink.name)) ?? 0,
+      });
+      for (const event of events) {
+        if (sink.standsAside?.() === true) return;
         await sink.deliver(event);
-      } catch (err) {
-        this.onSinkError(sink.name, err);
-        return;
+        await this.events.setCursor(sink.name, event.id);
       }
-      await this.events.setCursor(sink.name, event.id);
+    } catch (err) {
+      this.onSinkError(sink.name, err);
     }
   }
 }
