@@ -10,7 +10,7 @@ export class UsageError extends Error {
 }
 
 export class OperationError extends Error {
-  override readonly name = 'OperationError';
+  override readonly name: string = 'OperationError';
   readonly exitCode = 1;
   /**
    * Another attempt of the same work cannot succeed until a person acts (a bad setting, a
@@ -21,6 +21,18 @@ export class OperationError extends Error {
   constructor(message: string, options: { permanent?: boolean } = {}) {
     super(message);
     this.permanent = options.permanent ?? false;
+  }
+}
+
+/**
+ * The shared database did not answer (refused, dropped, restarting): nothing was wrong with the
+ * work, and the same call may go through once it is back.
+ */
+export class DatabaseUnreachableError extends OperationError {
+  override readonly name = 'DatabaseUnreachableError';
+
+  constructor(cause: string) {
+    super(`the database is out of reach: ${cause}`);
   }
 }
 

@@ -307,13 +307,12 @@ describe('a fleet of workers on one PostgreSQL database', () => {
   }, 120_000);
 
   it('keeps running agents through 20 s without the database, claims nothing meanwhile, and recovers', async () => {
-    const { log, db } = await fleet(
-      [
-        { name: 'a', cap: 1 },
-        { name: 'b', cap: 1 },
-      ],
-      { AGENT_SLEEP: '24' },
-    );
+    // a's agent runs through the whole outage; b's commits and ends in the middle of it, so its
+    // hand-off and its end wait for the database instead of failing the attempt.
+    const { log, db } = await fleet([
+      { name: 'a', cap: 1, env: { AGENT_SLEEP: '24' } },
+      { name: 'b', cap: 1, env: { AGENT_SLEEP: '8', FLEET_COMMIT: '1' } },
+    ]);
     for (const w of workers) await w.ok(['daemon', 'start']);
     const ids = [await enqueue(worker('a'), 1), await enqueue(worker('b'), 2)];
     await worker('a').until('both agents running', () => {
@@ -324,19 +323,29 @@ describe('a fleet of workers on one PostgreSQL database', () => {
     const during = sampleAgents();
     const outage = Date.now();
     while (Date.now() - outage < 20_000) {
-      const alive = agentsByWorker();
-      // Both agents live on through the outage, and nothing else starts.
-      expect([alive.get('a')?.size, alive.get('b')?.size]).toEqual([1, 1]);
+      // a's agent lives on through the outage, and nothing else starts.
+      expect(agentsByWorker().get('a')?.size).toBe(1);
       await delay(500);
     }
     const seen = await during.stop();
     expect(seen.mostInAll).toBe(2);
+    // Either worker may have claimed either task; b's agent ended meanwhile, a's did not.
+    const onB = agentLog(log).find((e) => e.event === 'start' && e.worker === 'b')?.task;
+    expect(agentLog(log).filter((e) => e.event === 'end')).toEqual([
+      { event: 'end', task: onB, worker: 'b' },
+    ]);
     await pg.resume();
     // Work queued once it is back runs too.
     ids.push(await enqueue(worker('a'), 3, 'quickly, after the outage'));
     const tasks = await allDone(db, 3, 90_000);
     expect(tasks.map((t) => [t.id, t.state, t.attempts])).toEqual(
       ids.map((id) => [id, 'completed', 1]),
+    );
+    // b's work, finished while the database was away, was pushed once it was back.
+    const issue = ids.indexOf(onB ?? 0) + 1;
+    const remote = join(worker('a').gitRoot, 'me', 'app');
+    expect(git(remote, ['log', '--format=%s', `kugetsu/local-me-app-${issue}`])).toContain(
+      `task ${onB} by b`,
     );
     // Nobody judged the other dead for the silence everyone shared.
     for (const w of workers) expect(daemonLog(w)).not.toMatch(/silent past its lease/);

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage, OperationError } from '../errors.js';
+import { DatabaseUnreachableError, errorMessage } from '../errors.js';
 import type { HomeContext } from '../home-context.js';
 import { isAlive } from '../process-info.js';
 import type { FleetMembership } from '../store/open-store.js';
@@ -132,8 +132,9 @@ export class FleetWorker {
 }
 
 /**
- * Retries a write while the database is out of reach (the network split, a restart): the
- * attempt's end must be recorded once it is back, not lost. Refusals are not retried.
+ * Retries a call while the database is out of reach (the network split, a restart): an
+ * attempt's writes, its end above all, must land once it is back, not be lost. Anything else
+ * (a refusal, a failed statement) is not retried.
  */
 export async function persistThroughOutages<T>(
   write: () => Promise<T>,
@@ -143,7 +144,7 @@ export async function persistThroughOutages<T>(
     try {
       return await write();
     } catch (err) {
-      if (err instanceof OperationError || stopping()) throw err;
+      if (!(err instanceof DatabaseUnreachableError) || stopping()) throw err;
     }
     await delay(RETRY_MS);
   }

@@ -58,40 +58,53 @@ export interface RunLedger {
   ): Promise<Task>;
 }
 
+type Persist = <T>(write: () => Promise<T>) => Promise<T>;
+
 /**
  * `fenceOf` gives the fencing token the task was claimed with (none: writes are not fenced).
- * `persist` wraps the write that ends an attempt, so it can outlast a database out of reach.
+ * `persist` wraps every call, so an attempt outlasts a database out of reach (a fleet's shared
+ * one): its agent runs on, and what it reports is written once the database is back, instead of
+ * failing the attempt and running the agent again.
  */
 export function storeLedger(
   store: StoreApi,
   fenceOf: (taskId: number) => number | undefined = () => undefined,
-  persist: <T>(write: () => Promise<T>) => Promise<T> = (write) => write(),
+  persist: Persist = (write) => write(),
 ): RunLedger {
   const meta = agentSessionMeta(store.meta);
+  const { approvals } = store;
   return {
-    session: (issueRef) => store.sessions.get(issueRef),
-    attachments: (taskId) => store.tasks.attachments(taskId),
+    session: (issueRef) => persist(() => store.sessions.get(issueRef)),
+    attachments: (taskId) => persist(() => store.tasks.attachments(taskId)),
     startRun: (taskId, attempt, mode, transcript) =>
-      store.runs.start(taskId, attempt, mode, transcript),
-    recordAgentProcess: (taskId, agent) => store.claims.recordAgentProcess(taskId, agent),
-    markSpawned: (runId, taskId, pid) => store.runs.markSpawned(runId, taskId, pid),
-    recordUsage: (runId, usage) => store.runs.recordUsage(runId, usage),
-    budgetTokensSince: (since) => store.runs.budgetTokensSince(since),
-    setAgentSessionId: (issueRef, id) => store.sessions.setAgentSessionId(issueRef, id),
-    clearAgentSessionId: (issueRef) => store.sessions.clearAgentSessionId(issueRef),
+      persist(() => store.runs.start(taskId, attempt, mode, transcript)),
+    recordAgentProcess: (taskId, agent) =>
+      persist(() => store.claims.recordAgentProcess(taskId, agent)),
+    markSpawned: (runId, taskId, pid) => persist(() => store.runs.markSpawned(runId, taskId, pid)),
+    recordUsage: (runId, usage) => persist(() => store.runs.recordUsage(runId, usage)),
+    budgetTokensSince: (since) => persist(() => store.runs.budgetTokensSince(since)),
+    setAgentSessionId: (issueRef, id) =>
+      persist(() => store.sessions.setAgentSessionId(issueRef, id)),
+    clearAgentSessionId: (issueRef) => persist(() => store.sessions.clearAgentSessionId(issueRef)),
     setPullRequest: (issueRef, pr, taskId) =>
-      store.sessions.setPullRequest(issueRef, pr, fenceOf(taskId)),
+      persist(() => store.sessions.setPullRequest(issueRef, pr, fenceOf(taskId))),
     claimHolds: async (taskId) => {
       const fence = fenceOf(taskId);
-      return fence === undefined || store.claims.isCurrent(taskId, fence);
+      return fence === undefined || persist(() => store.claims.isCurrent(taskId, fence));
     },
-    baseSession: meta.base,
-    deleteBaseSession: meta.deleteBase,
-    pmSession: meta.pm,
-    setPmSession: meta.setPm,
-    sessionTotals: meta.totals,
-    setSessionTotals: meta.setTotals,
-    approvals: store.approvals,
+    baseSession: (agent) => persist(() => meta.base(agent)),
+    deleteBaseSession: (agent) => persist(() => meta.deleteBase(agent)),
+    pmSession: () => persist(() => meta.pm()),
+    setPmSession: (agent, id) => persist(() => meta.setPm(agent, id)),
+    sessionTotals: (agent, id) => persist(() => meta.totals(agent, id)),
+    setSessionTotals: (agent, id, totals) => persist(() => meta.setTotals(agent, id, totals)),
+    approvals: {
+      open: (...args) => persist(() => approvals.open(...args)),
+      get: (id) => persist(() => approvals.get(id)),
+      resolve: (...args) => persist(() => approvals.resolve(...args)),
+      grants: (taskId) => persist(() => approvals.grants(taskId)),
+      hasOpen: (taskId) => persist(() => approvals.hasOpen(taskId)),
+    },
     finishAttempt: (taskId, runId, exitCode, outcome, usage) =>
       persist(() =>
         store.tasks.finishAttempt(

@@ -22,6 +22,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+const PASSWORD = 'pg-test-7f3a9c';
+
 export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'kgt-pg-'));
   // As root, initdb and the server run as a `postgres` user, which must reach the data dir.
@@ -30,7 +32,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const embedded = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     user: 'kugetsu',
-    password: 'kugetsu',
+    // Not a word found in logs: the scrubber masks it everywhere, as it would a real one.
+    password: PASSWORD,
     port,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
@@ -41,7 +44,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   });
   await embedded.initialise();
   await embedded.start();
-  const url = `postgres://kugetsu:kugetsu@127.0.0.1:${port}/postgres`;
+  const url = `postgres://kugetsu:${PASSWORD}@127.0.0.1:${port}/postgres`;
   let schemas = 0;
   return {
     url,

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { EventData, EventType } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import { eventText } from '../../events/event-text.js';
+import { classified } from './pg-errors.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
 /** Statements, on a pooled client in a transaction or on the pool (one statement, autocommit). */
@@ -110,7 +111,11 @@ export class PgDb {
     /** Where it connects: a dedicated connection (LISTEN) opens its own there. */
     readonly url: string,
   ) {
-    this.sql = statements((sql, params) => pool.query(sql, params));
+    this.sql = statements((sql, params) =>
+      pool.query(sql, params).catch((err: unknown) => {
+        throw classified(err);
+      }),
+    );
   }
 
   /** Connects to `url` and applies pending migrations. */
@@ -174,7 +179,9 @@ export class PgDb {
     lock: LockName | null,
     fn: (tx: PgTx) => Promise<T>,
   ): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw classified(err);
+    });
     let broken: Error | undefined;
     // A checked-out client reports a lost connection as an event as well as by failing its
     // query; unheard, that event would end the process.
@@ -223,7 +230,7 @@ export class PgDb {
         broken ??=
           rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       }
-      throw err;
+      throw classified(err);
     } finally {
       open = false;
       client.off('error', onError);
