@@ -803,6 +803,37 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
   });
 
   onlyIf(impl.name === 'postgres')(
+    'lets go of a holder frozen inside a transaction, so claims elsewhere go on',
+    async () => {
+      if (!(store instanceof PostgresStore)) throw new Error('not PostgreSQL');
+      await store.tasks.enqueue(...devTask(1));
+      // Another process, stopped (SIGSTOP, a frozen machine) while it holds the queue lock.
+      const frozen = await openPostgresStore(store.db.url, { idleInTransactionMs: 500 });
+      try {
+        let thaw = (): void => undefined;
+        let holds = false;
+        const holding = frozen.db
+          .locked('queue', async () => {
+            holds = true;
+            await new Promise<void>((resolve) => (thaw = resolve));
+          })
+          .then(
+            () => 'committed',
+            (err: unknown) => String(err),
+          );
+        while (!holds) await new Promise((r) => setTimeout(r, 10));
+        const { claimed } = await store.claims.claim(claimParams);
+        expect(claimed.map((t) => t.issueRef)).toEqual(['h/o/r#1']);
+        thaw();
+        // The server ended the frozen session: what it did in there never commits.
+        expect(await holding).toMatch(/out of reach|terminat/i);
+      } finally {
+        await frozen.close();
+      }
+    },
+  );
+
+  onlyIf(impl.name === 'postgres')(
     'wakes a listener on another pool when work is queued, not when it is rolled back, and after a drop',
     async () => {
       const listener = await another();

@@ -36,7 +36,10 @@ export async function openStore(
   const url = config.databaseUrl;
   if (url === undefined) return { store: new SqliteStore(SqliteDb.open(paths.db)), fleet: null };
   const worker = workerNameOf(config);
-  const store = await openPostgresStore(url, { worker });
+  // A worker frozen inside a transaction holds the queue lock for all: it is let go once it
+  // would be judged dead, though never so soon that a slow machine's transactions are cut.
+  const idleInTransactionMs = Math.max(config.workerLeaseMs, 5_000);
+  const store = await openPostgresStore(url, { worker, idleInTransactionMs });
   return {
     store,
     fleet: {

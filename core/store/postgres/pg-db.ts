@@ -99,6 +99,11 @@ function statements(query: (sql: string, params: unknown[]) => Promise<pg.QueryR
 export interface PgDbOptions {
   /** Connections this process keeps at most (pg's default: 10). */
   maxConnections?: number;
+  /**
+   * How long the server lets a session sit idle inside a transaction before ending it (default
+   * 60 s). A worker's lease is a good bound: one stopped that long is judged dead anyway.
+   */
+  idleInTransactionMs?: number;
 }
 
 export class PgDb {
@@ -128,8 +133,8 @@ export class PgDb {
       // A database out of reach fails a call within seconds instead of hanging the daemon.
       connectionTimeoutMillis: 5_000,
       // A process stopped inside a transaction (SIGSTOP, a frozen machine) would hold the queue
-      // lock and stall every claimer; the server ends such a session after this long.
-      idle_in_transaction_session_timeout: 60_000,
+      // lock and stall every claimer, on every machine; the server ends such a session.
+      idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 60_000,
     });
     // An idle client whose connection breaks (server restart, network) is dropped by the pool,
     // which then emits this; the next query connects afresh. Unheard, it would end the process.
