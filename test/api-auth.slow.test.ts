@@ -50,6 +50,13 @@ describe('HTTP API: auth, validation and hostile input', () => {
   it('lets a read-only token read but not change anything (403), and a revoked one nothing', async () => {
     const reader = api.withToken(await createToken(sb, 'reader', true));
     expect((await reader.get('/api/v1/sessions')).status).toBe(200);
+    // Who it is, so a client can leave out what it may not do; never the token itself.
+    const me = await reader.get<{ name: string; readOnly: boolean; createdAt: number }>(
+      '/api/v1/auth/me',
+    );
+    expect(me.body).toEqual({ name: 'reader', readOnly: true, createdAt: me.body.createdAt });
+    expect(me.body.createdAt).toBeGreaterThan(0);
+    expect((await api.get<{ readOnly: boolean }>('/api/v1/auth/me')).body.readOnly).toBe(false);
     const before = sb.stateSnapshot();
     for (const [path, body] of [
       ['/api/v1/tasks', { message: 'work on #5' }],

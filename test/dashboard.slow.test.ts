@@ -97,6 +97,37 @@ describe('web dashboard in a browser', () => {
     await again.close();
   });
 
+  it('offers a read-only token no action, and still shows the board', async () => {
+    const id = (
+      await api.post<{ taskId: number }>('/api/v1/tasks', { message: 'quick work on #31' })
+    ).body.taskId;
+    const { url } = await sb.json<{ url: string }>([
+      'api',
+      'login-link',
+      '--read-only',
+      '--url',
+      api.base,
+    ]);
+    const reader = await (await browser.newContext()).newPage();
+    await reader.goto(url);
+    await reader.locator(`[data-task="${id}"]`).first().waitFor();
+    expect(await reader.locator('#nav .badge').textContent()).toBe('read-only');
+    // Every button that would change something is hidden; reading ones stay.
+    const shown = async (name: string) => reader.getByRole('button', { name }).count();
+    expect(await shown('Delegate…')).toBe(0);
+    await reader.goto(`${api.base}/#/sessions`);
+    await reader.locator('[data-view="sessions"] section').first().waitFor();
+    expect(await shown('Destroy…')).toBe(0);
+    expect(await shown('Prune…')).toBe(0);
+    await reader.goto(`${api.base}/#/home`);
+    await reader.getByRole('button', { name: 'Run doctor' }).waitFor();
+    expect(await shown('Mark all read')).toBe(0);
+    // The same page with a full token offers them.
+    await page.goto(`${api.base}/#/board`);
+    await page.getByRole('button', { name: 'Delegate…' }).waitFor();
+    await reader.close();
+  });
+
   it('shows tasks appear and complete live, without a reload', async () => {
     await page.goto(`${api.base}/#/board`);
     await page.locator('#live[data-state="live"]').waitFor();

@@ -67,7 +67,11 @@ function doctorSection() {
       node.replaceChildren(doctorReportNode());
   };
   out.dataset.doctor = '';
-  return section('Doctor', h('div', { class: 'buttons' }, button('Run doctor', run)), out);
+  return section(
+    'Doctor',
+    h('div', { class: 'buttons' }, button('Run doctor', run, '', { reads: true })),
+    out,
+  );
 }
 
 export async function homeView() {

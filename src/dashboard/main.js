@@ -131,16 +131,19 @@ function showLogin(error = null) {
 }
 
 async function start() {
+  let me;
   try {
-    await get('/status');
+    me = await get('/auth/me');
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return logout('the token was refused');
     throw err;
   }
+  document.body.classList.toggle('read-only', me.readOnly);
   document
     .getElementById('nav')
     .replaceChildren(
       ...ROUTES.map(([name, label]) => h('a', { href: `#/${name}` }, label)),
+      me.readOnly ? h('span', { class: 'badge', title: me.name }, 'read-only') : null,
       h('button', { type: 'button', class: 'link', onclick: () => logout(null) }, 'Log out'),
     );
   const live = document.getElementById('live');

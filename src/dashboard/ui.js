@@ -85,6 +85,10 @@ export async function act(what, call, message = () => `${what}: done`) {
   }
 }
 
-export function button(label, onclick, kind = '') {
-  return h('button', { type: 'button', class: kind, onclick }, label);
+/**
+ * A button; one that changes something is marked, so a read-only token's dashboard hides it
+ * rather than offering what the API would refuse.
+ */
+export function button(label, onclick, kind = '', { reads = false } = {}) {
+  return h('button', { type: 'button', class: kind, onclick, 'data-writes': !reads }, label);
 }

@@ -1,6 +1,7 @@
 /**
- * The login link's exchange: a one-time code from `kugetsu api login-link` becomes a token of
- * its own for the browser that opened the link. No token is needed to call it; the code is.
+ * Who is calling, and the login link's exchange: a one-time code from `kugetsu api login-link`
+ * becomes a token of its own for the browser that opened the link. No token is needed for the
+ * exchange; the code is.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
@@ -8,10 +9,31 @@ import { hashSecret, newToken } from '../../../core/api-tokens.js';
 import type { ApiApp, ApiDeps } from '../api-types.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { ProblemError, problem } from '../problem.js';
-import { WRITE_PROBLEMS, jsonBody, jsonOk } from '../route-kit.js';
+import { READ_PROBLEMS, WRITE_PROBLEMS, jsonBody, jsonOk } from '../route-kit.js';
 import { LoginBody } from '../schemas.js';
 
 export function loginRoutes(app: ApiApp, { ctx }: ApiDeps, limiter: RateLimiter): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/auth/me',
+      tags: ['auth'],
+      summary:
+        'The token this request was made with (never the token itself): its name, whether it is read-only, when it was made',
+      responses: {
+        200: jsonOk(
+          z.object({ name: z.string(), readOnly: z.boolean(), createdAt: z.number().int() }),
+          'The calling token',
+        ),
+        ...READ_PROBLEMS,
+      },
+    }),
+    (c) => {
+      const { name, readOnly, createdAt } = c.get('token');
+      return c.json({ name, readOnly, createdAt }, 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'post',
