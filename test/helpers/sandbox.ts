@@ -276,10 +276,14 @@ export class Sandbox {
         }
       })(),
     );
-    const stopped = await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => null);
-    // A daemon that outlived its stop would live on with its home deleted: end it. The pid file
-    // may be stale, so only a process whose environment names this home is ours.
-    if (daemonPid > 0 && running(daemonPid) && this.ownsProcess(daemonPid)) {
+    // The pid file may be stale, so only a process whose environment names this home is ours.
+    // With none, there is nothing to stop, and no CLI to start for it (a suite has hundreds).
+    const ours = (): boolean => daemonPid > 0 && running(daemonPid) && this.ownsProcess(daemonPid);
+    const stopped = ours()
+      ? await this.cli(['daemon', 'stop'], { timeoutMs: 30_000 }).catch(() => null)
+      : null;
+    // A daemon that outlived its stop would live on with its home deleted: end it.
+    if (ours()) {
       process.stderr.write(
         `sandbox: daemon ${daemonPid} still ran after \`daemon stop\` (${stopped?.stderr.trim() ?? 'timed out'}); killing it\n`,
       );
