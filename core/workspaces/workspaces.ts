@@ -4,14 +4,15 @@
  * issue on branch `kugetsu/<workspace-key>`. Every git call passes an argument array; nothing
  * here builds a shell string.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { OperationError, errorMessage } from '../errors.js';
+import { OperationError } from '../errors.js';
 import type { Server } from '../domain.js';
 import { cloneUrl } from './clone-url.js';
 import { GitError, git, gitSucceeds } from './git.js';
-import { hasRef } from './git-refs.js';
+import { gitFailure } from './git-failure.js';
+import { fetchSignature, hasRef } from './git-refs.js';
 import { parseStatus } from './git-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
@@ -30,39 +31,6 @@ export interface WorktreeStatus {
   dirty: boolean;
   /** Commits on the branch that the remote's default branch does not have. */
   aheadOfBase: number;
-}
-
-/** The server refused git's credentials: no retry helps until the token is fixed. */
-export class CredentialsError extends OperationError {
-  override readonly permanent = true;
-}
-
-const AUTH_FAILURE =
-  /authentication failed|could not read username|terminal prompts disabled|\b40[13]\b/i;
-
-/** Changes whenever the mirror is fetched; null when it never was. */
-function fetchSignature(mirror: string): string | null {
-  try {
-    const { mtimeNs, size, ino } = statSync(join(mirror, 'FETCH_HEAD'), { bigint: true });
-    return `${ino}:${mtimeNs}:${size}`;
-  } catch {
-    return null;
-  }
-}
-
-/** The error for a failed fetch or push: a refused token is told apart from the rest. */
-function gitFailure(target: WorkspaceTarget, what: string, err: unknown): OperationError {
-  const detail = errorMessage(err);
-  const stderr = err instanceof GitError ? err.stderr : detail;
-  if (AUTH_FAILURE.test(stderr) && target.server.kind !== 'git') {
-    const token = target.server.tokenEnv === null ? 'its token' : target.server.tokenEnv;
-    return new CredentialsError(
-      `server ${target.server.name} refused kugetsu's credentials to ${what} ${target.repoPath}: check ${token}`,
-    );
-  }
-  return new OperationError(
-    `cannot ${what} ${target.repoPath} with server ${target.server.name}: ${detail}`,
-  );
 }
 
 // A burst of new issues on one repository shares a fetch this recent: a second of staleness
