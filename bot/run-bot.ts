@@ -12,8 +12,9 @@ import { superviseBot, type BotAttempt, type BotOutcome } from './bot-supervisor
 import { COMMANDS, createBot, type BotOptions } from './create-bot.js';
 import { decorate } from './decorations.js';
 import { grammySignal } from './grammy-signal.js';
+import { botHealthKey } from './health/bot-health.js';
 import { HealthRecorder } from './health/health-recorder.js';
-import { openSqliteBotStore } from './store/sqlite-bot-store.js';
+import type { BotStore } from './store/bot-store.js';
 import { lifecycleObserver } from './lifecycle-observer.js';
 import { ProgressUpdater } from './progress.js';
 import { telegramSink } from './telegram-sink.js';
@@ -33,14 +34,18 @@ export interface RunningBot {
 const ERROR_TAIL_LINES = 8;
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
-export function prepareBot(options: BotOptions): RunningBot {
-  const { ctx: home, log } = options;
-  const store = openSqliteBotStore(home.paths.db);
-  const bot = createBot({ ...options, bot: store });
+/**
+ * `bot` is the bot's store (store/open-bot-store.ts), opened once by the caller: a worker may
+ * prepare the bot each time it takes the lease, and closes the store only when it ends.
+ */
+export function prepareBot(options: BotOptions & { bot: BotStore }): RunningBot {
+  const { ctx: home, log, bot: store } = options;
+  const bot = createBot(options);
   const scrub = (text: string): string => home.scrubber().scrub(text);
   const webhookUrl = home.config.telegramWebhookUrl;
   const recorder = new HealthRecorder(
     store.state,
+    botHealthKey(home.fleet),
     log,
     webhookUrl === undefined ? 'polling' : 'webhook',
   );
@@ -182,7 +187,8 @@ export function prepareBot(options: BotOptions): RunningBot {
       await supervision;
       // A bot that never started must not overwrite the row of the one that runs.
       if (recorder.started) recorder.record({ kind: 'stopped' });
-      // The store stays open: the daemon's notifier may push through the sink while it winds down.
+      // The store stays open (its opener closes it): the daemon's notifier may push through the
+      // sink while it winds down.
       await recorder.flushed();
     },
   };

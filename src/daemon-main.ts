@@ -9,22 +9,28 @@ import { Daemon } from '../core/daemon/daemon.js';
 import { errorMessage } from '../core/errors.js';
 import { openHome, type HomeContext } from '../core/home-context.js';
 import type { RunningBot } from '../bot/run-bot.js';
+import type { BotStore } from '../bot/store/bot-store.js';
 import type { LeaderBot } from './bot-leadership.js';
 
 /** Set by `kugetsu bot` for the daemons it starts: that process runs the bot itself. */
 export const NO_BOT_ENV = 'KUGETSU_DAEMON_WITHOUT_BOT';
 
-/** The bot this daemon runs: always with a home of its own, while it leads on a fleet. */
+/**
+ * The bot this daemon runs: always with a home of its own, while it leads on a fleet. Its store
+ * is opened once, shared by every leader of a fleet, and closed when the daemon ends.
+ */
 async function botOf(
   ctx: HomeContext,
   token: string,
   log: (line: string) => void,
-): Promise<LeaderBot | RunningBot> {
+): Promise<{ bot: LeaderBot | RunningBot; store: BotStore }> {
   const { prepareBot } = await import('../bot/run-bot.js');
+  const store = await (await import('../bot/store/open-bot-store.js')).openBotStore(ctx);
   const prepare = (): RunningBot =>
-    prepareBot({ ctx, token, ensureDaemon: () => Promise.resolve(), log });
-  if (ctx.fleet === null) return prepare();
-  return (await import('./bot-leadership.js')).leaderBot(ctx, ctx.fleet, prepare, log);
+    prepareBot({ ctx, token, ensureDaemon: () => Promise.resolve(), log, bot: store });
+  if (ctx.fleet === null) return { bot: prepare(), store };
+  const { leaderBot } = await import('./bot-leadership.js');
+  return { bot: leaderBot(ctx, ctx.fleet, prepare, log), store };
 }
 
 export async function runDaemon(): Promise<number> {
@@ -33,7 +39,9 @@ export async function runDaemon(): Promise<number> {
   const log = (line: string): void =>
     void process.stdout.write(`${new Date().toISOString()} ${scrubber.scrub(line)}\n`);
   const token = process.env[NO_BOT_ENV] === '1' ? undefined : ctx.config.telegramBotToken;
-  const bot = token === undefined ? null : await botOf(ctx, token, log);
+  const withBot = token === undefined ? null : await botOf(ctx, token, log);
+  const bot = withBot?.bot ?? null;
+  const closeBotStore = (): Promise<void> => withBot?.store.close() ?? Promise.resolve();
   // The HTTP API beside the queue, when asked for; like the bot, a failure is logged and the
   // daemon runs on.
   const listen = ctx.config.httpListen;
@@ -71,6 +79,7 @@ export async function runDaemon(): Promise<number> {
     log(`daemon failed to start: ${errorMessage(err)}`);
     await (await api)?.close();
     await bot?.stop();
+    await closeBotStore().catch(() => undefined);
     ctx.close();
     throw err;
   }
@@ -90,6 +99,7 @@ export async function runDaemon(): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGHUP', () => shutdown('SIGHUP'));
   });
+  await closeBotStore().catch(() => undefined);
   ctx.close();
   return 0;
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAgentEnv } from '../core/agents/agent-env.js';
 import { openHome } from '../core/home-context.js';
-import { openSqliteBotStore } from '../bot/store/sqlite-bot-store.js';
 import { openSqliteStore, type SqliteStore } from '../core/store/sqlite/sqlite-store.js';
 
 describe('chat state in the store', () => {
@@ -19,21 +18,6 @@ describe('chat state in the store', () => {
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('hands a pending request to exactly one taker, even across two connections', async () => {
-    const one = openSqliteBotStore(join(dir, 'kugetsu.db'));
-    const other = openSqliteBotStore(join(dir, 'kugetsu.db'));
-    try {
-      await one.state.set('request:abc', 'what is going on?');
-      expect(await other.state.take('request:abc')).toBe('what is going on?');
-      expect(await one.state.take('request:abc')).toBeNull();
-      expect(await other.state.take('request:abc')).toBeNull();
-      expect(await one.state.get('request:abc')).toBeNull();
-    } finally {
-      await one.close();
-      await other.close();
-    }
   });
 
   it('keeps a task’s attachments with it, in order, and drops them with it', async () => {

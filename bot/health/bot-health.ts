@@ -11,6 +11,14 @@ import type { BotStateRecords } from '../store/bot-store.js';
 export const BOT_HEALTH_KEY = 'bot_health';
 
 /**
+ * The record's key for this machine. On a fleet the bot's store is shared, but a record names
+ * a process by its pid, which only its own machine can check: each worker keeps its own.
+ */
+export function botHealthKey(fleet: { worker: string } | null): string {
+  return fleet === null ? BOT_HEALTH_KEY : `${BOT_HEALTH_KEY}:${fleet.worker}`;
+}
+
+/**
  * A successful fetch is written at most this often: a long poll returns every few seconds when
  * updates flow, and one row write per update would be wasted I/O.
  */
@@ -142,6 +150,9 @@ export function parseBotHealth(raw: string | null): BotHealth | null {
   }
 }
 
-export async function readBotHealth(state: BotStateRecords): Promise<BotHealth | null> {
-  return parseBotHealth(await state.get(BOT_HEALTH_KEY));
+export async function readBotHealth(
+  state: BotStateRecords,
+  key: string,
+): Promise<BotHealth | null> {
+  return parseBotHealth(await state.get(key));
 }

@@ -3,7 +3,6 @@
  * successful fetch no more often than every few seconds.
  */
 import {
-  BOT_HEALTH_KEY,
   initialBotHealth,
   nextBotHealth,
   shouldWriteBotHealth,
@@ -21,6 +20,8 @@ export class HealthRecorder {
 
   constructor(
     private readonly state: BotStateRecords,
+    /** `botHealthKey` of this machine. */
+    private readonly key: string,
     private readonly log: (line: string) => void,
     mode: BotMode,
     private readonly now: () => number = Date.now,
@@ -51,7 +52,7 @@ export class HealthRecorder {
       // In order, one at a time; the record is for other processes to read, so a failed write
       // is logged and the next change writes again.
       this.writing = this.writing
-        .then(() => this.state.set(BOT_HEALTH_KEY, value, now))
+        .then(() => this.state.set(this.key, value, now))
         .catch((err: unknown) => {
           this.written = null;
           this.log(`bot health not recorded: ${err instanceof Error ? err.message : String(err)}`);

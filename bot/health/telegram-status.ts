@@ -9,8 +9,8 @@ import { homeStatus, type DoctorCheck, type StatusCode } from '../../core/operat
 import { openHome } from '../../core/home-context.js';
 import { approvedUsers } from '../pairing.js';
 import type { BotStateRecords } from '../store/bot-store.js';
-import { openSqliteBotStore } from '../store/sqlite-bot-store.js';
-import { readBotHealth } from './bot-health.js';
+import { openBotStore } from '../store/open-bot-store.js';
+import { botHealthKey, readBotHealth } from './bot-health.js';
 import { botHealthLine, judgeBotHealth, type BotHealthReport } from './health-report.js';
 
 export type TelegramStatusCode = StatusCode | 'telegram_bot_down';
@@ -23,11 +23,11 @@ export interface TelegramStatus {
 
 /** The bot's health as any process sees it: its stored record, checked against who is alive. */
 export async function telegramHealth(
-  home: Pick<HomeContext, 'store'>,
+  home: Pick<HomeContext, 'store' | 'fleet'>,
   state: BotStateRecords,
   now = Date.now(),
 ): Promise<BotHealthReport> {
-  const record = await readBotHealth(state);
+  const record = await readBotHealth(state, botHealthKey(home.fleet));
   return judgeBotHealth(record, {
     now,
     ownerAlive: record !== null && isAlive(record.owner),
@@ -50,7 +50,7 @@ export async function statusWithTelegram(env: NodeJS.ProcessEnv): Promise<Telegr
   const home = await openHome(env);
   try {
     if (home.config.telegramBotToken === undefined) return { status, telegram: null };
-    const bot = openSqliteBotStore(home.paths.db);
+    const bot = await openBotStore(home);
     try {
       const telegram = await telegramHealth(home, bot.state);
       return { status: withTelegram(status, telegram), telegram };
@@ -65,7 +65,7 @@ export async function statusWithTelegram(env: NodeJS.ProcessEnv): Promise<Telegr
 /** `doctor`'s `telegram` row, when a bot token is set. */
 export async function telegramChecks(home: HomeContext): Promise<DoctorCheck[]> {
   if (home.config.telegramBotToken === undefined) return [];
-  const bot = openSqliteBotStore(home.paths.db);
+  const bot = await openBotStore(home);
   try {
     const allowed =
       home.config.telegramAllowedUsers.length + (await approvedUsers(bot.state)).length;

@@ -1,4 +1,5 @@
 /** The bot's keyed state and forum topics in the home's SQLite file. */
+import { toChatTopic, type ChatTopicRow } from './bot-rows.js';
 import type { BotStateRecords, ChatTopic, TopicRecords } from './bot-store.js';
 import type { SqliteBotDb } from './sqlite-bot-db.js';
 
@@ -49,24 +50,6 @@ export function sqliteBotState(db: SqliteBotDb): BotStateRecords {
       });
       return Promise.resolve();
     },
-  };
-}
-
-interface ChatTopicRow {
-  chat_id: number;
-  issue_ref: string;
-  thread_id: number;
-  name: string;
-  closed_at: number | null;
-}
-
-function toChatTopic(row: ChatTopicRow): ChatTopic {
-  return {
-    chatId: row.chat_id,
-    issueRef: row.issue_ref,
-    threadId: row.thread_id,
-    name: row.name,
-    closedAt: row.closed_at,
   };
 }
 

@@ -1,52 +1,24 @@
 /** The bot's pushes, per event and chat, in the home's SQLite file. */
 import type { EventType } from '../../core/domain.js';
+import {
+  DELIVERY_COLUMNS as COLUMNS,
+  INSERT_DELIVERY_COLUMNS,
+  TASK_EVENT,
+  deliveryValues,
+  toDelivery,
+  type DeliveryRow,
+} from './bot-rows.js';
 import type { ChatDelivery, DeliveryRecords } from './bot-store.js';
 import type { SqliteBotDb } from './sqlite-bot-db.js';
 import { setState } from './sqlite-bot-state.js';
 
-interface DeliveryRow {
-  event_id: number;
-  event_type: EventType;
-  chat_id: number;
-  message_id: number;
-  task_id: number;
-  issue_ref: string | null;
-  approval_id: number | null;
-}
-
-const COLUMNS = 'event_id, event_type, chat_id, message_id, task_id, issue_ref, approval_id';
-
-function toDelivery(row: DeliveryRow): ChatDelivery {
-  return {
-    eventId: row.event_id,
-    eventType: row.event_type,
-    chatId: row.chat_id,
-    messageId: row.message_id,
-    taskId: row.task_id,
-    issueRef: row.issue_ref,
-    approvalId: row.approval_id,
-  };
-}
-
 function insert(db: SqliteBotDb, delivery: ChatDelivery, now: number): void {
   db.run(
-    `INSERT OR IGNORE INTO chat_deliveries
-       (event_id, event_type, chat_id, message_id, task_id, issue_ref, approval_id, sent_at, kind)
+    `INSERT OR IGNORE INTO chat_deliveries (${INSERT_DELIVERY_COLUMNS})
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    delivery.eventId,
-    delivery.eventType,
-    delivery.chatId,
-    delivery.messageId,
-    delivery.taskId,
-    delivery.issueRef,
-    delivery.approvalId ?? null,
-    now,
-    delivery.kind ?? 'message',
+    ...deliveryValues(delivery, now),
   );
 }
-
-/** `task_…` events: the ones that show a task's state. */
-const TASK_EVENT = `event_type LIKE 'task!_%' ESCAPE '!'`;
 
 export function sqliteDeliveries(db: SqliteBotDb): DeliveryRecords {
   return {

@@ -96,6 +96,20 @@ function statements(query: (sql: string, params: unknown[]) => Promise<pg.QueryR
   };
 }
 
+/** Numbered migrations recorded in a table of their own (`table` is a constant, never input). */
+export interface MigrationTrack {
+  /** What an error calls it: `schema`, `bot schema`. */
+  name: string;
+  table: string;
+  migrations: readonly string[];
+}
+
+const CORE_MIGRATIONS: MigrationTrack = {
+  name: 'schema',
+  table: 'schema_migrations',
+  migrations: PG_MIGRATIONS,
+};
+
 export interface PgDbOptions {
   /** Connections this process keeps at most (pg's default: 10). */
   maxConnections?: number;
@@ -141,7 +155,7 @@ export class PgDb {
     pool.on('error', () => undefined);
     const db = new PgDb(pool, url);
     try {
-      await db.migrate();
+      await db.migrate(CORE_MIGRATIONS);
     } catch (err) {
       await db.close();
       throw err;
@@ -244,27 +258,28 @@ export class PgDb {
   }
 
   /**
-   * Applies pending migrations, each in its own transaction under the migrations lock, and
-   * records each in `schema_migrations`. Processes that start together wait for one another;
-   * the later ones find the work done.
+   * Applies a track's pending migrations, each in its own transaction under the migrations
+   * lock, and records each in the track's table. Processes that start together wait for one
+   * another; the later ones find the work done. The core's track runs on `open`; the bot keeps
+   * a track of its own (bot/store/postgres-bot-db.ts), so neither's numbers collide.
    */
-  private async migrate(): Promise<void> {
+  async migrate(track: MigrationTrack): Promise<void> {
+    const { table, migrations } = track;
     for (;;) {
       const done = await this.locked('migrations', async (tx) => {
-        await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        await tx.run(`CREATE TABLE IF NOT EXISTS ${table} (
           version INTEGER PRIMARY KEY,
           applied_at BIGINT NOT NULL)`);
         const current =
-          (await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations'))
-            ?.v ?? 0;
-        if (current > PG_MIGRATIONS.length)
+          (await tx.get<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${table}`))?.v ?? 0;
+        if (current > migrations.length)
           throw new OperationError(
-            `the database has schema version ${current}, newer than this kugetsu (${PG_MIGRATIONS.length}): upgrade kugetsu`,
+            `the database has ${track.name} version ${current}, newer than this kugetsu (${migrations.length}): upgrade kugetsu`,
           );
-        if (current === PG_MIGRATIONS.length) return true;
-        await tx.run(PG_MIGRATIONS[current] ?? '');
+        if (current === migrations.length) return true;
+        await tx.run(migrations[current] ?? '');
         await tx.run(
-          'INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)',
+          `INSERT INTO ${table} (version, applied_at) VALUES ($1, $2)`,
           current + 1,
           Date.now(),
         );

@@ -2,7 +2,7 @@ import { ensureDaemon } from '../../../core/daemon/daemon-control.js';
 import { OperationError, UsageError, errorMessage } from '../../../core/errors.js';
 import { approvePairing, approvedUsers, listPairings, revokeUser } from '../../../bot/pairing.js';
 import type { BotStateRecords } from '../../../bot/store/bot-store.js';
-import { openSqliteBotStore } from '../../../bot/store/sqlite-bot-store.js';
+import { openBotStore } from '../../../bot/store/open-bot-store.js';
 import { Notifier } from '../../../core/notifications/notifier.js';
 import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
 import { daemonLauncher, withHome } from '../home.js';
@@ -27,7 +27,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const usage = USAGE['bot'] ?? '';
   if (sub !== 'run') {
     return withHome(io, async (ctx, io) => {
-      const bot = openSqliteBotStore(ctx.paths.db);
+      const bot = await openBotStore(ctx);
       try {
         await pairingCommand(
           sub,
@@ -58,7 +58,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const launcher = { ...daemonLauncher(), env: { [NO_BOT_ENV]: '1' } };
     const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`);
-    const bot = prepareBot({ ctx, token, ensureDaemon: () => ensureDaemon(ctx, launcher), log });
+    const store = await openBotStore(ctx);
+    const bot = prepareBot({
+      ctx,
+      token,
+      ensureDaemon: () => ensureDaemon(ctx, launcher),
+      log,
+      bot: store,
+    });
     const notifier = new Notifier(ctx.store.events, [bot.sink], (_sink, err) =>
       log(`push failed: ${errorMessage(err)}`),
     );
@@ -72,6 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ]);
     clearInterval(timer);
     await bot.stop();
+    await store.close();
     if (outcome === 'unauthorized')
       throw new OperationError(
         'Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): fix it in config.env or the environment',
