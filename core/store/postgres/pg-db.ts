@@ -8,6 +8,7 @@ import type { EventData, EventType } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import { eventText } from '../../events/event-text.js';
 import { classified } from './pg-errors.js';
+import { TYPES } from './pg-types.js';
 import { PG_MIGRATIONS } from './migrations.js';
 
 /** Statements, on a pooled client in a transaction or on the pool (one statement, autocommit). */
@@ -54,29 +55,6 @@ export const LOCKS = {
   leases: 6,
 } as const;
 export type LockName = keyof typeof LOCKS;
-
-const INT8 = 20;
-const JSON_OID = 114;
-const JSONB_OID = 3802;
-
-/** BIGINT columns hold epoch ms, ids and token counts: all well inside 2^53. */
-function parseInt8(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new Error(`a BIGINT past 2^53 came back: ${text}`);
-  return n;
-}
-
-/**
- * This pool's own parsers (pg's global ones are left alone): BIGINT as a number, and JSON as its
- * text, so rows come back in the `*-rows.ts` shapes of SQLite and one mapping serves both.
- */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((text: string) => unknown) => {
-    if (oid === INT8) return parseInt8;
-    if (oid === JSON_OID || oid === JSONB_OID) return (text: string) => text;
-    return pg.types.getTypeParser(oid, format) as (text: string) => unknown;
-  }) as typeof pg.types.getTypeParser,
-};
 
 interface PendingEvent {
   type: EventType;
