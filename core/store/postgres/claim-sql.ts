@@ -29,7 +29,11 @@ export async function selectPlanInputs(sql: PgSql): Promise<{
   };
 }
 
-/** One page of pending tasks of a kind, in claim order, with where their worktree lives. */
+/**
+ * One page of pending tasks of a kind, in claim order, with where their worktree lives. Ordered
+ * as the partial index `tasks_pending` is (the kind is one value, so this is id order): walking
+ * the primary key instead and filtering would step over every finished task before the queue.
+ */
 export async function selectPendingPage(sql: PgSql, page: PageRequest): Promise<PendingRow[]> {
   const rows = await sql.all<{
     id: number;
@@ -46,7 +50,7 @@ export async function selectPendingPage(sql: PgSql, page: PageRequest): Promise<
        LEFT JOIN sessions ON sessions.issue_ref = tasks.issue_ref
        LEFT JOIN workers ON workers.name = sessions.worker
        WHERE tasks.state = 'pending' AND tasks.kind = $1 AND tasks.id > $2
-       ORDER BY tasks.id LIMIT $3`,
+       ORDER BY tasks.kind, tasks.id LIMIT $3`,
     page.kind,
     page.afterId,
     page.limit,
