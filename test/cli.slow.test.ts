@@ -13,6 +13,7 @@ interface Task {
   kind: string;
   state: string;
   result: string | null;
+  waitReason: string | null;
 }
 
 describe('kugetsu CLI', () => {
@@ -89,6 +90,12 @@ describe('kugetsu CLI', () => {
     ).toBe('pending');
     const stats = await sb.json<{ pending: number; daemon: number | null }>(['queue', 'stats']);
     expect(stats).toMatchObject({ pending: 2, daemon: null });
+    // No claim has judged them: the listing gives each its place in line.
+    const listed = await sb.json<{ tasks: Task[] }>(['queue', 'list']);
+    expect(listed.tasks.map((t) => [t.id, t.waitReason])).toEqual([
+      [first.task.id, null],
+      [second.task.id, 'in line behind 1 earlier dev task'],
+    ]);
     const cleared = await sb.json<{ cancelled: number }>(['queue', 'clear', '--all']);
     expect(cleared.cancelled).toBe(2);
     const missing = await sb.cli(['queue', 'cancel', '9999']);

@@ -115,6 +115,15 @@ function devTask(n: number, extra: Partial<NewTask> = {}): [NewTask, NewSession]
   ];
 }
 
+const pmTask: NewTask = {
+  kind: 'pm',
+  mode: 'start',
+  issueRef: null,
+  message: 'plan',
+  agent: 'command',
+  maxAttempts: 1,
+};
+
 /** A failed attempt with a retry goes straight back to the queue, so a race goes on. */
 const again: AttemptOutcome = {
   kind: 'failed',
@@ -221,20 +230,82 @@ describe.each(IMPLEMENTATIONS)('Store conformance: $name', (impl) => {
   it('runs one task per session at a time, and the PM agent outside the cap', async () => {
     await enqueue(1);
     await store.tasks.enqueue({ ...devTask(1)[0], mode: 'continue' }, null);
-    await store.tasks.enqueue(
-      {
-        kind: 'pm',
-        mode: 'start',
-        issueRef: null,
-        message: 'plan',
-        agent: 'command',
-        maxAttempts: 1,
-      },
-      null,
-    );
+    await store.tasks.enqueue(pmTask, null);
     const { claimed } = await store.claims.claim({ ...claimParams, maxAgents: 1 });
     expect(claimed.map((t) => t.kind).sort()).toEqual(['dev', 'pm']);
     expect(await store.claims.countedSlots()).toBe(1);
+  });
+
+  it('pages past a head of the queue that cannot run, and claims what waits behind it, in order', async () => {
+    // More follow-ups for one busy session, and tasks in backoff, than a claim reads at once.
+    await enqueue(1);
+    const [busy] = (await store.claims.claim({ ...claimParams, maxAgents: 1 })).claimed;
+    for (let i = 0; i < 40; i += 1)
+      await store.tasks.enqueue({ ...devTask(1)[0], mode: 'continue' }, null);
+    for (let n = 2; n <= 41; n += 1) await enqueue(n);
+    const backingOff = await store.claims.claim({ ...claimParams, maxAgents: 41 });
+    expect(backingOff.claimed).toHaveLength(40);
+    const retry = { ...again, retryDelayMs: 60_000 };
+    for (const t of backingOff.claimed)
+      await store.tasks.finishAttempt(t.id, null, 1, retry, null, 1_000);
+    const behind = [await enqueue(50), await enqueue(51), await enqueue(52)];
+    const { claimed, nextWakeAt } = await store.claims.claim(
+      { ...claimParams, maxAgents: 3 },
+      2_000,
+    );
+    expect(claimed.map((t) => t.id)).toEqual([behind[0]?.id, behind[1]?.id]);
+    expect(nextWakeAt).toBe(61_000);
+    const pending = await store.tasks.list({ states: ['pending'] });
+    expect(pending.map((t) => t.id)).toEqual([...pending.map((t) => t.id)].sort((a, b) => a - b));
+    expect(pending.find((t) => t.issueRef === 'h/o/r#1')?.waitReason).toBe(
+      'its session is busy with another task',
+    );
+    expect(pending.find((t) => t.id === behind[2]?.id)?.waitReason).toBe(
+      'at capacity (3/3 agents running)',
+    );
+    expect(busy?.issueRef).toBe('h/o/r#1');
+  });
+
+  it('claims in queue order, one slot at a time, and the PM agent when it comes up', async () => {
+    const ids = [(await enqueue(1)).id, (await enqueue(2)).id];
+    ids.push((await store.tasks.enqueue(pmTask, null)).id);
+    for (let n = 3; n <= 80; n += 1) ids.push((await enqueue(n)).id);
+    const order: number[] = [];
+    for (;;) {
+      const { claimed } = await store.claims.claim({ ...claimParams, maxAgents: 1 });
+      if (claimed.length === 0) break;
+      order.push(...claimed.map((t) => t.id));
+      for (const t of claimed)
+        await store.tasks.finishAttempt(t.id, null, 0, {
+          kind: 'completed',
+          result: 'ok',
+          agentSessionId: null,
+        });
+    }
+    // The PM task runs outside the cap: it goes with the first claim, and the rest in order.
+    expect(order).toEqual([ids[0], ids[2], ...ids.filter((_, i) => i !== 0 && i !== 2)]);
+  });
+
+  it('says why the head of a long queue waits, and forgets what it said of tasks it no longer reads', async () => {
+    await enqueue(1);
+    for (let i = 0; i < 60; i += 1)
+      await store.tasks.enqueue({ ...devTask(1)[0], mode: 'continue' }, null);
+    await store.claims.claim({ ...claimParams, maxAgents: 1 });
+    // Behind 60 tasks of a busy session and with room for one, this claim read all of them.
+    const last = await enqueue(2);
+    expect(
+      (await store.claims.claim({ ...claimParams, maxAgents: 2 })).claimed.map((t) => t.id),
+    ).toEqual([last.id]);
+    expect(
+      (await store.tasks.list({ states: ['pending'] })).every((t) => t.waitReason !== null),
+    ).toBe(true);
+    // At capacity, one page is enough: what lies past it had reasons an earlier claim read.
+    await store.claims.claim({ ...claimParams, maxAgents: 2 });
+    const pending = await store.tasks.list({ states: ['pending'] });
+    const said = pending.filter((t) => t.waitReason !== null);
+    expect(said.length).toBeGreaterThan(0);
+    expect(said.length).toBeLessThan(pending.length);
+    expect(said.map((t) => t.id)).toEqual(pending.slice(0, said.length).map((t) => t.id));
   });
 
   it('settles attempts: completed, retried with backoff, failed for good, cancelled, interrupted', async () => {

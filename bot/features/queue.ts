@@ -4,6 +4,7 @@ import { OperationError } from '../../core/errors.js';
 import { homeStatus } from '../../core/operations/setup.js';
 import { listSessions } from '../../core/operations/session-list.js';
 import { stopSession } from '../../core/operations/tasks.js';
+import { withPlaceInLine } from '../../core/scheduler/place-in-line.js';
 import { resolveTarget } from '../../core/targets.js';
 import type { BotContext } from '../bot-context.js';
 import { botHealthLine } from '../health/health-report.js';
@@ -41,7 +42,7 @@ export function queueFeature(deps: FeatureDeps): Composer<BotContext> {
   });
 
   composer.command('queue', async (ctx) => {
-    const tasks = await home.store.tasks.list({ states: ['pending', 'running'] });
+    const tasks = withPlaceInLine(await home.store.tasks.list({ states: ['pending', 'running'] }));
     const waiting = new Set((await home.store.approvals.list()).map((a) => a.taskId));
     await ctx.reply(queueHtml(tasks, waiting), { parse_mode: 'HTML' });
   });

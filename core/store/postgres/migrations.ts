@@ -258,4 +258,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // 4: SQLite's 11: a claim reads the head of the queue, a page of each kind at a time, and
+  // forgets the reasons it recorded past what it read: both through the pending rows alone.
+  `
+  CREATE INDEX tasks_pending ON tasks (kind, id) WHERE state = 'pending';
+  CREATE INDEX tasks_pending_reasons ON tasks (kind, id)
+    WHERE state = 'pending' AND wait_reason IS NOT NULL;
+  `,
 ];

@@ -16,13 +16,8 @@ import type { Task } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import type { ProcessIdentity } from '../../process-info.js';
 import { closingAnswer, resolutionOf, resolvedEventData } from '../approval-transitions.js';
-import {
-  openRunId,
-  planClaim,
-  recoveryOutcome,
-  staleFenceMessage,
-  type ClaimedTask,
-} from '../fleet.js';
+import { openRunId, recoveryOutcome, staleFenceMessage, type ClaimedTask } from '../fleet.js';
+import { changedReasons, claimWindow, walk } from '../claim-window.js';
 import { settle, type AttemptEnd } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
 import type { NewSession, NewTask, QueueStats } from '../records.js';
@@ -57,15 +52,18 @@ import {
   selectAttachmentPaths,
   selectAttachments,
   selectLatestTaskFor,
-  selectPlanInputs,
   selectTask,
   selectTasks,
   setKeyTask,
-  setWaitReasons,
 } from './task-sql.js';
 import {
+  clearReasonsBeyond,
+  selectPendingPage,
+  selectPlanInputs,
+  setWaitReasons,
+} from './claim-sql.js';
+import {
   countSlotsOf,
-  selectPendingPlacements,
   selectTaskIdsOfOthers,
   selectTaskIdsOfWorker,
   setSessionWorker,
@@ -212,25 +210,23 @@ export function postgresClaims(db: PgDb, ownerAlive: OwnerLiveness): ClaimRecord
      */
     claim: (params, now = Date.now()) =>
       db.locked('queue', async (tx) => {
-        const { slotsHeld, running, pending } = await selectPlanInputs(tx);
+        const { slotsHeld, running } = await selectPlanInputs(tx);
         const worker = params.worker ?? null;
-        const plan = planClaim(params, {
-          now,
-          slots: {
-            all: slotsHeld,
-            mine: worker === null ? slotsHeld : await countSlotsOf(tx, worker),
-          },
-          running,
-          pending,
-          placements: await selectPendingPlacements(tx),
-        });
-        await setWaitReasons(
-          tx,
-          pending.flatMap((p) => {
-            const reason = plan.waiting.get(p.id) ?? null;
-            return reason === p.waitReason ? [] : [{ id: p.id, reason }];
+        const window = await walk(
+          claimWindow(params, {
+            now,
+            slots: {
+              all: slotsHeld,
+              mine: worker === null ? slotsHeld : await countSlotsOf(tx, worker),
+            },
+            running,
           }),
+          (page) => selectPendingPage(tx, page),
         );
+        await setWaitReasons(tx, changedReasons(window));
+        for (const [kind, afterId] of Object.entries(window.beyond))
+          if (afterId !== null) await clearReasonsBeyond(tx, kind, afterId);
+        const { plan } = window;
         const claimed: ClaimedTask[] = [];
         for (const id of plan.claim) {
           const task = await markRunning(tx, id, now);

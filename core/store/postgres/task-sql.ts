@@ -1,5 +1,5 @@
 /** The task table's statements on PostgreSQL, one function each. */
-import type { Task, TaskAttachment, TaskKind } from '../../domain.js';
+import type { Task, TaskAttachment } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import type { TaskChange } from '../settle.js';
 import type { NewSession, NewTask } from '../records.js';
@@ -110,71 +110,6 @@ export async function selectTasks(sql: PgSql, filter: TaskFilter): Promise<Task[
     ...params,
   );
   return rows.map(pgTask);
-}
-
-/** A pending task as the dispatch planner sees it, and the reason it waited last time. */
-export interface PendingForPlan {
-  id: number;
-  kind: TaskKind;
-  issueRef: string | null;
-  notBefore: number | null;
-  waitReason: string | null;
-}
-
-/**
- * What the dispatch planner needs, in one statement (the claim runs under the queue lock, so
- * every round trip saved is saved for every claimer waiting): the dev-agent slots held, the
- * running tasks, and the pending ones, oldest first.
- */
-export async function selectPlanInputs(sql: PgSql): Promise<{
-  slotsHeld: number;
-  running: { kind: TaskKind; issueRef: string | null }[];
-  pending: PendingForPlan[];
-}> {
-  const rows = await sql.all<{
-    slots_held: number;
-    id: number | null;
-    kind: TaskKind;
-    issue_ref: string | null;
-    state: string;
-    not_before: number | null;
-    wait_reason: string | null;
-  }>(
-    `SELECT held.slots_held, t.* FROM (SELECT COUNT(*) AS slots_held FROM slots WHERE counts) held
-       LEFT JOIN (SELECT id, kind, issue_ref, state, not_before, wait_reason FROM tasks
-         WHERE state IN ('pending', 'running')) t ON true
-       ORDER BY t.id`,
-  );
-  const present = rows.filter((r) => r.id !== null);
-  return {
-    slotsHeld: rows[0]?.slots_held ?? 0,
-    running: present
-      .filter((r) => r.state === 'running')
-      .map((r) => ({ kind: r.kind, issueRef: r.issue_ref })),
-    pending: present
-      .filter((r) => r.state === 'pending')
-      .map((r) => ({
-        id: r.id ?? 0,
-        kind: r.kind,
-        issueRef: r.issue_ref,
-        notBefore: r.not_before,
-        waitReason: r.wait_reason,
-      })),
-  };
-}
-
-/** Why each task waits (null: it no longer does), all in one statement. */
-export async function setWaitReasons(
-  sql: PgSql,
-  reasons: readonly { id: number; reason: string | null }[],
-): Promise<void> {
-  if (reasons.length === 0) return;
-  await sql.run(
-    `UPDATE tasks SET wait_reason = r.reason
-       FROM unnest($1::bigint[], $2::text[]) AS r (id, reason) WHERE tasks.id = r.id`,
-    reasons.map((r) => r.id),
-    reasons.map((r) => r.reason),
-  );
 }
 
 /** The claimed task, as it is now: running, its attempt counted. */

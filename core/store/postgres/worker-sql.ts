@@ -1,5 +1,5 @@
 /** The statements of several machines on one PostgreSQL database: workers, fences, leases. */
-import type { LeaseRecord, PendingPlacement, WorkerInfo, WorkerRecord } from '../fleet.js';
+import type { LeaseRecord, WorkerInfo, WorkerRecord } from '../fleet.js';
 import type { PgSql } from './pg-db.js';
 
 export async function upsertWorker(sql: PgSql, worker: WorkerInfo, now: number): Promise<void> {
@@ -44,16 +44,6 @@ export async function countSlotsOf(sql: PgSql, worker: string): Promise<number> 
     worker,
   );
   return row?.n ?? 0;
-}
-
-export async function selectPendingPlacements(sql: PgSql): Promise<PendingPlacement[]> {
-  const rows = await sql.all<{ id: number; worker: string | null; last_seen: number | null }>(
-    `SELECT tasks.id, sessions.worker, workers.last_seen FROM tasks
-       JOIN sessions ON sessions.issue_ref = tasks.issue_ref
-       LEFT JOIN workers ON workers.name = sessions.worker
-       WHERE tasks.state = 'pending' AND sessions.worker IS NOT NULL`,
-  );
-  return rows.map((r) => ({ id: r.id, sessionWorker: r.worker, workerLastSeen: r.last_seen }));
 }
 
 export async function selectSessionWorker(sql: PgSql, issueRef: string): Promise<string | null> {

@@ -7,13 +7,8 @@ import type { Task } from '../../domain.js';
 import { OperationError } from '../../errors.js';
 import { isAlive } from '../../process-info.js';
 import type { ApprovalRecords } from '../approval-records.js';
-import {
-  openRunId,
-  planClaim,
-  recoveryOutcome,
-  staleFenceMessage,
-  type ClaimedTask,
-} from '../fleet.js';
+import { openRunId, recoveryOutcome, staleFenceMessage, type ClaimedTask } from '../fleet.js';
+import { changedReasons, claimWindow, walkSync } from '../claim-window.js';
 import { settle, type AttemptEnd } from '../settle.js';
 import type { ClaimRecords, TaskRecords } from '../store-interface.js';
 import type { NewSession, NewTask, QueueStats } from '../records.js';
@@ -47,16 +42,14 @@ import {
   selectAttachments,
   selectFinishedBefore,
   selectLatestTaskFor,
-  selectPendingForPlan,
   selectRunningForPlan,
   selectTask,
   selectTasks,
-  setWaitReasons,
 } from './task-sql.js';
+import { clearReasonsBeyond, selectPendingPage, setWaitReasons } from './claim-sql.js';
 import {
   countSlotsOf,
   nextFence,
-  selectPendingPlacements,
   selectTaskIdsOfOthers,
   selectTaskIdsOfWorker,
   setSessionWorker,
@@ -192,25 +185,22 @@ export function sqliteClaims(db: SqliteDb, approvals: ApprovalRecords): ClaimRec
     claim: (params, now = Date.now()) =>
       settled(() =>
         db.immediate(() => {
-          const pending = selectPendingForPlan(db);
           const all = countCountedSlots(db);
-          const plan = planClaim(params, {
-            now,
-            slots: {
-              all,
-              mine: params.worker === undefined ? all : countSlotsOf(db, params.worker),
-            },
-            running: selectRunningForPlan(db),
-            pending,
-            placements: selectPendingPlacements(db),
-          });
-          setWaitReasons(
-            db,
-            pending.flatMap((p) => {
-              const reason = plan.waiting.get(p.id) ?? null;
-              return reason === p.waitReason ? [] : [{ id: p.id, reason }];
+          const window = walkSync(
+            claimWindow(params, {
+              now,
+              slots: {
+                all,
+                mine: params.worker === undefined ? all : countSlotsOf(db, params.worker),
+              },
+              running: selectRunningForPlan(db),
             }),
+            (page) => selectPendingPage(db, page),
           );
+          setWaitReasons(db, changedReasons(window));
+          for (const [kind, afterId] of Object.entries(window.beyond))
+            if (afterId !== null) clearReasonsBeyond(db, kind, afterId);
+          const { plan } = window;
           const worker = params.worker ?? null;
           const claimed: ClaimedTask[] = [];
           for (const id of plan.claim) {

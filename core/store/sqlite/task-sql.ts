@@ -111,49 +111,6 @@ export function selectRunningForPlan(db: SqliteDb): { kind: TaskKind; issueRef: 
     .map((r) => ({ kind: r.kind, issueRef: r.issue_ref }));
 }
 
-export function selectPendingForPlan(db: SqliteDb): {
-  id: number;
-  kind: TaskKind;
-  issueRef: string | null;
-  notBefore: number | null;
-  waitReason: string | null;
-}[] {
-  return db
-    .all<{
-      id: number;
-      kind: TaskKind;
-      issue_ref: string | null;
-      not_before: number | null;
-      wait_reason: string | null;
-    }>(
-      `SELECT id, kind, issue_ref, not_before, wait_reason FROM tasks WHERE state = 'pending' ORDER BY id`,
-    )
-    .map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      issueRef: r.issue_ref,
-      notBefore: r.not_before,
-      waitReason: r.wait_reason,
-    }));
-}
-
-/**
- * Why each task waits (null: it no longer does), all in one statement: with thousands queued a
- * claim changes hundreds of reasons, and one UPDATE each made a claim take 0.2–0.5 s.
- */
-export function setWaitReasons(
-  db: SqliteDb,
-  reasons: readonly { id: number; reason: string | null }[],
-): void {
-  if (reasons.length === 0) return;
-  db.run(
-    `UPDATE tasks SET wait_reason = r.reason
-       FROM (SELECT value ->> '$[0]' AS id, value ->> '$[1]' AS reason FROM json_each(?)) AS r
-       WHERE tasks.id = r.id`,
-    JSON.stringify(reasons.map((r) => [r.id, r.reason])),
-  );
-}
-
 export function markRunning(db: SqliteDb, id: number, now: number): void {
   db.run(
     `UPDATE tasks SET state = 'running', attempts = attempts + 1, started_at = ?,

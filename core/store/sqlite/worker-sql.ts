@@ -1,5 +1,5 @@
 /** The statements of several machines on one SQLite file: workers, fences, leases. */
-import type { LeaseRecord, PendingPlacement, WorkerInfo, WorkerRecord } from '../fleet.js';
+import type { LeaseRecord, WorkerInfo, WorkerRecord } from '../fleet.js';
 import type { SqliteDb } from './sqlite-db.js';
 
 export function upsertWorker(db: SqliteDb, worker: WorkerInfo, now: number): void {
@@ -56,17 +56,6 @@ export function nextFence(db: SqliteDb): number {
   );
   if (row === undefined) throw new Error('the fence counter is missing');
   return row.value;
-}
-
-export function selectPendingPlacements(db: SqliteDb): PendingPlacement[] {
-  return db
-    .all<{ id: number; worker: string | null; last_seen: number | null }>(
-      `SELECT tasks.id, sessions.worker, workers.last_seen FROM tasks
-         JOIN sessions ON sessions.issue_ref = tasks.issue_ref
-         LEFT JOIN workers ON workers.name = sessions.worker
-         WHERE tasks.state = 'pending' AND sessions.worker IS NOT NULL`,
-    )
-    .map((r) => ({ id: r.id, sessionWorker: r.worker, workerLastSeen: r.last_seen }));
 }
 
 export function selectSessionWorker(db: SqliteDb, issueRef: string): string | null {

@@ -11,6 +11,7 @@ import {
   stopSession,
   type QueuedTask,
 } from '../../../core/operations/tasks.js';
+import { withPlaceInLine } from '../../../core/scheduler/place-in-line.js';
 import { resolveTarget } from '../../../core/targets.js';
 import {
   delegatedDocument,
@@ -71,7 +72,9 @@ export function taskRoutes(app: ApiApp, { ctx, ensureDaemon }: ApiDeps): void {
         ...(q.limit === undefined ? {} : { limit: q.limit }),
       });
       const waiting = waitingApprovals(await ctx.store.approvals.list());
-      return c.json(queueListDocument(tasks, waiting), 200);
+      // A place in line is only known from a listing that holds every pending task.
+      const whole = issueRef === undefined && q.limit === undefined;
+      return c.json(queueListDocument(whole ? withPlaceInLine(tasks) : tasks, waiting), 200);
     },
   );
 

@@ -1,3 +1,4 @@
+import { withPlaceInLine } from '../../../core/scheduler/place-in-line.js';
 import { cancelTask, parseTaskId, retryTask, startTask } from '../../../core/operations/tasks.js';
 import { queueListDocument, queueStatsDocument, waitingApprovals } from '../../json-documents.js';
 import { JSON_FLAG, expectPositionals, parse, subcommand } from '../args.js';
@@ -21,8 +22,8 @@ export function run(argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'list': {
         expectPositionals('queue list', args, 0, 0, usage);
-        const tasks = await ctx.store.tasks.list(
-          values.all === true ? {} : { states: ['pending', 'running'] },
+        const tasks = withPlaceInLine(
+          await ctx.store.tasks.list(values.all === true ? {} : { states: ['pending', 'running'] }),
         );
         // A task waiting for an answer still holds its slot: say so, or the cap looks wrong.
         const waiting = waitingApprovals(await ctx.store.approvals.list());
