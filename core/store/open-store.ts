@@ -5,7 +5,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { HomePaths } from '../home.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 import { SqliteDb } from './sqlite/sqlite-db.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { StoreApi } from './store-interface.js';
@@ -36,6 +35,9 @@ export async function openStore(
   const url = config.databaseUrl;
   if (url === undefined) return { store: new SqliteStore(SqliteDb.open(paths.db)), fleet: null };
   const worker = workerNameOf(config);
+  // Loaded only for a shared database: pg's module graph is most of what a SQLite home's
+  // `kugetsu list` would otherwise spend starting up (docs/benchmarks.md).
+  const { openPostgresStore } = await import('./postgres/postgres-store.js');
   const store = await openPostgresStore(url, { worker });
   return {
     store,
