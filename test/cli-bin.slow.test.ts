@@ -58,6 +58,13 @@ describe('the kugetsu bin', () => {
     expect(bin).toEqual(await sb.cli(['list', '--json'], { entry: CLI, env: elsewhere }));
     expect(bin.code).not.toBe(0);
     expect(bin.stderr).toContain('kugetsu is not initialized');
+    // The bundle's own copy of the PostgreSQL store, pg and the database error's mapping.
+    const unreachable = { KUGETSU_DATABASE_URL: 'postgres://kugetsu:pw-never-shown@127.0.0.1:1/k' };
+    const pg = await sb.cli(['list', '--json'], { entry: BIN, env: unreachable });
+    expect(pg).toEqual(await sb.cli(['list', '--json'], { entry: CLI, env: unreachable }));
+    expect(pg.code).toBe(1);
+    expect(pg.stderr).toMatch(/^kugetsu: the database is out of reach: .*\n$/);
+    expect(pg.stderr).not.toContain('pw-never-shown');
   });
 
   it('hands every other command line to main.js, errors included', async () => {
