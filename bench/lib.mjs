@@ -23,6 +23,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The shipped executable (package.json's `bin`): the bundle that runs `list` itself. */
+export const BIN = join(
+  ROOT,
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin.kugetsu,
+);
 
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with `date +%s%N`). */
 export function wallMs() {
@@ -298,6 +303,43 @@ export function makeWorld({ agentScript = 'exit 0', agentCommand, maxAgents = 3 
 }
 
 /** The finished states of a task. */
+/**
+ * Fills a world's store with `count` sessions, each with one finished task, half of them
+ * `left`: the default listing (used + left) then shows half, `--all` shows every one.
+ */
+export async function seedSessions(world, count) {
+  const { openSqliteStore } = await import('../dist/core/store/sqlite/sqlite-store.js');
+  const store = openSqliteStore(world.db);
+  const base = Date.now() - count * 1000;
+  for (let n = 1; n <= count; n += 1) {
+    const task = await store.tasks.enqueue(
+      {
+        kind: 'dev',
+        mode: 'start',
+        issueRef: `local/me/app#${n}`,
+        message: `work on issue ${n}`,
+        agent: 'command',
+        maxAttempts: 1,
+      },
+      world.sessionFor(n),
+      base + n * 1000,
+    );
+    // A finished history, as a real store would hold.
+    store.db.run(
+      `UPDATE tasks SET state = 'completed', attempts = 1, started_at = ?, finished_at = ?, result = 'done' WHERE id = ?`,
+      base + n * 1000 + 10,
+      base + n * 1000 + 500,
+      task.id,
+    );
+  }
+  store.db.run(
+    `UPDATE sessions SET state = 'left' WHERE CAST(substr(issue_ref, 14) AS INTEGER) % 2 = 0`,
+  );
+  const counts = store.db.all('SELECT state, COUNT(*) AS n FROM sessions GROUP BY state');
+  await store.close();
+  return counts;
+}
+
 export function isFinished(state) {
   return state !== 'pending' && state !== 'running';
 }

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { openHome } from '../dist/core/home-context.js';
 import { listSessions } from '../dist/core/operations/session-list.js';
-import { openSqliteStore } from '../dist/core/store/sqlite/sqlite-store.js';
 import {
-  CLI,
+  BIN,
   ROOT,
   fmt,
   heading,
@@ -22,6 +21,7 @@ import {
   median,
   note,
   percentile,
+  seedSessions,
   timeRuns,
   timeRunsAsync,
   verdict,
@@ -50,51 +50,24 @@ function stats(times) {
 try {
   heading(`list sessions (${SESSIONS} sessions in the store)`);
   // References on the same home before it holds any session: the fixed cost of the command.
-  const empty = timeRuns(() => node([CLI, 'list', '--all', '--json']), RUNS);
+  const empty = timeRuns(() => node([BIN, 'list', '--all', '--json']), RUNS);
   const importOnly = timeRuns(
     () => node(['--input-type=module', '-e', `import ${JSON.stringify(LIST_MODULE)};`]),
     RUNS,
   );
 
-  const store = openSqliteStore(world.db);
-  const base = Date.now() - SESSIONS * 1000;
-  for (let n = 1; n <= SESSIONS; n += 1) {
-    const task = await store.tasks.enqueue(
-      {
-        kind: 'dev',
-        mode: 'start',
-        issueRef: `local/me/app#${n}`,
-        message: `work on issue ${n}`,
-        agent: 'command',
-        maxAttempts: 1,
-      },
-      world.sessionFor(n),
-      base + n * 1000,
-    );
-    // A finished history, as a real store would hold.
-    store.db.run(
-      `UPDATE tasks SET state = 'completed', attempts = 1, started_at = ?, finished_at = ?, result = 'done' WHERE id = ?`,
-      base + n * 1000 + 10,
-      base + n * 1000 + 500,
-      task.id,
-    );
-  }
-  store.db.run(
-    `UPDATE sessions SET state = 'left' WHERE CAST(substr(issue_ref, 14) AS INTEGER) % 2 = 0`,
-  );
-  const counts = store.db.all('SELECT state, COUNT(*) AS n FROM sessions GROUP BY state');
-  await store.close();
+  const counts = await seedSessions(world, SESSIONS);
   line('sessions by state', counts.map((c) => `${c.state}=${c.n}`).join(' '));
 
-  const shown = JSON.parse(node([CLI, 'list', '--json'])).sessions.length;
-  const shownAll = JSON.parse(node([CLI, 'list', '--all', '--json'])).sessions.length;
+  const shown = JSON.parse(node([BIN, 'list', '--json'])).sessions.length;
+  const shownAll = JSON.parse(node([BIN, 'list', '--all', '--json'])).sessions.length;
   if (shown !== SESSIONS / 2 || shownAll !== SESSIONS)
     throw new Error(`unexpected row counts: list ${shown}, list --all ${shownAll}`);
 
   const bare = timeRuns(() => node(['-e', '0']), RUNS);
-  const version = timeRuns(() => node([CLI, '--version']), RUNS);
-  const list = timeRuns(() => node([CLI, 'list', '--json']), RUNS);
-  const listAll = timeRuns(() => node([CLI, 'list', '--all', '--json']), RUNS);
+  const version = timeRuns(() => node([BIN, '--version']), RUNS);
+  const list = timeRuns(() => node([BIN, 'list', '--json']), RUNS);
+  const listAll = timeRuns(() => node([BIN, 'list', '--all', '--json']), RUNS);
 
   // The same work in-process: open the home, list, serialise (what the process adds to node).
   const inProcess = (all) =>

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -49,6 +50,8 @@ export function homePaths(root: string): HomePaths {
 function socketPath(root: string): string {
   const inHome = join(root, 'daemon.sock');
   if (Buffer.byteLength(inHome) < 100) return inHome;
+  // Loaded only here: every command resolves its home's paths, and node:crypto is costly to load.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
   const digest = createHash('sha256').update(root).digest('hex').slice(0, 16);
   return join(tmpdir(), `kugetsu-${digest}.sock`);
 }

@@ -36,7 +36,9 @@ function readProcStat(pid: number): ProcStat | null {
   }
 }
 
-const hasProc = readProcStat(process.pid) !== null;
+// Both are read on first use, not at import: most commands load this module and never ask.
+let procReadable: boolean | undefined;
+const hasProc = (): boolean => (procReadable ??= readProcStat(process.pid) !== null);
 
 function readPidNamespace(): string {
   try {
@@ -46,7 +48,8 @@ function readPidNamespace(): string {
   }
 }
 
-const ownNamespace = readPidNamespace();
+let namespace: string | undefined;
+const ownNamespace = (): string => (namespace ??= readPidNamespace());
 
 export function processStartTime(pid: number): string {
   return readProcStat(pid)?.start ?? '';
@@ -54,7 +57,8 @@ export function processStartTime(pid: number): string {
 
 export function currentProcess(): ProcessIdentity {
   const me: ProcessIdentity = { pid: process.pid, start: processStartTime(process.pid) };
-  if (ownNamespace !== '') me.ns = ownNamespace;
+  const ns = ownNamespace();
+  if (ns !== '') me.ns = ns;
   return me;
 }
 
@@ -70,7 +74,7 @@ export function identify(pid: number): ProcessIdentity {
 export function isAlive(id: ProcessIdentity): boolean {
   if (!Number.isInteger(id.pid) || id.pid <= 0) return false;
   if (!inThisNamespace(id)) return true;
-  if (hasProc) {
+  if (hasProc()) {
     const stat = readProcStat(id.pid);
     if (stat === null || isZombie(stat)) return false;
     return id.start === '' || stat.start === id.start;
@@ -85,7 +89,7 @@ export function isAlive(id: ProcessIdentity): boolean {
 
 /** Whether `id`'s pid means the same process here: it was numbered in this PID namespace. */
 export function inThisNamespace(id: ProcessIdentity): boolean {
-  return id.ns === undefined || id.ns === ownNamespace;
+  return id.ns === undefined || id.ns === ownNamespace();
 }
 
 export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
@@ -100,7 +104,7 @@ const isZombie = (stat: ProcStat): boolean => stat.state === 'Z' || stat.state =
  * (containers, microVMs), and `kill(-pgid, 0)` would call that group alive.
  */
 export function groupAlive(pgid: number): boolean {
-  if (hasProc) {
+  if (hasProc()) {
     for (const entry of readdirSync('/proc')) {
       if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
       const stat = readProcStat(Number(entry));

@@ -5,7 +5,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { HomePaths } from '../home.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 import { SqliteDb } from './sqlite/sqlite-db.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { StoreApi } from './store-interface.js';
@@ -36,6 +35,9 @@ export async function openStore(
   const url = config.databaseUrl;
   if (url === undefined) return { store: new SqliteStore(SqliteDb.open(paths.db)), fleet: null };
   const worker = workerNameOf(config);
+  // Loaded only for a shared database: pg's module graph is most of what a SQLite home's
+  // `kugetsu list` would otherwise spend starting up (docs/benchmarks.md).
+  const { openPostgresStore } = await import('./postgres/postgres-store.js');
   // A worker frozen inside a transaction holds the queue lock for all: it is let go once it
   // would be judged dead, though never so soon that a slow machine's transactions are cut.
   const idleInTransactionMs = Math.max(config.workerLeaseMs, 5_000);

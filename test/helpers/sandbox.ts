@@ -22,6 +22,12 @@ import { openSqliteStore, type SqliteStore } from '../../core/store/sqlite/sqlit
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The shipped executable, package.json's `bin` (the bundle of src/cli/bin.ts). */
+export const BIN = join(
+  ROOT,
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { kugetsu: string } }).bin
+    .kugetsu,
+);
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 export interface CliResult {
@@ -108,10 +114,16 @@ export class Sandbox {
 
   cli(
     args: string[],
-    options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+    options: {
+      env?: Record<string, string>;
+      input?: string;
+      timeoutMs?: number;
+      /** The script to run: the ES module CLI unless a test means the shipped bin. */
+      entry?: string;
+    } = {},
   ): Promise<CliResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
+      const child = spawn(process.execPath, [options.entry ?? CLI, ...args], {
         env: { ...this.env, ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

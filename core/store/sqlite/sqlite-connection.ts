@@ -3,8 +3,27 @@
  * timeout (the daemon, the CLI and the bot write the same file), statements prepared once per
  * SQL text, BEGIN IMMEDIATE transactions, and numbered migrations recorded by a version counter.
  */
-import Database, { type RunResult, type Statement } from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import type { RunResult, Statement } from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { OperationError } from '../../errors.js';
+
+// Required, not imported: an ESM import of a CommonJS package first has Node parse its source
+// for export names, which every `kugetsu` command opening the store paid at start-up.
+const load = createRequire(import.meta.url);
+const Sqlite = load('better-sqlite3') as typeof Database;
+
+/**
+ * The addon where npm builds or unpacks it, or undefined to let better-sqlite3 search for it
+ * itself (its `bindings` helper stats a dozen candidate paths on every start).
+ */
+function builtAddon(): string | undefined {
+  try {
+    return load.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
+}
 
 export interface SchemaVersion {
   /** Names the schema in errors: "schema", "bot schema". */
@@ -24,7 +43,11 @@ export class SqliteConnection {
 
   /** Opens the file with the pragmas every connection to a home shares. */
   protected static connect(file: string, options: { mustExist: boolean }): Database.Database {
-    const raw = new Database(file, { fileMustExist: options.mustExist });
+    const addon = builtAddon();
+    const raw = new Sqlite(file, {
+      fileMustExist: options.mustExist,
+      ...(addon === undefined ? {} : { nativeBinding: addon }),
+    });
     raw.pragma('journal_mode = WAL');
     raw.pragma('busy_timeout = 10000');
     raw.pragma('synchronous = NORMAL');
