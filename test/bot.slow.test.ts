@@ -431,12 +431,18 @@ describe('telegram bot with a real agent', () => {
       { chatId: OWNER.id, messageId: asked.message_id },
       deny?.callback_data ?? '',
     );
+    // claude was told no and went on: the task completed, nothing ended as needs_input. (The
+    // live status message shows the same last line while it still runs: the wait is for both.)
     const done = await tg.waitFor(
-      () => tg.messagesIn(OWNER.id).find((m) => m.text?.includes('left /srv/elsewhere alone')),
+      () =>
+        tg
+          .messagesIn(OWNER.id)
+          .find(
+            (m) => m.text?.includes('left /srv/elsewhere alone') && m.text.includes('completed'),
+          ),
       60_000,
     );
-    // claude was told no and went on: the task completed, nothing ended as needs_input.
-    expect(done.text).toContain('completed');
+    expect(tg.messagesIn(OWNER.id).some((m) => /needs your input/.test(m.text ?? ''))).toBe(false);
     const buttons = done.reply_markup?.inline_keyboard?.flat().map((b) => b.text);
     expect(buttons).toEqual(['Continue', 'Logs', 'Destroy', 'Prune']);
 
