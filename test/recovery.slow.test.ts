@@ -18,7 +18,7 @@ describe('daemon crash recovery', () => {
   let sb: Sandbox;
 
   beforeEach(async () => {
-    sb = new Sandbox({ MAX_CONCURRENT_AGENTS: '3', AGENT_SLEEP: '3' });
+    sb = new Sandbox({ MAX_CONCURRENT_AGENTS: '3', AGENT_SLEEP: '5' });
     sb.env['COUNTER_DIR'] = sb.dir;
     sb.env['KUGETSU_AGENT_COMMAND'] = fixture('counting-agent.sh');
     sb.env['KUGETSU_DEFAULT_REPO'] = 'local/me/app';
@@ -27,9 +27,21 @@ describe('daemon crash recovery', () => {
   afterEach(() => sb.cleanup());
 
   it('kill -9 mid-run: restart resumes each task once, never twice at a time', async () => {
+    // Queued before the daemon starts, so the three start together: one CLI after another on
+    // a busy machine, the first agent could be done before the third began.
     const ids: number[] = [];
     for (const n of [1, 2, 3])
-      ids.push((await sb.json<{ taskId: number }>(['delegate', `#${n} fix it`])).taskId);
+      ids.push(
+        (
+          await sb.json<{ task: { id: number } }>([
+            'queue',
+            'enqueue',
+            `local/me/app#${n}`,
+            `#${n} fix it`,
+          ])
+        ).task.id,
+      );
+    await sb.ok(['daemon', 'start']);
     await sb.until(
       '3 agents alive',
       () => readdirSync(sb.dir).filter((f) => f.startsWith('alive.')).length === 3,
