@@ -21,8 +21,9 @@ import {
 // The issue says 200; each task is a CLI process of its own, and on the 2-core CI machine,
 // with every other suite running beside it, 200 cost 165 s of this file's and about 100 s of CPU
 // (the suite's budget is 10 minutes). CI runs 60; FLEET_TASKS=200 runs the full size, which
-// passed in 175 s on the same machine under load (2026-12-04). The agent sleeps half a
-// second: long enough for four to overlap at the global cap.
+// passed in 175 s on the same machine under load (2026-12-04), its agents sleeping 0.5 s.
+// Here they sleep 1.5 s: on a busy machine a task's start takes longer than half a second,
+// and four must overlap for the global cap to be tested.
 const N = Number(process.env['FLEET_TASKS'] ?? 60);
 
 useFleet();
@@ -35,7 +36,7 @@ describe('a fleet of workers on one PostgreSQL database: caps and sessions', () 
         { name: 'w2', cap: 3 },
         { name: 'w3', cap: 3 },
       ],
-      { KUGETSU_GLOBAL_MAX_AGENTS: '4', AGENT_SLEEP: '0.5' },
+      { KUGETSU_GLOBAL_MAX_AGENTS: '4', AGENT_SLEEP: '1.5' },
     );
     // Ten CLIs at a time, spread over the workers' homes: the first half queued before any
     // daemon runs (so the caps are met at once), the second delegated while all three claim.

@@ -115,7 +115,7 @@ export function sampleAgents(): {
         }
       }
       mostInAll = Math.max(mostInAll, all);
-      // Every agent lives half a second or more: a look every 100 ms sees each of them several
+      // Every agent lives a second or more: a look every 100 ms sees each of them several
       // times, and a scan of /proc every 25 ms took a fifth of a core from the agents it counts.
       await delay(100);
     }
