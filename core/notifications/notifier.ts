@@ -18,8 +18,14 @@ export class Notifier {
     private readonly onSinkError: (sink: string, err: unknown) => void,
   ) {
     // Started at once, so "now" is when the daemon started; a failure is retried by the next flush.
-    this.ready = this.startNewSinks();
-    this.ready.catch(() => undefined);
+    this.ready = this.begin();
+  }
+
+  /** Sinks' starting cursors; a failure is heard by the flush that awaits it, never unhandled. */
+  private begin(): Promise<void> {
+    const ready = this.startNewSinks();
+    ready.catch(() => undefined);
+    return ready;
   }
 
   /** A sink seen for the first time starts from now rather than replaying the whole history. */
@@ -40,8 +46,7 @@ export class Notifier {
       try {
         await this.ready;
       } catch (err) {
-        this.ready = this.startNewSinks();
-        this.ready.catch(() => undefined);
+        this.ready = this.begin();
         for (const sink of this.sinks) this.onSinkError(sink.name, err);
         return;
       }
