@@ -2,8 +2,7 @@
  * A fleet's failures: a worker killed or paused past its lease, and the database out of reach
  * for 20 seconds (helpers/fleet-world.ts).
  */
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -109,17 +108,14 @@ describe('a fleet of workers on one PostgreSQL database: failures', () => {
     // Each agent runs until the test releases it: b's in the middle of the outage (it commits,
     // so its hand-off and its end wait for the database instead of failing the attempt), a's
     // once the database is back.
-    const releases = { a: '', b: '' };
-    const { log, db } = await fleet(
-      (['a', 'b'] as const).map((name) => {
-        releases[name] = join(tmpdir(), `kgt-fleet-release-${process.pid}-${name}-${Date.now()}`);
-        return {
-          name,
-          cap: 1,
-          env: { FLEET_RELEASE: releases[name], ...(name === 'b' ? { FLEET_COMMIT: '1' } : {}) },
-        };
-      }),
-    );
+    const { log, db } = await fleet([
+      { name: 'a', cap: 1 },
+      { name: 'b', cap: 1, env: { FLEET_COMMIT: '1' } },
+    ]);
+    // In each worker's own directory, removed with it whatever the test's end.
+    const releases = { a: join(worker('a').dir, 'release'), b: join(worker('b').dir, 'release') };
+    worker('a').env['FLEET_RELEASE'] = releases.a;
+    worker('b').env['FLEET_RELEASE'] = releases.b;
     for (const w of workers) await w.ok(['daemon', 'start']);
     const ids = [await enqueue(worker('a'), 1), await enqueue(worker('b'), 2)];
     await worker('a').until('both agents running', () => {
@@ -151,7 +147,6 @@ describe('a fleet of workers on one PostgreSQL database: failures', () => {
     // Work queued once it is back runs too.
     ids.push(await enqueue(worker('a'), 3, 'quickly, after the outage'));
     const tasks = await allDone(db, 3, 90_000);
-    for (const file of Object.values(releases)) rmSync(file, { force: true });
     expect(tasks.map((t) => [t.id, t.state, t.attempts])).toEqual(
       ids.map((id) => [id, 'completed', 1]),
     );
